@@ -5,13 +5,32 @@ sum and a count; for ``var`` a count, mean and M2), ``combine_partials`` merges
 states of several partitions (any number of times: that is ``split_every``), and
 ``finalize_aggregate`` turns states into the answer. Input order is preserved so
 ``first``/``last`` mean the first/last non-null value in partition order.
+
+State columns are named ``f"{spec.output}__{state}"``. Groups come out in order of
+first appearance. NULL keys form their own group (callers drop them for pandas'
+``dropna=True``). With no keys the aggregate is global and ``finalize_aggregate``
+always returns exactly one row, even for empty input (SQL: count 0, sum NULL when
+``min_count`` is 1, 0 when it is 0).
+
+Semantics chosen where pandas and SQL differ or pyarrow needs a decision:
+
+* ``sum`` keeps pandas' result types (ints sum to int64/uint64, floats keep their
+  width, booleans count their ``True`` values, decimals stay decimal with
+  precision 38); integer overflow wraps like numpy.
+* ``mean``, ``var`` and ``std`` return float64 (decimals too).
+* ``var``/``std`` merge (count, mean, M2) states with Chan's formula, so no sum of
+  squares cancels; fewer than ``ddof + 1`` values give NULL.
+* ``any``/``all`` skip NULLs like pandas: an all-NULL group gives False/True.
+* ``count_distinct`` ignores NULL, like pandas ``nunique`` and SQL.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,14 +57,312 @@ class AggSpec:
                 return value
         return default
 
+    def state(self, name: str) -> str:
+        """Name of one of this spec's state columns."""
+        return f"{self.output}__{name}"
+
+
+_GLOBAL = "__kyudo_global"
+_ROW = "__kyudo_row"
+_NON_NULL = pc.CountOptions(mode="only_valid")
+_ALL_ROWS = pc.CountOptions(mode="all")
+_EMPTY_IS_ZERO = pc.ScalarAggregateOptions(min_count=0)
+
+
+@dataclass(frozen=True, slots=True)
+class _Step:
+    """One Arrow hash aggregation: ``func`` over ``values`` into state ``name``."""
+
+    name: str
+    values: pa.ChunkedArray
+    func: str
+    options: pc.FunctionOptions | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _Groups:
+    """Result of one grouping pass: key columns, aggregated states, row -> group."""
+
+    keys: pa.Table
+    states: dict[str, pa.ChunkedArray]
+    gid: np.ndarray | None
+
+
+def _group(table: pa.Table, keys: list[str], steps: list[_Step], want_gid: bool) -> _Groups:
+    """Run all steps in one ordered Acero group-by (``use_threads=False`` keeps input
+    order, which first/last need); optionally also map each row to its group."""
+    n = table.num_rows
+    group_keys = list(keys) or [_GLOBAL]
+    columns = {k: table[k] for k in keys}
+    if not keys:
+        columns[_GLOBAL] = pa.chunked_array([pa.nulls(n, pa.int8())])
+    aggregations = []
+    for i, step in enumerate(steps):
+        name = f"__kyudo_in{i}"
+        columns[name] = step.values
+        aggregations.append((name, step.func, step.options))
+    if want_gid:
+        columns[_ROW] = pa.chunked_array([pa.array(np.arange(n, dtype=np.int64))])
+        aggregations.append((_ROW, "list", None))
+    grouped = pa.table(columns).group_by(group_keys, use_threads=False).aggregate(aggregations)
+    states = {step.name: grouped[f"__kyudo_in{i}_{step.func}"] for i, step in enumerate(steps)}
+    gid = None
+    if want_gid:
+        rows = grouped[f"{_ROW}_list"].combine_chunks()
+        gid = np.empty(n, dtype=np.int64)
+        lengths = pc.list_value_length(rows).to_numpy(zero_copy_only=False)
+        gid[pc.list_flatten(rows).to_numpy()] = np.repeat(np.arange(len(rows)), lengths)
+    return _Groups(grouped.select(keys), states, gid)
+
+
+def _numbers(column: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
+    """Values as float64 with NULLs zeroed, plus the validity as 0/1 weights."""
+    valid = pc.is_valid(column).to_numpy(zero_copy_only=False).astype(np.float64)
+    values = pc.fill_null(pc.cast(column, pa.float64()), 0.0).to_numpy(zero_copy_only=False)
+    return values, valid
+
+
+def _merge_moments(n: np.ndarray, mean: np.ndarray, m2: np.ndarray, gid: np.ndarray, ngroups: int):
+    """Merge (count, mean, M2) triples per group (Chan et al.): M2 = sum M2_i +
+    sum n_i (mean_i - mean)^2, computed around the merged mean so nothing cancels."""
+    total = np.bincount(gid, weights=n, minlength=ngroups)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        merged_mean = np.where(total > 0, np.bincount(gid, weights=n * mean, minlength=ngroups) / total, 0.0)
+    spread = n * (mean - merged_mean[gid]) ** 2
+    merged_m2 = np.bincount(gid, weights=m2, minlength=ngroups) + np.bincount(gid, weights=spread, minlength=ngroups)
+    return total, merged_mean, merged_m2
+
+
+class _Kind:
+    """How one aggregate function splits into states, merges and finishes.
+
+    Most functions are plain Arrow hash aggregations (``partial_steps`` then
+    ``combine_steps``); functions that Arrow cannot merge directly also compute
+    states from the row -> group map in ``partial_extra``/``combine_extra``."""
+
+    needs_gid = False
+
+    def partial_steps(self, spec: AggSpec, table: pa.Table) -> list[_Step]:
+        return []
+
+    def combine_steps(self, spec: AggSpec, table: pa.Table) -> list[_Step]:
+        return []
+
+    def partial_extra(self, spec: AggSpec, table: pa.Table, gid: np.ndarray, ngroups: int) -> dict:
+        return {}
+
+    def combine_extra(self, spec: AggSpec, table: pa.Table, gid: np.ndarray, ngroups: int) -> dict:
+        return {}
+
+    def identity(self, spec: AggSpec) -> dict[str, Any]:
+        """State values of a global aggregate over no rows."""
+        raise NotImplementedError
+
+    def finalize(self, spec: AggSpec, table: pa.Table, input_type: pa.DataType | None) -> pa.ChunkedArray:
+        raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class _Simple(_Kind):
+    """Each state is one Arrow aggregation per partition and one (possibly other)
+    Arrow aggregation to merge; ``prepare`` adapts the input column first."""
+
+    states: tuple[tuple[str, str, Any, str, Any, Any], ...]  # name, func, opts, merge func, merge opts, identity
+    finish: Callable[[AggSpec, pa.Table, pa.DataType | None], pa.ChunkedArray]
+    prepare: Callable[[pa.ChunkedArray], pa.ChunkedArray] = lambda column: column
+
+    def partial_steps(self, spec, table):
+        values = self.prepare(table[spec.column]) if spec.column else pa.chunked_array([pa.nulls(table.num_rows)])
+        return [_Step(spec.state(name), values, func, opts) for name, func, opts, *_ in self.states]
+
+    def combine_steps(self, spec, table):
+        return [_Step(spec.state(s[0]), table[spec.state(s[0])], s[3], s[4]) for s in self.states]
+
+    def identity(self, spec):
+        return {spec.state(s[0]): s[5] for s in self.states}
+
+    def finalize(self, spec, table, input_type):
+        return self.finish(spec, table, input_type)
+
+
+def _bools(column):
+    return column if pa.types.is_boolean(column.type) else pc.cast(column, pa.bool_())
+
+
+def _summable(column):
+    return pc.cast(column, pa.int64()) if pa.types.is_boolean(column.type) else column
+
+
+def _averageable(column):
+    return column if pa.types.is_decimal(column.type) else pc.cast(column, pa.float64())
+
+
+def _finish_sum(spec, table, input_type):
+    total = table[spec.state("sum")]
+    if input_type is not None and pa.types.is_floating(input_type):
+        total = pc.cast(total, input_type)
+    min_count = spec.option("min_count", 0)
+    if min_count <= 0:
+        return pc.fill_null(total, pa.scalar(0, total.type))
+    enough = pc.greater_equal(table[spec.state("count")], min_count)
+    return pc.if_else(enough, total, pa.scalar(None, total.type))
+
+
+def _finish_mean(spec, table, input_type):
+    count = pc.cast(table[spec.state("count")], pa.float64())
+    total = pc.cast(table[spec.state("sum")], pa.float64())
+    return pc.if_else(pc.greater(count, 0), pc.divide(total, count), pa.scalar(None, pa.float64()))
+
+
+def _finish_state(name: str, fill: Any = None):
+    """Finalizer that returns one state as is (NULL replaced by ``fill``)."""
+
+    def finish(spec, table, input_type):
+        state = table[spec.state(name)]
+        return state if fill is None else pc.fill_null(state, fill)
+
+    return finish
+
+
+_SUM_STATES = (
+    ("sum", "sum", _EMPTY_IS_ZERO, "sum", _EMPTY_IS_ZERO, None),
+    ("count", "count", _NON_NULL, "sum", _EMPTY_IS_ZERO, 0),
+)
+
+
+class _Moments(_Kind):
+    """var/std: (count, mean, M2) per group, merged with Chan's formula."""
+
+    needs_gid = True
+
+    def __init__(self, root: bool):
+        self.root = root
+
+    def partial_steps(self, spec, table):
+        return [_Step(spec.state("count"), table[spec.column], "count", _NON_NULL)]
+
+    def combine_steps(self, spec, table):
+        return [_Step(spec.state("count"), table[spec.state("count")], "sum", _EMPTY_IS_ZERO)]
+
+    def partial_extra(self, spec, table, gid, ngroups):
+        values, valid = _numbers(table[spec.column])
+        return self._moments(spec, valid, values, np.zeros_like(values), gid, ngroups)
+
+    def combine_extra(self, spec, table, gid, ngroups):
+        n = pc.cast(table[spec.state("count")], pa.float64()).to_numpy()
+        mean, m2 = (pc.fill_null(table[spec.state(s)], 0.0).to_numpy() for s in ("mean", "m2"))
+        return self._moments(spec, n, mean, m2, gid, ngroups)
+
+    @staticmethod
+    def _moments(spec, n, mean, m2, gid, ngroups):
+        _, merged_mean, merged_m2 = _merge_moments(n, mean, m2, gid, ngroups)
+        return {spec.state("mean"): pa.array(merged_mean), spec.state("m2"): pa.array(merged_m2)}
+
+    def identity(self, spec):
+        return {spec.state("count"): 0, spec.state("mean"): 0.0, spec.state("m2"): 0.0}
+
+    def finalize(self, spec, table, input_type):
+        dof = pc.subtract(pc.cast(table[spec.state("count")], pa.float64()), float(spec.option("ddof", 1)))
+        variance = pc.max_element_wise(pc.divide(table[spec.state("m2")], dof), 0.0)
+        result = pc.sqrt(variance) if self.root else variance
+        return pc.if_else(pc.greater(dof, 0), result, pa.scalar(None, pa.float64()))
+
+
+class _Distinct(_Kind):
+    """count_distinct: the state is the list of distinct non-null values."""
+
+    needs_gid = True
+
+    def partial_steps(self, spec, table):
+        return [_Step(spec.state("values"), table[spec.column], "distinct", _NON_NULL)]
+
+    def combine_extra(self, spec, table, gid, ngroups):
+        lists = table[spec.state("values")].combine_chunks()
+        values = pc.list_flatten(lists)
+        owners = gid[pc.list_parent_indices(lists).to_numpy()]
+        # one NULL per group so groups whose lists are all empty still appear
+        flat = pa.table({
+            "g": pa.array(np.concatenate([owners, np.arange(ngroups)])),
+            "v": pa.concat_arrays([values, pa.nulls(ngroups, values.type)]),
+        })
+        merged = flat.group_by(["g"], use_threads=False).aggregate([("v", "distinct", _NON_NULL)])
+        merged = merged.take(pc.sort_indices(merged["g"]))
+        return {spec.state("values"): merged["v_distinct"]}
+
+    def identity(self, spec):
+        return {spec.state("values"): []}
+
+    def finalize(self, spec, table, input_type):
+        return pc.cast(pc.fill_null(pc.list_value_length(table[spec.state("values")]), 0), pa.int64())
+
+
+_KINDS: dict[str, _Kind] = {
+    "sum": _Simple(_SUM_STATES, _finish_sum, _summable),
+    "mean": _Simple(_SUM_STATES, _finish_mean, _averageable),
+    "count": _Simple((("count", "count", _NON_NULL, "sum", _EMPTY_IS_ZERO, 0),), _finish_state("count")),
+    "size": _Simple((("size", "count", _ALL_ROWS, "sum", _EMPTY_IS_ZERO, 0),), _finish_state("size")),
+    "min": _Simple((("min", "min", None, "min", None, None),), _finish_state("min")),
+    "max": _Simple((("max", "max", None, "max", None, None),), _finish_state("max")),
+    "first": _Simple((("first", "first", None, "first", None, None),), _finish_state("first")),
+    "last": _Simple((("last", "last", None, "last", None, None),), _finish_state("last")),
+    "any": _Simple((("any", "any", _EMPTY_IS_ZERO, "any", _EMPTY_IS_ZERO, False),), _finish_state("any", False), _bools),
+    "all": _Simple((("all", "all", _EMPTY_IS_ZERO, "all", _EMPTY_IS_ZERO, True),), _finish_state("all", True), _bools),
+    "var": _Moments(root=False),
+    "std": _Moments(root=True),
+    "count_distinct": _Distinct(),
+}
+
+
+def _kind(spec: AggSpec) -> _Kind:
+    try:
+        return _KINDS[spec.func]
+    except KeyError:
+        raise ValueError(f"unknown aggregate function {spec.func!r} in {spec}") from None
+
+
+def _run(table, keys, specs, phase: str) -> pa.Table:
+    """Group once for all specs, then add the states that need the row -> group map;
+    columns come out as keys then each spec's states. ``phase`` is partial or combine."""
+    kinds = [_kind(spec) for spec in specs]
+    steps = [step for kind, spec in zip(kinds, specs) for step in getattr(kind, f"{phase}_steps")(spec, table)]
+    groups = _group(table, keys, steps, want_gid=any(kind.needs_gid for kind in kinds))
+    states = dict(groups.states)
+    for kind, spec in zip(kinds, specs):
+        if kind.needs_gid:
+            states.update(getattr(kind, f"{phase}_extra")(spec, table, groups.gid, groups.keys.num_rows))
+    result = groups.keys
+    for name, column in states.items():
+        result = result.append_column(name, column)
+    return result
+
 
 def partial_aggregate(table: pa.Table, keys: list[str], specs: list[AggSpec]) -> pa.Table:
-    raise NotImplementedError
+    """Per-group states of one partition (zero rows for an empty partition)."""
+    return _run(table, keys, specs, "partial")
 
 
 def combine_partials(tables: list[pa.Table], keys: list[str], specs: list[AggSpec]) -> pa.Table:
-    raise NotImplementedError
+    """Merge state tables given in partition order; the result is again a state
+    table, so this can be applied repeatedly (a tree reduction)."""
+    if not tables:
+        raise ValueError("combine_partials needs at least one partial table")
+    table = pa.concat_tables(tables, promote_options="permissive")
+    return _run(table, keys, specs, "combine")
+
+
+def _identity_row(schema: pa.Schema, specs: list[AggSpec]) -> pa.Table:
+    values: dict[str, Any] = {}
+    for spec in specs:
+        values.update(_kind(spec).identity(spec))
+    return pa.table({f.name: pa.array([values[f.name]], type=f.type) for f in schema}, schema=schema)
 
 
 def finalize_aggregate(table: pa.Table, keys: list[str], specs: list[AggSpec], input_schema: pa.Schema) -> pa.Table:
-    raise NotImplementedError
+    """Turn a state table into the result: keys first, then outputs in spec order."""
+    if not keys and table.num_rows == 0:
+        table = _identity_row(table.schema, specs)
+    columns = {key: table[key] for key in keys}
+    for spec in specs:
+        input_type = input_schema.field(spec.column).type if spec.column else None
+        columns[spec.output] = _kind(spec).finalize(spec, table, input_type)
+    return pa.table(columns)
