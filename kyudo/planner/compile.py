@@ -1,0 +1,43 @@
+"""From a logical plan to results: optimize, lower, build the task graph, run it.
+
+This is the one path every front end takes (DataFrame API and SQL alike), and
+``explain`` shows each of its stages.
+"""
+from __future__ import annotations
+
+import pyarrow as pa
+
+from kyudo.engine import compute
+from kyudo.planner.logical import LogicalPlan, format_plan
+from kyudo.planner.lowering import lower
+from kyudo.planner.optimizer import optimize
+from kyudo.planner.physical import PhysicalNode, format_physical, to_graph
+from kyudo.planner import task_functions as tf
+
+
+def physical_plan(plan: LogicalPlan) -> PhysicalNode:
+    return lower(optimize(plan).plan)
+
+
+def compute_partitions(plan: LogicalPlan, scheduler=None) -> list[pa.Table]:
+    """Run the plan and return its output partitions, in order."""
+    graph, keys = to_graph(physical_plan(plan))
+    return list(compute(graph, keys, scheduler=scheduler))
+
+
+def compute_table(plan: LogicalPlan, scheduler=None) -> pa.Table:
+    """Run the plan and return one Arrow table with exactly the plan's schema."""
+    return tf.concat(compute_partitions(plan, scheduler), plan.schema)
+
+
+def explain(plan: LogicalPlan, show_rules: bool = True) -> str:
+    """The logical plan, the optimized plan (with each rule that changed it), and
+    the physical plan with its partition counts."""
+    optimized = optimize(plan)
+    parts = ["== Logical plan ==", format_plan(plan), "", "== Optimized plan ==",
+             format_plan(optimized.plan)]
+    if show_rules:
+        changed = [step.name for step in optimized.steps if step.changed]
+        parts += ["", "Rules that changed the plan: " + (", ".join(changed) or "none")]
+    parts += ["", "== Physical plan ==", format_physical(lower(optimized.plan))]
+    return "\n".join(parts)

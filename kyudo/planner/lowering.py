@@ -1,0 +1,162 @@
+"""Lowering: turn an optimized logical plan into a partitioned physical plan.
+
+Row-wise nodes (Filter, Project, MapPartitions) become ops of a fused pipeline;
+a pipeline directly over a scan is folded into the scan's tasks. Everything that
+moves data between partitions is an explicit physical node, chosen here from the
+statistics in :mod:`kyudo.planner.statistics` unless the user overrode it.
+"""
+from __future__ import annotations
+
+import pyarrow as pa
+
+from kyudo import config
+from kyudo.planner import logical as L
+from kyudo.planner import physical as P
+from kyudo.planner.errors import PlanError
+from kyudo.planner.expr import conjoin, conjuncts
+from kyudo.planner.statistics import estimate
+from kyudo.planner.to_arrow import to_arrow_expression
+
+# Join types where the right side can be broadcast (each left row is looked at once)
+# and, mirrored, the left side.
+_BROADCAST_RIGHT = ("inner", "left", "semi", "anti", "cross")
+_BROADCAST_LEFT = ("inner", "right", "cross")
+
+
+def lower(plan: L.LogicalPlan) -> P.PhysicalNode:
+    """The physical plan for an (already optimized) logical plan."""
+    return _Lowering().lower(plan)
+
+
+class _Lowering:
+    def __init__(self):
+        self.memo: dict[int, P.PhysicalNode] = {}
+        self.split_every = int(config.get("split_every", 8))
+        self.broadcast_threshold = config.parse_bytes(config.get("broadcast_threshold", "32MB"))
+
+    def lower(self, plan: L.LogicalPlan) -> P.PhysicalNode:
+        node = self.memo.get(id(plan))
+        if node is None:
+            method = getattr(self, f"_lower_{type(plan).__name__.lower()}")
+            node = method(plan)
+            self.memo[id(plan)] = node
+        return node
+
+    # ---- row-wise -----------------------------------------------------------------
+
+    def _with_op(self, child: P.PhysicalNode, op: tuple, schema: pa.Schema) -> P.PhysicalNode:
+        if isinstance(child, P.ScanPartitions):
+            return P.ScanPartitions(child.source, child.read_columns, child.arrow_predicate,
+                                    child.ops + (op,), schema, child.estimated_rows, child.estimated_bytes)
+        if isinstance(child, P.Pipeline):
+            return P.Pipeline(child.input, child.ops + (op,), schema)
+        return P.Pipeline(child, (op,), schema)
+
+    def _lower_scan(self, plan: L.Scan) -> P.PhysicalNode:
+        source = plan.source
+        out_columns = list(plan.schema.names)
+        ops: tuple = ()
+        arrow_predicate = None
+        if plan.predicate is not None:
+            pushed, kept = [], []
+            for conjunct in conjuncts(plan.predicate):
+                converted = to_arrow_expression(conjunct)
+                (pushed if converted is not None else kept).append((conjunct, converted))
+            if pushed:
+                arrow_predicate = pushed[0][1]
+                for _, expr in pushed[1:]:
+                    arrow_predicate = arrow_predicate & expr
+                source = source.prune(arrow_predicate)
+            if kept:
+                ops += (("filter", conjoin([c for c, _ in kept])),)
+        needed = set(out_columns)
+        if plan.predicate is not None:
+            needed |= plan.predicate.columns()
+        read_columns = [n for n in source.schema.names if n in needed]
+        if read_columns != out_columns:
+            ops += (("conform", plan.schema),)
+        rows, nbytes = estimate(plan)
+        return P.ScanPartitions(source, read_columns, arrow_predicate, ops, plan.schema, rows, nbytes)
+
+    def _lower_filter(self, plan: L.Filter):
+        return self._with_op(self.lower(plan.input), ("filter", plan.predicate), plan.schema)
+
+    def _lower_project(self, plan: L.Project):
+        return self._with_op(self.lower(plan.input), ("project", plan.exprs), plan.schema)
+
+    def _lower_mappartitions(self, plan: L.MapPartitions):
+        child = self._with_op(self.lower(plan.input), ("map", plan.func), plan.schema)
+        return self._with_op(child, ("conform", plan.schema), plan.schema)
+
+    # ---- moving data ----------------------------------------------------------------
+
+    def _lower_limit(self, plan: L.Limit):
+        child = self.lower(plan.input)
+        if isinstance(child, P.RangeSort) and plan.n is not None:
+            top = P.TopK(child.input, child.keys, plan.n + plan.offset, plan.schema)
+            return P.Gather(top, plan.schema, plan.n, plan.offset) if plan.offset else top
+        if plan.n is not None:
+            # Each partition contributes at most n + offset rows.
+            child = self._with_op(child, ("head", plan.n + plan.offset), plan.schema)
+        return P.Gather(child, plan.schema, plan.n, plan.offset)
+
+    def _lower_aggregate(self, plan: L.Aggregate):
+        child = self.lower(plan.input)
+        split_out = plan.split_out or 1
+        if split_out > 1 and plan.keys:
+            return P.ShuffleAggregate(child, plan.keys, plan.aggs, split_out, plan.schema, plan.input.schema)
+        split_every = plan.split_every or self.split_every
+        if split_every < 2:
+            raise PlanError("split_every must be at least 2")
+        return P.TreeAggregate(child, plan.keys, plan.aggs, split_every, plan.schema, plan.input.schema)
+
+    def _lower_distinct(self, plan: L.Distinct):
+        keys = tuple(plan.schema.names)
+        return P.TreeAggregate(self.lower(plan.input), keys, (), self.split_every, plan.schema, plan.schema)
+
+    def _lower_sort(self, plan: L.Sort):
+        child = self.lower(plan.input)
+        return P.RangeSort(child, plan.keys, child.npartitions, plan.schema)
+
+    def _lower_union(self, plan: L.Union):
+        children = []
+        for child_plan in plan.inputs:
+            child = self.lower(child_plan)
+            if not child_plan.schema.equals(plan.schema):
+                child = self._with_op(child, ("conform", plan.schema), plan.schema)
+            children.append(child)
+        return P.Concatenate(tuple(children), plan.schema)
+
+    def _lower_join(self, plan: L.Join):
+        left, right = self.lower(plan.left), self.lower(plan.right)
+        args = (plan.how, plan.left_on, plan.right_on, plan.null_equal)
+        strategy = self._choose_join(plan, left, right)
+        if strategy == "broadcast_right":
+            return P.BroadcastJoin(left, right, "right", *args, plan.schema)
+        if strategy == "broadcast_left":
+            return P.BroadcastJoin(left, right, "left", *args, plan.schema)
+        if plan.how == "cross":
+            raise PlanError("a cross join needs one side broadcast")
+        npartitions = max(left.npartitions, right.npartitions)
+        return P.HashJoin(left, right, *args, npartitions, plan.schema)
+
+    def _choose_join(self, plan: L.Join, left: P.PhysicalNode, right: P.PhysicalNode) -> str:
+        """Broadcast the side that is small by its estimates, else hash-shuffle."""
+        if plan.strategy == "broadcast":
+            return "broadcast_right" if plan.how in _BROADCAST_RIGHT else "broadcast_left"
+        if plan.strategy == "hash":
+            return "hash"
+        _, left_bytes = estimate(plan.left)
+        _, right_bytes = estimate(plan.right)
+        right_small = right.npartitions == 1 or (right_bytes is not None and right_bytes <= self.broadcast_threshold)
+        left_small = left.npartitions == 1 or (left_bytes is not None and left_bytes <= self.broadcast_threshold)
+        if right_small and plan.how in _BROADCAST_RIGHT and (
+                not left_small or (left_bytes or 0) >= (right_bytes or 0)):
+            return "broadcast_right"
+        if left_small and plan.how in _BROADCAST_LEFT:
+            return "broadcast_left"
+        if right_small and plan.how in _BROADCAST_RIGHT:
+            return "broadcast_right"
+        if plan.how == "cross":
+            return "broadcast_right"
+        return "hash"

@@ -1,0 +1,77 @@
+"""The optimizer: an ordered list of named rules, each a pure ``plan -> plan``.
+
+Every rule lives in its own module under :mod:`kyudo.planner.rules` and exports a
+function ``apply(plan) -> plan``. ``optimize`` runs them in order, checks after
+each that the output schema (names and types) did not change, and records what
+each rule changed so ``explain()`` can show it. A rule can be switched off by name
+(``optimize(plan, disabled={"predicate_pushdown"})`` or the ``optimizer_disabled``
+config option), which is how tests and users isolate a rule's effect.
+"""
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass, field
+from typing import Callable
+
+from kyudo.planner.errors import PlanError
+from kyudo.planner.logical import LogicalPlan
+
+# The order matters: constants are folded first so pushdown sees simple
+# predicates; filters move down before columns are pruned so the scan is asked
+# for the columns its own predicate needs; limits move last, over the final shape.
+RULE_NAMES: tuple[str, ...] = (
+    "constant_folding",
+    "merge_projections",
+    "predicate_pushdown",
+    "column_pruning",
+    "limit_pushdown",
+    "remove_noops",
+)
+
+
+def _load_rule(name: str) -> Callable[[LogicalPlan], LogicalPlan]:
+    return importlib.import_module(f"kyudo.planner.rules.{name}").apply
+
+
+@dataclass
+class RuleStep:
+    name: str
+    before: LogicalPlan
+    after: LogicalPlan
+
+    @property
+    def changed(self) -> bool:
+        return self.before != self.after
+
+
+@dataclass
+class Optimized:
+    plan: LogicalPlan
+    steps: list[RuleStep] = field(default_factory=list)
+
+
+def _same_schema(a, b) -> bool:
+    return a.names == b.names and all(x.type == y.type for x, y in zip(a, b))
+
+
+def optimize(plan: LogicalPlan, disabled: frozenset[str] | set[str] = frozenset()) -> Optimized:
+    """Run every enabled rule in order; raise :class:`PlanError` if one changes the schema."""
+    from kyudo import config
+
+    disabled = set(disabled) | set(config.get("optimizer_disabled", ()) or ())
+    unknown = disabled - set(RULE_NAMES)
+    if unknown:
+        raise PlanError(f"unknown optimizer rules {sorted(unknown)}; rules are {list(RULE_NAMES)}")
+    result = Optimized(plan)
+    expected = plan.schema
+    for name in RULE_NAMES:
+        if name in disabled:
+            continue
+        before = result.plan
+        after = _load_rule(name)(before)
+        if not _same_schema(after.schema, expected):
+            raise PlanError(f"optimizer rule {name!r} changed the output schema from "
+                            f"{expected} to {after.schema}")
+        result.steps.append(RuleStep(name, before, after))
+        result.plan = after
+    return result

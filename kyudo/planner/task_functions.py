@@ -1,0 +1,155 @@
+"""The functions that physical-plan tasks run.
+
+They glue the engine's Arrow kernels to what only the planner knows (expressions),
+and they are plain module-level functions so task graphs stay picklable for the
+process and cluster executors.
+"""
+from __future__ import annotations
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from kyudo.engine.operators import aggregate as agg_ops
+from kyudo.engine.operators import join as join_ops
+from kyudo.engine.operators import partition as part_ops
+from kyudo.engine.operators import sort as sort_ops
+from kyudo.planner.evaluate import evaluate
+
+
+# ---- row-wise pipelines -------------------------------------------------------
+
+def apply_ops(table: pa.Table, ops: tuple) -> pa.Table:
+    """Apply a fused chain of row-wise operations to one partition.
+
+    Each op is a tuple: ("filter", expr), ("project", ((name, expr), ...)),
+    ("map", func), ("head", n) or ("conform", schema).
+    """
+    for op in ops:
+        kind = op[0]
+        if kind == "filter":
+            mask = evaluate(op[1], table)
+            table = table.filter(mask, null_selection_behavior="drop")
+        elif kind == "project":
+            table = project(table, op[1])
+        elif kind == "map":
+            table = op[1](table)
+        elif kind == "head":
+            table = table.slice(0, op[1])
+        elif kind == "conform":
+            table = conform(table, op[1])
+        else:  # pragma: no cover - lowering only emits the kinds above
+            raise ValueError(f"unknown pipeline op {kind!r}")
+    return table
+
+
+def project(table: pa.Table, exprs) -> pa.Table:
+    arrays, names = [], []
+    for name, expr in exprs:
+        arrays.append(evaluate(expr, table))
+        names.append(name)
+    if not arrays:
+        return pa.table({}).slice(0, 0) if table.num_rows == 0 else _empty_columns(table.num_rows)
+    return pa.Table.from_arrays(arrays, names=names)
+
+
+def _empty_columns(num_rows: int) -> pa.Table:
+    # A table with rows but no columns keeps its length (len(df[[]]) in pandas).
+    return pa.table({"_": pa.nulls(num_rows)}).drop(["_"])
+
+
+def conform(table: pa.Table, schema: pa.Schema) -> pa.Table:
+    """Select and cast to ``schema`` so every partition has exactly the planned schema."""
+    table = table.select(schema.names)
+    if table.schema.equals(schema, check_metadata=False):
+        return table
+    return table.cast(schema)
+
+
+def scan(source, index: int, read_columns, arrow_predicate, ops: tuple) -> pa.Table:
+    """Read one partition of a source, then run the fused pipeline over it."""
+    table = source.read_partition(index, read_columns, arrow_predicate)
+    return apply_ops(table, ops)
+
+
+def run_pipeline(table: pa.Table, ops: tuple) -> pa.Table:
+    return apply_ops(table, ops)
+
+
+# ---- gathering ---------------------------------------------------------------------
+
+def concat(tables: list, schema: pa.Schema) -> pa.Table:
+    return part_ops.concat_tables(list(tables), schema=schema)
+
+
+def limit(tables: list, schema: pa.Schema, n: int | None, offset: int) -> pa.Table:
+    table = concat(tables, schema)
+    return table.slice(offset, n) if n is not None else table.slice(offset)
+
+
+# ---- aggregation -------------------------------------------------------------------
+
+def partial_aggregate(table: pa.Table, keys, specs) -> pa.Table:
+    return agg_ops.partial_aggregate(table, list(keys), list(specs))
+
+
+def combine(tables: list, keys, specs) -> pa.Table:
+    return agg_ops.combine_partials(list(tables), list(keys), list(specs))
+
+
+def finalize(tables: list, keys, specs, input_schema: pa.Schema, schema: pa.Schema) -> pa.Table:
+    state = tables[0] if len(tables) == 1 else agg_ops.combine_partials(list(tables), list(keys), list(specs))
+    return conform(agg_ops.finalize_aggregate(state, list(keys), list(specs), input_schema), schema)
+
+
+def hash_split(table: pa.Table, keys, npartitions: int) -> list:
+    return part_ops.hash_partition(table, list(keys), npartitions)
+
+
+def take_split(splits: list, index: int, schema: pa.Schema) -> pa.Table:
+    """Collect output partition ``index`` of a shuffle from every input's split."""
+    return part_ops.concat_tables([s[index] for s in splits], schema=schema)
+
+
+# ---- joins -------------------------------------------------------------------------
+
+def join(left: pa.Table, right: pa.Table, how, left_on, right_on, null_equal, schema) -> pa.Table:
+    result = join_ops.hash_join(left, right, list(left_on), list(right_on), how, null_equal=null_equal)
+    return conform(result, schema)
+
+
+def join_broadcast_right(left: pa.Table, rights: list, right_schema, how, left_on, right_on,
+                         null_equal, schema) -> pa.Table:
+    right = concat(rights, right_schema)
+    return join(left, right, how, left_on, right_on, null_equal, schema)
+
+
+def join_broadcast_left(lefts: list, right: pa.Table, left_schema, how, left_on, right_on,
+                        null_equal, schema) -> pa.Table:
+    left = concat(lefts, left_schema)
+    return join(left, right, how, left_on, right_on, null_equal, schema)
+
+
+# ---- sorting -----------------------------------------------------------------------
+
+def sort(tables: list, keys, schema: pa.Schema) -> pa.Table:
+    return sort_ops.sort_table(concat(tables, schema), list(keys))
+
+
+def sample(table: pa.Table, keys, n: int) -> pa.Table:
+    return sort_ops.sample_for_boundaries(table, list(keys), n)
+
+
+def boundaries(samples: list, keys, npartitions: int) -> list:
+    return sort_ops.boundaries_from_samples(list(samples), list(keys), npartitions)
+
+
+def range_split(table: pa.Table, keys, bounds: list) -> list:
+    return sort_ops.range_partition(table, list(keys), bounds)
+
+
+def top_k(tables: list, keys, k: int, schema: pa.Schema) -> pa.Table:
+    return sort_ops.top_k(concat(tables, schema), list(keys), k)
+
+
+def arrow_filter(table: pa.Table, predicate: pc.Expression) -> pa.Table:
+    return table.filter(predicate)
