@@ -1,0 +1,192 @@
+"""Turn what a user passes as "the data" into a concrete, ordered list of files.
+
+Readers in kyudo take a file, a directory, a glob or a list of any of these, on
+any fsspec filesystem.  Resolving that once, up front, gives every later step a
+fixed list of files with their sizes (so plans can be hashed and partitions
+counted) and the directory that hive ``key=value`` segments are relative to.
+"""
+
+from __future__ import annotations
+
+import os
+import posixpath
+from dataclasses import dataclass
+from typing import Any, Iterable, Sequence
+
+import fsspec
+import pyarrow.fs as pafs
+from fsspec.implementations.arrow import ArrowFSWrapper
+from fsspec.implementations.local import LocalFileSystem
+
+_GLOB_CHARS = frozenset("*?[")
+# fsspec implementations spell "last modified" differently; any one is enough
+# to notice that a file was rewritten with the same size.
+_MTIME_KEYS = ("mtime", "LastModified", "last_modified", "updated", "created")
+
+
+@dataclass(frozen=True)
+class FileEntry:
+    """One data file: its path on the filesystem and what identifies its version.
+
+    ``base_dir`` is the directory the user named (or the static prefix of their
+    glob); hive segments are only looked for below it, so that a ``k=v`` in a
+    parent directory the user did not point at never becomes a column.  It is
+    ``None`` when the user named the file itself, in which case every directory
+    of the path is considered (as pyarrow does).
+    """
+
+    path: str
+    size: int
+    mtime: str | None
+    base_dir: str | None
+
+
+@dataclass(frozen=True)
+class ResolvedFiles:
+    """The filesystem and the files it holds, in a deterministic order."""
+
+    fs: fsspec.AbstractFileSystem
+    files: tuple[FileEntry, ...]
+
+
+def resolve_files(
+    path_or_paths: str | os.PathLike | Sequence[str | os.PathLike],
+    storage_options: dict[str, Any] | None = None,
+    filesystem: fsspec.AbstractFileSystem | pafs.FileSystem | None = None,
+) -> ResolvedFiles:
+    """Expand files, directories and globs into data files on one filesystem.
+
+    Directories are searched recursively; files and directories whose names
+    start with ``_`` or ``.`` (``_SUCCESS``, ``_metadata``, ``.crc`` files,
+    ``_temporary/``) are skipped, as every Parquet writer expects.  Raises
+    ``FileNotFoundError`` naming the path when a path does not exist, a glob
+    matches nothing, or a directory holds no data files.
+    """
+    raw = _as_path_list(path_or_paths)
+    fs = _filesystem_for(raw[0], storage_options, filesystem)
+    files: list[FileEntry] = []
+    seen: set[str] = set()
+    for original in raw:
+        for entry in _expand(fs, original):
+            if entry.path not in seen:
+                seen.add(entry.path)
+                files.append(entry)
+    return ResolvedFiles(fs=fs, files=tuple(files))
+
+
+def to_arrow_filesystem(fs: fsspec.AbstractFileSystem) -> pafs.FileSystem:
+    """The pyarrow view of an fsspec filesystem, native where one exists.
+
+    Local files go through pyarrow's own filesystem (faster, releases the GIL);
+    everything else is bridged with ``FSSpecHandler``.
+    """
+    if isinstance(fs, LocalFileSystem):
+        return pafs.LocalFileSystem()
+    if isinstance(fs, ArrowFSWrapper):
+        return fs.fs
+    return pafs.PyFileSystem(pafs.FSSpecHandler(fs))
+
+
+def filesystem_token(fs: fsspec.AbstractFileSystem) -> str:
+    """A short stable description of a filesystem, for dataset tokens."""
+    protocol = fs.protocol if isinstance(fs.protocol, str) else fs.protocol[0]
+    return f"{protocol}:{type(fs).__module__}.{type(fs).__qualname__}"
+
+
+def _as_path_list(path_or_paths) -> list[str]:
+    if isinstance(path_or_paths, (str, os.PathLike)):
+        paths = [os.fspath(path_or_paths)]
+    elif isinstance(path_or_paths, Iterable):
+        paths = [os.fspath(p) for p in path_or_paths]
+    else:
+        raise TypeError(
+            f"expected a path or a list of paths, got {type(path_or_paths).__name__}"
+        )
+    if not paths:
+        raise ValueError("an empty list of paths was given; there is nothing to read")
+    return paths
+
+
+def _filesystem_for(first_path, storage_options, filesystem) -> fsspec.AbstractFileSystem:
+    if filesystem is not None:
+        if storage_options:
+            raise ValueError("pass either filesystem or storage_options, not both")
+        if isinstance(filesystem, pafs.FileSystem):
+            return ArrowFSWrapper(filesystem)
+        return filesystem
+    fs, _ = fsspec.core.url_to_fs(first_path, **(storage_options or {}))
+    return fs
+
+
+def _expand(fs: fsspec.AbstractFileSystem, original: str) -> list[FileEntry]:
+    path = fs._strip_protocol(original)
+    if _GLOB_CHARS.intersection(path):
+        return _expand_glob(fs, original, path)
+    try:
+        info = fs.info(path)
+    except FileNotFoundError:
+        raise FileNotFoundError(f"path does not exist: {original!r}") from None
+    if info["type"] == "directory":
+        return _expand_directory(fs, original, path)
+    return [_entry(info, base_dir=None)]
+
+
+def _expand_glob(fs, original: str, pattern: str) -> list[FileEntry]:
+    base = _static_prefix(pattern)
+    matches = fs.glob(pattern, detail=True)
+    entries = [
+        _entry(info, base)
+        for name, info in sorted(matches.items())
+        if info["type"] == "file" and not _is_hidden(name, base)
+    ]
+    if not entries:
+        raise FileNotFoundError(f"glob matches no files: {original!r}")
+    return entries
+
+
+def _expand_directory(fs, original: str, directory: str) -> list[FileEntry]:
+    found = fs.find(directory, withdirs=False, detail=True)
+    entries = [
+        _entry(info, directory)
+        for name, info in sorted(found.items())
+        if info["type"] == "file" and not _is_hidden(name, directory)
+    ]
+    if not entries:
+        raise FileNotFoundError(f"directory contains no data files: {original!r}")
+    return entries
+
+
+def _entry(info: dict, base_dir: str | None) -> FileEntry:
+    mtime = next((info[k] for k in _MTIME_KEYS if info.get(k) is not None), None)
+    return FileEntry(
+        path=info["name"],
+        size=int(info.get("size") or 0),
+        mtime=None if mtime is None else str(mtime),
+        base_dir=base_dir,
+    )
+
+
+def _static_prefix(pattern: str) -> str:
+    """The directory part of a glob before its first wildcard."""
+    parts = pattern.split("/")
+    static = []
+    for part in parts[:-1]:
+        if _GLOB_CHARS.intersection(part):
+            break
+        static.append(part)
+    return "/".join(static)
+
+
+def _is_hidden(path: str, base_dir: str) -> bool:
+    """True when any segment below ``base_dir`` starts with ``_`` or ``.``."""
+    relative = relative_parts(path, base_dir)
+    return any(part.startswith(("_", ".")) for part in relative)
+
+
+def relative_parts(path: str, base_dir: str | None) -> list[str]:
+    """The path segments of ``path`` below ``base_dir`` (all of them if None)."""
+    if base_dir:
+        base = base_dir.rstrip("/")
+        if path.startswith(base + "/"):
+            path = path[len(base) + 1 :]
+    return [p for p in posixpath.normpath(path).split("/") if p and p != "."]

@@ -1,0 +1,399 @@
+"""Parquet datasets as lists of partitions, planned from footers alone.
+
+``discover_parquet`` resolves paths, reads every footer once (in parallel) and
+cuts the data into partitions: single row groups, or runs of consecutive row
+groups of one file up to a byte target.  The resulting ``ParquetSource`` is
+what the planner holds: it answers schema, row-count, statistics and pruning
+questions without scanning, and ``read_partition`` is the task that finally
+reads data, with columns and predicate pushed into pyarrow's reader.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+import fsspec
+import pyarrow as pa
+import pyarrow.dataset as ds
+import pyarrow.parquet as pq
+
+from .filesystem import FileEntry, filesystem_token, resolve_files, to_arrow_filesystem
+from .footers import Footer, read_footer, read_footers
+from .hive import parse_hive_values, partition_expression
+from .schemas import add_partition_columns, unify_file_schemas
+
+__all__ = ["ParquetPartition", "ParquetSource", "discover_parquet"]
+
+DEFAULT_PARTITION_BYTES = 128 * 2**20
+_FORMAT = ds.ParquetFileFormat()
+
+
+@dataclass(frozen=True)
+class ParquetPartition:
+    """Consecutive row groups of one file, and what the footer says about them."""
+
+    path: str
+    row_groups: tuple[int, ...]
+    num_rows: int
+    nbytes: int
+    partition_values: dict[str, Any]
+
+
+def discover_parquet(
+    path_or_paths: str | os.PathLike | Sequence[str | os.PathLike],
+    storage_options: dict[str, Any] | None = None,
+    filesystem: fsspec.AbstractFileSystem | None = None,
+    partitioning: str | None = "hive",
+    target_partition_bytes: int = DEFAULT_PARTITION_BYTES,
+    filters: list | ds.Expression | None = None,
+) -> ParquetSource:
+    """Find the files, read their footers and plan partitions; reads no data.
+
+    ``partitioning="hive"`` turns ``key=value`` directories into columns;
+    ``None`` ignores them.  ``filters`` (a pyarrow DNF list of tuples or an
+    expression) first skips files by their hive values without opening them,
+    then row groups by statistics, and is kept on the source so that every
+    ``read_partition`` also applies it row by row.
+    """
+    if partitioning not in ("hive", None):
+        raise ValueError(f"partitioning must be 'hive' or None, not {partitioning!r}")
+    if target_partition_bytes <= 0:
+        raise ValueError("target_partition_bytes must be positive")
+    resolved = resolve_files(path_or_paths, storage_options, filesystem)
+    files = resolved.files
+    if partitioning == "hive":
+        hive_schema, values = parse_hive_values(files)
+    else:
+        hive_schema, values = pa.schema([]), [{} for _ in files]
+    predicate = _as_expression(filters)
+    arrow_fs = to_arrow_filesystem(resolved.fs)
+    expressions = [partition_expression(v, hive_schema) for v in values]
+
+    footers: dict[str, Footer] = {}
+    if predicate is not None and len(hive_schema):
+        # One footer gives a schema to bind the filter against; the hive values
+        # then rule out files before their footers are ever fetched.
+        first = read_footer(files[0].path, arrow_fs, expressions[0])
+        footers[first.path] = first
+        bind_schema = add_partition_columns(first.schema, hive_schema, first.path)
+        try:
+            keep = _files_matching(files, expressions, bind_schema, arrow_fs, predicate)
+        except pa.ArrowInvalid:
+            # The filter names a column the first file lacks; prune() below
+            # still narrows by hive values once the full schema is known.
+            keep = {f.path for f in files}
+    else:
+        keep = {f.path for f in files}
+    chosen = [i for i, f in enumerate(files) if f.path in keep or f.path in footers]
+    todo = [i for i in chosen if files[i].path not in footers]
+    for footer in read_footers(
+        [files[i].path for i in todo], arrow_fs, [expressions[i] for i in todo]
+    ):
+        footers[footer.path] = footer
+
+    schema = unify_file_schemas((files[i].path, footers[files[i].path].schema) for i in chosen)
+    schema = add_partition_columns(schema, hive_schema, files[chosen[0]].path)
+    kept = [i for i in chosen if files[i].path in keep]
+    source = ParquetSource(
+        fs=resolved.fs,
+        files=tuple(files[i] for i in kept),
+        file_values=tuple(values[i] for i in kept),
+        hive_schema=hive_schema,
+        schema=schema,
+        partitions=(),
+        filter=predicate,
+        target_partition_bytes=target_partition_bytes,
+    )
+    source._footers.update(footers)
+    source = source._with_partitions(
+        tuple(p for i in kept for p in source._split_file(footers[files[i].path], values[i]))
+    )
+    return source if predicate is None else source.prune(predicate)
+
+
+class ParquetSource:
+    """A Parquet dataset cut into partitions, described from footers only.
+
+    Immutable: ``prune`` returns a new source.  It pickles without its footer
+    cache (workers re-read only the footer of the file they scan), and equality
+    and hashing go through ``token()``, so plans holding it compare cheaply.
+    """
+
+    def __init__(
+        self,
+        fs: fsspec.AbstractFileSystem,
+        files: tuple[FileEntry, ...],
+        file_values: tuple[dict[str, Any], ...],
+        hive_schema: pa.Schema,
+        schema: pa.Schema,
+        partitions: tuple[ParquetPartition, ...],
+        filter: ds.Expression | None,
+        target_partition_bytes: int,
+    ):
+        self._fs = fs
+        self._files = files
+        self._file_values = file_values
+        self._hive_schema = hive_schema
+        self.schema = schema
+        self.partitions = partitions
+        self.filter = filter
+        self.target_partition_bytes = target_partition_bytes
+        self._footers: dict[str, Footer] = {}
+        self._token: str | None = None
+
+    # -- what the planner asks -------------------------------------------------
+
+    @property
+    def npartitions(self) -> int:
+        return len(self.partitions)
+
+    @property
+    def num_rows(self) -> int:
+        """Rows in the kept row groups, before any row-wise filter."""
+        return sum(p.num_rows for p in self.partitions)
+
+    @property
+    def paths(self) -> tuple[str, ...]:
+        return tuple(f.path for f in self._files)
+
+    @property
+    def filesystem(self) -> fsspec.AbstractFileSystem:
+        return self._fs
+
+    def column_statistics(self, name: str) -> list[tuple[Any, Any, int] | None]:
+        """``(min, max, null_count)`` per partition, ``None`` where unknown.
+
+        A partition whose rows are all NULL in the column gives
+        ``(None, None, num_rows)``.  Values are converted to the column's type
+        in ``schema`` (so files written as int32 report int64 if unified so).
+        """
+        field = self.schema.field(name)
+        if name in self._hive_schema.names:
+            return [_constant_statistics(p.partition_values[name], p.num_rows) for p in self.partitions]
+        return [
+            _partition_statistics(self._footer(p.path), p.row_groups, name, field.type)
+            for p in self.partitions
+        ]
+
+    def prune(self, predicate: ds.Expression) -> ParquetSource:
+        """Keep only row groups whose hive values or min/max MAY satisfy ``predicate``.
+
+        Files are first ruled out by hive values alone; the rest are narrowed
+        by row-group statistics.  Partitions left without row groups vanish;
+        none of this reads data pages.
+        """
+        predicate = _as_expression(predicate)
+        keep = (
+            _files_matching(
+                self._files, self._partition_expressions(), self.schema, self._arrow_fs(), predicate
+            )
+            if len(self._hive_schema)
+            else set(self.paths)
+        )
+        candidates = [p for p in self.partitions if p.path in keep]
+        self._load_footers({p.path for p in candidates})
+        values = dict(zip(self.paths, self._file_values))
+        pruned = []
+        for part in candidates:
+            footer = self._footers[part.path]
+            fragment = footer.fragment.subset(row_group_ids=list(part.row_groups))
+            survivors = fragment.subset(filter=predicate, schema=self.schema)
+            row_groups = tuple(rg.id for rg in survivors.row_groups)
+            if row_groups:
+                pruned.append(_make_partition(footer, row_groups, values[part.path]))
+        kept_files = {p.path for p in pruned}
+        result = ParquetSource(
+            fs=self._fs,
+            files=tuple(f for f in self._files if f.path in kept_files),
+            file_values=tuple(values[f.path] for f in self._files if f.path in kept_files),
+            hive_schema=self._hive_schema,
+            schema=self.schema,
+            partitions=tuple(pruned),
+            filter=self.filter,
+            target_partition_bytes=self.target_partition_bytes,
+        )
+        result._footers = self._footers
+        return result
+
+    def read_partition(
+        self,
+        i: int,
+        columns: Sequence[str] | None = None,
+        predicate: ds.Expression | None = None,
+    ) -> pa.Table:
+        """Read partition ``i``: only ``columns`` (in that order), rows matching.
+
+        The predicate (and the source's own ``filter``) run inside pyarrow's
+        reader, which also uses them to skip row groups; columns missing from
+        this file come back as NULLs.  The result has exactly the requested
+        columns with the types of ``schema``, even when no row matches.
+        """
+        part = self.partitions[i]
+        names = list(self.schema.names if columns is None else columns)
+        unknown = [c for c in names if c not in self.schema.names]
+        if unknown:
+            raise KeyError(f"columns not in the Parquet schema: {unknown}; have {self.schema.names}")
+        row_filter = _conjunction(self.filter, _as_expression(predicate))
+        fragment = self._footer(part.path).fragment.subset(row_group_ids=list(part.row_groups))
+        table = fragment.to_table(schema=self.schema, columns=names, filter=row_filter)
+        target = pa.schema([self.schema.field(c) for c in names])
+        return table if table.schema.equals(target) else table.select(names).cast(target)
+
+    def token(self) -> str:
+        """A deterministic name for exactly this dataset and its partitions."""
+        if self._token is None:
+            digest = hashlib.sha256()
+            for item in (
+                filesystem_token(self._fs),
+                [(f.path, f.size, f.mtime) for f in self._files],
+                str(self.schema),
+                [(p.path, p.row_groups) for p in self.partitions],
+                None if self.filter is None else pickle.dumps(self.filter),
+            ):
+                digest.update(repr(item).encode())
+            self._token = "parquet-" + digest.hexdigest()[:32]
+        return self._token
+
+    # -- plumbing ----------------------------------------------------------------
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, ParquetSource) and other.token() == self.token()
+
+    def __hash__(self) -> int:
+        return hash(self.token())
+
+    def __repr__(self) -> str:
+        return (
+            f"ParquetSource({len(self._files)} files, {self.npartitions} partitions, "
+            f"{self.num_rows} rows, columns={self.schema.names})"
+        )
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state["_footers"] = {}
+        return state
+
+    def _with_partitions(self, partitions: tuple[ParquetPartition, ...]) -> ParquetSource:
+        clone = ParquetSource.__new__(ParquetSource)
+        clone.__dict__.update(self.__dict__, partitions=partitions, _token=None)
+        return clone
+
+    def _split_file(self, footer: Footer, values: dict[str, Any]) -> list[ParquetPartition]:
+        """Group consecutive non-empty row groups up to the byte target."""
+        groups: list[list[int]] = []
+        size = 0
+        for rg in range(footer.metadata.num_row_groups):
+            if footer.row_group_rows(rg) == 0:
+                continue
+            nbytes = footer.row_group_bytes(rg)
+            if groups and size + nbytes <= self.target_partition_bytes:
+                groups[-1].append(rg)
+                size += nbytes
+            else:
+                groups.append([rg])
+                size = nbytes
+        return [_make_partition(footer, tuple(g), values) for g in groups]
+
+    def _arrow_fs(self):
+        return to_arrow_filesystem(self._fs)
+
+    def _partition_expressions(self) -> list[ds.Expression]:
+        return [partition_expression(v, self._hive_schema) for v in self._file_values]
+
+    def _footer(self, path: str) -> Footer:
+        if path not in self._footers:
+            self._load_footers({path})
+        return self._footers[path]
+
+    def _load_footers(self, paths: set[str]) -> None:
+        missing = [
+            (f.path, partition_expression(v, self._hive_schema))
+            for f, v in zip(self._files, self._file_values)
+            if f.path in paths and f.path not in self._footers
+        ]
+        if missing:
+            loaded = read_footers([m[0] for m in missing], self._arrow_fs(), [m[1] for m in missing])
+            self._footers.update((f.path, f) for f in loaded)
+
+
+def _make_partition(footer: Footer, row_groups: tuple[int, ...], values: dict[str, Any]) -> ParquetPartition:
+    return ParquetPartition(
+        path=footer.path,
+        row_groups=row_groups,
+        num_rows=sum(footer.row_group_rows(rg) for rg in row_groups),
+        nbytes=sum(footer.row_group_bytes(rg) for rg in row_groups),
+        partition_values=dict(values),
+    )
+
+
+def _files_matching(files, expressions, schema, arrow_fs, predicate) -> set[str]:
+    """Paths whose hive values may satisfy ``predicate``; opens no file."""
+    dataset = ds.FileSystemDataset.from_paths(
+        [f.path for f in files],
+        schema=schema,
+        format=_FORMAT,
+        filesystem=arrow_fs,
+        partitions=list(expressions),
+    )
+    return {fragment.path for fragment in dataset.get_fragments(filter=predicate)}
+
+
+def _as_expression(filters) -> ds.Expression | None:
+    if filters is None or isinstance(filters, ds.Expression):
+        return filters
+    return pq.filters_to_expression(filters)
+
+
+def _conjunction(a: ds.Expression | None, b: ds.Expression | None) -> ds.Expression | None:
+    if a is None or b is None:
+        return a if b is None else b
+    return a & b
+
+
+def _constant_statistics(value: Any, num_rows: int) -> tuple[Any, Any, int]:
+    return (None, None, num_rows) if value is None else (value, value, 0)
+
+
+def _partition_statistics(footer: Footer, row_groups, name: str, type_: pa.DataType):
+    """Fold row-group statistics of one top-level column into one triple."""
+    if name not in footer.schema.names:
+        rows = sum(footer.row_group_rows(rg) for rg in row_groups)
+        return (None, None, rows)
+    column = _leaf_index(footer.metadata, name)
+    if column is None:
+        return None
+    lows, highs, nulls = [], [], 0
+    for rg in row_groups:
+        meta = footer.metadata.row_group(rg)
+        stats = meta.column(column).statistics
+        if stats is None or not stats.has_null_count:
+            return None
+        nulls += stats.null_count
+        if stats.has_min_max:
+            lows.append(stats.min)
+            highs.append(stats.max)
+        elif stats.null_count < meta.num_rows:
+            return None
+    if not lows:
+        return (None, None, nulls)
+    low, high = _to_type([min(lows), max(highs)], type_)
+    return (low, high, nulls)
+
+
+def _leaf_index(metadata: pq.FileMetaData, name: str) -> int | None:
+    """Column-chunk index of a top-level primitive column (None if nested)."""
+    for index in range(metadata.num_columns):
+        if metadata.schema.column(index).path == name:
+            return index
+    return None
+
+
+def _to_type(values: list, type_: pa.DataType) -> list:
+    try:
+        return pa.array(values).cast(type_).to_pylist()
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+        return values

@@ -1,0 +1,72 @@
+"""One schema for many files, or an error that says exactly where they disagree.
+
+Files written at different times drift: a column is added, an int32 becomes an
+int64.  Those are unified (missing columns read as NULL, types widened).  A
+real conflict (a column that is a string in one file and an integer in another)
+must name both files and the column, or the user cannot find it.
+"""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+import pyarrow as pa
+
+_UNIFY_ERRORS = (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError)
+
+
+class SchemaMismatchError(ValueError):
+    """Two files hold the same column with types that cannot be unified."""
+
+
+def unify_file_schemas(named_schemas: Iterable[tuple[str, pa.Schema]]) -> pa.Schema:
+    """Unify the schemas of files given as ``(path, schema)`` pairs, in order.
+
+    Column order is first-seen order; schema-level metadata (e.g. the pandas
+    block) is dropped because it describes one file's columns, not the union.
+    """
+    unified: pa.Schema | None = None
+    origin: dict[str, str] = {}
+    for path, schema in named_schemas:
+        schema = schema.remove_metadata()
+        if unified is None:
+            unified = schema
+        elif not schema.equals(unified):
+            try:
+                unified = pa.unify_schemas([unified, schema], promote_options="permissive")
+            except _UNIFY_ERRORS as error:
+                raise _describe_conflict(unified, origin, path, schema, error) from error
+        for name in schema.names:
+            origin.setdefault(name, path)
+    if unified is None:
+        raise ValueError("no files to take a schema from")
+    return unified
+
+
+def add_partition_columns(schema: pa.Schema, partition_schema: pa.Schema, path: str) -> pa.Schema:
+    """Append hive columns; a file that also stores one of them is ambiguous."""
+    for field in partition_schema:
+        if field.name in schema.names:
+            raise SchemaMismatchError(
+                f"column {field.name!r} is both a hive directory key and a column "
+                f"stored in {path!r}; rename one of them"
+            )
+        schema = schema.append(field)
+    return schema
+
+
+def _describe_conflict(unified, origin, path, schema, error) -> SchemaMismatchError:
+    for field in schema:
+        if field.name not in unified.names:
+            continue
+        existing = unified.field(field.name)
+        try:
+            pa.unify_schemas(
+                [pa.schema([existing]), pa.schema([field])], promote_options="permissive"
+            )
+        except _UNIFY_ERRORS:
+            return SchemaMismatchError(
+                f"column {field.name!r} is {existing.type} in {origin[field.name]!r} "
+                f"but {field.type} in {path!r}; these types cannot be unified"
+            )
+    return SchemaMismatchError(f"schema of {path!r} cannot be unified with earlier files: {error}")
