@@ -78,9 +78,10 @@ def to_arrow_filesystem(fs: fsspec.AbstractFileSystem) -> pafs.FileSystem:
     """The pyarrow view of an fsspec filesystem, native where one exists.
 
     Local files go through pyarrow's own filesystem (faster, releases the GIL);
-    everything else is bridged with ``FSSpecHandler``.
+    everything else is bridged with ``FSSpecHandler``.  Only the exact local
+    class is swapped: a subclass may change how files are opened.
     """
-    if isinstance(fs, LocalFileSystem):
+    if type(fs) is LocalFileSystem:
         return pafs.LocalFileSystem()
     if isinstance(fs, ArrowFSWrapper):
         return fs.fs
