@@ -1,0 +1,105 @@
+"""Hash join of two tables on Arrow's (Acero's) hash join.
+
+Acero reorders rows, coalesces or renames key columns depending on the join type,
+and cannot make NULL keys equal. So the payload never goes through it: each key
+pair is first encoded to small integer codes over the union of both sides'
+values (one ``dictionary_encode``, which also unifies types such as int32 vs
+int64 and, when ``null_equal``, gives NULL a code of its own), Acero joins only
+those codes plus row numbers, and the output is built with one ``take`` per side
+in a defined order:
+
+* inner, left, outer, semi, anti, cross: left row order, ties in right row order;
+  outer's unmatched right rows follow, in right row order;
+* right: right row order, ties in left row order; unmatched left rows never occur.
+
+Output columns are all left columns then all right columns (semi/anti: left only),
+both key columns kept; callers make the names distinct.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+_ACERO_TYPES = {
+    "inner": "inner",
+    "left": "left outer",
+    "right": "right outer",
+    "outer": "full outer",
+    "full": "full outer",
+    "semi": "left semi",
+    "anti": "left anti",
+}
+
+
+def _common_type(a: pa.DataType, b: pa.DataType) -> pa.DataType:
+    if a == b:
+        return a
+    schemas = [pa.schema([("k", a)]), pa.schema([("k", b)])]
+    return pa.unify_schemas(schemas, promote_options="permissive").field("k").type
+
+
+def _codes(left: pa.ChunkedArray, right: pa.ChunkedArray, null_equal: bool) -> tuple[pa.Array, pa.Array]:
+    """Equal integer codes for equal key values on both sides (-0.0 equals 0.0;
+    NULL gets a code only when ``null_equal``, otherwise stays NULL and never matches)."""
+    kind = _common_type(left.type, right.type)
+    both = pa.chunked_array(left.cast(kind).chunks + right.cast(kind).chunks, type=kind)
+    if pa.types.is_floating(kind):
+        both = pc.add(both, pa.scalar(0.0, kind))
+    encoded = pc.dictionary_encode(both, null_encoding="encode" if null_equal else "mask")
+    codes = pa.chunked_array([chunk.indices for chunk in encoded.chunks], type=pa.int32()).combine_chunks()
+    return codes.slice(0, len(left)), codes.slice(len(left))
+
+
+def _rows(n: int) -> pa.Array:
+    return pa.array(np.arange(n, dtype=np.int64))
+
+
+def _matches(left, right, left_keys, right_keys, how, null_equal) -> pa.Table:
+    """Row-number pairs ``l``/``r`` (NULL for the unmatched side) of the join."""
+    if len(left_keys) != len(right_keys):
+        raise ValueError("left_keys and right_keys must have the same length")
+    lcols, rcols = {"l": _rows(left.num_rows)}, {"r": _rows(right.num_rows)}
+    for i, (lk, rk) in enumerate(zip(left_keys, right_keys)):
+        lcols[f"lk{i}"], rcols[f"rk{i}"] = _codes(left[lk], right[rk], null_equal)
+    lkeys, rkeys = [f"lk{i}" for i in range(len(left_keys))], [f"rk{i}" for i in range(len(right_keys))]
+    joined = pa.table(lcols).join(
+        pa.table(rcols), lkeys, rkeys, join_type=_ACERO_TYPES[how], coalesce_keys=False, use_threads=True
+    )
+    if how in ("semi", "anti"):
+        return joined.select(["l"]).sort_by([("l", "ascending")])
+    order = [("r", "ascending"), ("l", "ascending")] if how == "right" else [("l", "ascending"), ("r", "ascending")]
+    pairs = joined.select(["l", "r"])
+    return pairs.take(pc.sort_indices(pairs, sort_keys=order))  # unmatched (NULL) rows go last
+
+
+def _cross(left: pa.Table, right: pa.Table) -> pa.Table:
+    n, m = left.num_rows, right.num_rows
+    return pa.table({"l": np.repeat(np.arange(n, dtype=np.int64), m), "r": np.tile(np.arange(m, dtype=np.int64), n)})
+
+
+def hash_join(
+    left: pa.Table,
+    right: pa.Table,
+    left_keys: list[str],
+    right_keys: list[str],
+    how: str,
+    null_equal: bool = False,
+) -> pa.Table:
+    """Join ``left`` and ``right`` where all key pairs are equal.
+
+    how: inner, left, right, outer (or full), semi, anti, cross (keys ignored).
+    null_equal: False is SQL (a NULL key matches nothing; anti keeps such left
+    rows), True is pandas ``merge`` (NULL keys match each other)."""
+    if how == "cross":
+        pairs = _cross(left, right)
+    elif how in _ACERO_TYPES:
+        pairs = _matches(left, right, left_keys, right_keys, how, null_equal)
+    else:
+        raise ValueError(f"unknown join type {how!r}")
+    columns = left.take(pairs["l"]).columns
+    names = list(left.column_names)
+    if how not in ("semi", "anti"):
+        columns += right.take(pairs["r"]).columns
+        names += right.column_names
+    return pa.Table.from_arrays(columns, names=names)
