@@ -52,14 +52,16 @@ def mismatches(actual, expected) -> list[str]:
     for i, name in enumerate(expected.columns):
         got, want = _comparable(actual.iloc[:, i]), _comparable(expected.iloc[:, i])
         if pd.api.types.is_numeric_dtype(got) and pd.api.types.is_numeric_dtype(want):
-            same = np.isclose(got.to_numpy(float), want.to_numpy(float), rtol=REL_TOL, atol=ABS_TOL)
+            got, want = got.to_numpy(float), want.to_numpy(float)
+            same = np.isclose(got, want, rtol=REL_TOL, atol=ABS_TOL)
         else:
-            same = (got.to_numpy(object) == want.to_numpy(object))
+            got, want = got.to_numpy(object), want.to_numpy(object)
+            same = got == want
         if not same.all():
             row = int(np.flatnonzero(~same)[0])
             problems.append(
                 f"column {i} ({actual.columns[i]!r} vs {name!r}) row {row}: "
-                f"{got.iloc[row]!r} != {want.iloc[row]!r}"
+                f"{got[row]!r} != {want[row]!r}"
             )
     return problems
 
