@@ -1,0 +1,88 @@
+"""Execution priorities that keep the number of live intermediate results low.
+
+The order is a depth-first post-order walk from the graph's outputs: a task gets
+its number right after everything it needs, and a subtree is finished before its
+siblings are started. On a sum tree over many partitions this reads eight leaves,
+reduces them, frees them, and only then reads the next eight, instead of reading
+every leaf first.
+
+Among a task's dependencies, the one whose subtree needs the most simultaneously
+live results is walked first (the Sethi-Ullman rule for evaluating expression
+trees with the fewest registers): its big working set is then gone before the small
+ones start, and only its single output is held meanwhile. Ties keep graph order, so
+the result is deterministic.
+"""
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from kyudo.engine.errors import CycleError, MissingKeyError
+from kyudo.engine.graph import Key, Task, dependents
+
+
+def order(graph: Mapping[Key, Any], *, users: Mapping[Key, tuple] | None = None) -> dict[Key, int]:
+    """``{key: priority}``: lower runs first; every task comes after its dependencies.
+
+    ``users`` is ``dependents(graph)``, for callers that already built it. Raises :class:`CycleError` on a cycle and :class:`MissingKeyError` on a reference
+    to a key that is not in the graph.
+    """
+    deps = {key: value.deps if isinstance(value, Task) else () for key, value in graph.items()}
+    for key, needs in deps.items():
+        for dep in needs:
+            if dep not in deps:
+                raise MissingKeyError(f"task {key!r} references {dep!r}, which is not in the graph")
+    if users is None:
+        users = dependents(graph, deps)
+    position = {key: i for i, key in enumerate(graph)}
+    need = _working_set(deps, users)
+
+    def visit_order(key: Key) -> list:
+        needs = deps[key]
+        if len(needs) < 2:
+            return list(needs)
+        return sorted(needs, key=lambda d: (-need[d], position[d]))
+
+    priority: dict[Key, int] = {}
+    for root in graph:
+        if users[root] or root in priority:
+            continue
+        stack = [(root, iter(visit_order(root)))]
+        while stack:
+            key, pending = stack[-1]
+            for dep in pending:
+                if dep not in priority:
+                    stack.append((dep, iter(visit_order(dep))))
+                    break
+            else:
+                stack.pop()
+                priority[key] = len(priority)
+    if len(priority) != len(graph):
+        stuck = [key for key in graph if key not in priority][:5]
+        raise CycleError(f"the graph has a cycle through some of {stuck}")
+    return priority
+
+
+def _working_set(deps: Mapping[Key, tuple], users: Mapping[Key, tuple]) -> dict[Key, int]:
+    """Sethi-Ullman number of each key: how many results must be live at once to
+    compute it, counting shared subtrees as if they were copies (an estimate)."""
+    waiting = {key: len(needs) for key, needs in deps.items()}
+    ready = [key for key, n in waiting.items() if n == 0]
+    need: dict[Key, int] = {}
+    while ready:
+        key = ready.pop()
+        needs = deps[key]
+        if not needs:
+            need[key] = 1
+        elif len(needs) == 1:
+            need[key] = need[needs[0]]
+        else:
+            ranked = sorted((need[d] for d in needs), reverse=True)
+            need[key] = max(n + i for i, n in enumerate(ranked))
+        for user in users[key]:
+            waiting[user] -= 1
+            if waiting[user] == 0:
+                ready.append(user)
+    if len(need) != len(deps):
+        stuck = [key for key in deps if key not in need][:5]
+        raise CycleError(f"the graph has a cycle through some of {stuck}")
+    return need
