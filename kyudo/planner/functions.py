@@ -1,0 +1,605 @@
+"""The function catalog: every op a :class:`~kyudo.planner.expr.Call` may name.
+
+Each :class:`Function` couples three things that must agree: how argument types
+are coerced (``coerce``), the kernel that computes the values, and the arity.
+The result type is not written down a second time: :meth:`Function.bind` runs the
+kernel once on empty arrays of the coerced types and caches the type it returns,
+so :func:`~kyudo.planner.types.infer_type` can never disagree with evaluation.
+
+Kernels are written only with ``pyarrow.compute`` calls where possible. Those
+calls accept ``pc.Expression`` arguments as well as arrays, so the same kernel
+builds the filter pushed into Parquet reads (see :mod:`kyudo.planner.to_arrow`);
+kernels that need numpy or Python control flow set ``pushdown=False``.
+
+Semantics worth knowing (pandas for arithmetic, SQL for NULLs and predicates):
+
+* ``divide`` is true division: integers give float64 and ``x / 0`` is ±inf or NaN
+  as in pandas; a decimal divided by zero is NULL (Arrow would raise).
+* ``floordiv`` and ``mod`` follow Python/pandas signs (the remainder takes the
+  sign of the divisor). Integer or decimal division by zero gives NULL, because a
+  static result type cannot switch to float the way pandas does; for floats it
+  gives ±inf/NaN like pandas.
+* ``power`` always returns float64 (as SQL does; it avoids integer overflow and
+  negative integer exponents).
+* ``subtract`` of two timestamps is a duration; of two dates it is the int64
+  number of days between them (SQL's answer: a date has no time of day).
+* ``is_in`` uses SQL NULL semantics: a NULL input, or no match when ``values``
+  contains ``None``, gives NULL.
+* ``if_else`` and ``case_when`` treat a NULL condition as false (SQL ``CASE``).
+* ``and``/``or``/``not`` are Kleene (three-valued) logic.
+"""
+from __future__ import annotations
+
+import difflib
+import functools
+import re
+from dataclasses import dataclass
+from typing import Any, Callable, Mapping
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.types as pat
+
+from kyudo.planner.expr import Call
+from kyudo.planner.types import (
+    ExpressionError,
+    common_type_of,
+    format_types,
+    integer_as_decimal,
+    is_numeric,
+    is_string,
+    is_temporal,
+)
+
+Types = tuple[pa.DataType, ...]
+Kernel = Callable[[list, Types, Call], Any]
+Coerce = Callable[[str, Types, Call], Types]
+
+
+@dataclass(frozen=True)
+class Signature:
+    """Argument types after coercion and the result type of one call."""
+
+    inputs: Types
+    result: pa.DataType
+
+
+@dataclass(frozen=True, eq=False)
+class Function:
+    name: str
+    kernel: Kernel
+    coerce: Coerce
+    min_args: int
+    max_args: int | None  # None: any number from min_args up
+    pushdown: bool = True
+
+    def bind(self, arg_types: Types, call: Call) -> Signature:
+        """Coerce ``arg_types`` and find the result type; raises ExpressionError."""
+        n = len(arg_types)
+        if n < self.min_args or (self.max_args is not None and n > self.max_args):
+            expected = self.min_args if self.max_args == self.min_args else (
+                f"at least {self.min_args}" if self.max_args is None
+                else f"{self.min_args} to {self.max_args}")
+            raise ExpressionError(f"{self.name} takes {expected} arguments, got {n}")
+        return _bind(self, tuple(arg_types), call.options)
+
+    def apply(self, args: list, arg_types: Types, call: Call) -> Any:
+        """Cast ``args`` (arrays, scalars or pc.Expressions) to the bound input
+        types and run the kernel."""
+        sig = self.bind(arg_types, call)
+        cast_args = [a if t == target else cast(a, target)
+                     for a, t, target in zip(args, arg_types, sig.inputs)]
+        return self.kernel(cast_args, sig.inputs, call)
+
+
+@functools.lru_cache(maxsize=4096)
+def _bind(fn: Function, arg_types: Types, options: tuple) -> Signature:
+    probe_call = Call(fn.name, (), options)
+    inputs = fn.coerce(fn.name, arg_types, probe_call)
+    try:
+        empty = [pa.array([], type=t) for t in inputs]
+        result = fn.kernel(empty, inputs, probe_call).type
+    except (pa.ArrowNotImplementedError, pa.ArrowTypeError, pa.ArrowInvalid) as exc:
+        raise ExpressionError(
+            f"{fn.name} does not accept argument types {format_types(arg_types)}: {exc}"
+        ) from None
+    return Signature(inputs, result)
+
+
+def cast(value, to: pa.DataType, safe: bool = True):
+    """Cast an array, scalar or pc.Expression (pc.cast rejects Expressions)."""
+    if isinstance(value, pc.Expression):
+        return value.cast(to, safe=safe)
+    return pc.cast(value, to, safe=safe)
+
+
+def _null_of(t: pa.DataType) -> pa.Scalar:
+    return pa.scalar(None, type=t)
+
+
+# ---------------------------------------------------------------- coercion rules
+
+
+def _fail(op: str, types: Types, why: str) -> ExpressionError:
+    return ExpressionError(f"{op}: {why}, got argument types {format_types(types)}")
+
+
+def _keep(op: str, types: Types, call: Call) -> Types:
+    return types
+
+
+def _common(op: str, types: Types, call: Call) -> Types:
+    target = common_type_of(op, list(types))
+    return tuple(target for _ in types)
+
+
+def _numeric_operands(op: str, types: Types) -> Types:
+    """Numbers (NULL literals included) cast to what the arithmetic needs: floats
+    to a common float, integers with decimals to decimals (Arrow's decimal rules
+    then give the result scale), integers to a common integer."""
+    if not all(is_numeric(t) or pat.is_null(t) for t in types):
+        raise _fail(op, types, "expected numeric arguments")
+    known = [t for t in types if not pat.is_null(t)] or [pa.int64()]
+    if any(pat.is_floating(t) for t in known):
+        target = common_type_of(op, known)
+        return tuple(target for _ in types)
+    if any(pat.is_decimal(t) for t in known):
+        fallback = next(t for t in known if pat.is_decimal(t))
+        return tuple(fallback if pat.is_null(t) else
+                     integer_as_decimal(t) if pat.is_integer(t) else t for t in types)
+    target = common_type_of(op, known)
+    return tuple(target for _ in types)
+
+
+def _arithmetic(op: str, types: Types, call: Call) -> Types:
+    if all(is_numeric(t) or pat.is_null(t) for t in types):
+        return _numeric_operands(op, types)
+    if all(is_temporal(t) for t in types):
+        return _common(op, types, call)
+    return types  # timestamp +/- duration and friends: Arrow's kernels decide
+
+
+def _true_division(op: str, types: Types, call: Call) -> Types:
+    types = _numeric_operands(op, types)
+    if all(pat.is_integer(t) for t in types):
+        return (pa.float64(), pa.float64())
+    return types
+
+
+def _to_float(op: str, types: Types, call: Call) -> Types:
+    if not all(is_numeric(t) or pat.is_null(t) for t in types):
+        raise _fail(op, types, "expected numeric arguments")
+    return tuple(t if pat.is_floating(t) else pa.float64() for t in types)
+
+
+def _numeric(op: str, types: Types, call: Call) -> Types:
+    return _numeric_operands(op, types)
+
+
+def _float64(op: str, types: Types, call: Call) -> Types:
+    _numeric_operands(op, types)
+    return tuple(pa.float64() for _ in types)
+
+
+def _boolean(op: str, types: Types, call: Call) -> Types:
+    if not all(pat.is_boolean(t) or pat.is_null(t) for t in types):
+        raise _fail(op, types, "expected boolean arguments")
+    return tuple(pa.bool_() for _ in types)
+
+
+def _strings(op: str, types: Types, call: Call) -> Types:
+    if not all(is_string(t) or pat.is_null(t) for t in types):
+        raise _fail(op, types, "expected string arguments")
+    return tuple(pa.string() if pat.is_null(t) else t for t in types)
+
+
+def _to_string(op: str, types: Types, call: Call) -> Types:
+    target = pa.large_string() if any(pat.is_large_string(t) for t in types) else pa.string()
+    return tuple(target for _ in types)
+
+
+def _temporal(op: str, types: Types, call: Call) -> Types:
+    if not all(is_temporal(t) for t in types):
+        raise _fail(op, types, "expected a date or timestamp argument")
+    return types
+
+
+def _condition_then_common(op: str, types: Types, call: Call) -> Types:
+    """if_else(cond, a, b): a boolean condition, then values of a common type."""
+    _boolean(op, types[:1], call)
+    target = common_type_of(op, list(types[1:]))
+    return (pa.bool_(),) + tuple(target for _ in types[1:])
+
+
+def _case_when_types(op: str, types: Types, call: Call) -> Types:
+    if len(types) < 2:
+        raise _fail(op, types, "expected condition/value pairs")
+    conditions, values = types[0:len(types) - 1:2], types[1::2]
+    if len(types) % 2:
+        values = values + (types[-1],)
+    _boolean(op, conditions, call)
+    target = common_type_of(op, list(values))
+    return tuple(pa.bool_() if i % 2 == 0 and i < len(types) - len(types) % 2 else target
+                 for i in range(len(types)))
+
+
+def _is_in_operand(op: str, types: Types, call: Call) -> Types:
+    values = [v for v in call.option("values", ()) if v is not None]
+    value_type = pa.array(values).type if values else pa.null()
+    return (common_type_of(op, [types[0], value_type]),)
+
+
+# ---------------------------------------------------------------- kernels
+
+
+def _elementwise(name: str, **fixed) -> Kernel:
+    """A kernel that calls one pc function on all arguments."""
+    fn = getattr(pc, name)
+    return lambda args, types, call: fn(*args, **fixed)
+
+
+def _with_options(name: str, *option_names: str, **fixed) -> Kernel:
+    """A kernel that passes the listed Call options on to a pc function."""
+    fn = getattr(pc, name)
+
+    def kernel(args, types, call):
+        given = {k: call.option(k) for k in option_names if call.option(k) is not None}
+        return fn(*args, **fixed, **given)
+    return kernel
+
+
+def _nullify_zero(value):
+    """NULL where ``value`` is zero: integer and decimal division by zero is NULL."""
+    return pc.if_else(pc.not_equal(value, 0), value, None)
+
+
+def _subtract(args, types, call):
+    a, b = args
+    if pat.is_date(types[0]) and pat.is_date(types[1]):
+        days = [cast(cast(x, pa.int32()), pa.int64()) for x in (a, b)]
+        return pc.subtract(*days)
+    return pc.subtract(a, b)
+
+
+def _divide(args, types, call):
+    a, b = args
+    if pat.is_decimal(types[1]):
+        b = _nullify_zero(b)
+    return pc.divide(a, b)
+
+
+def _floordiv(args, types, call):
+    a, b = args
+    if pat.is_floating(types[0]):
+        whole = pc.round(pc.divide(pc.subtract(a, pc.modulo(a, b)), b), round_mode="half_down")
+        return pc.if_else(pc.equal(b, 0), pc.divide(a, b), whole)
+    b = _nullify_zero(b)
+    if pat.is_decimal(types[0]) or pat.is_decimal(types[1]):
+        return pc.floor(pc.divide(a, b))
+    truncated = pc.divide(a, b)
+    inexact_negative = pc.and_(pc.not_equal(pc.modulo(a, b), 0),
+                               pc.not_equal(pc.less(a, 0), pc.less(b, 0)))
+    return pc.subtract(truncated, cast(inexact_negative, types[0]))
+
+
+def _mod(args, types, call):
+    a, b = args
+    return pc.modulo(a, b if pat.is_floating(types[1]) else _nullify_zero(b))
+
+
+def _round(args, types, call):
+    return pc.round(args[0], ndigits=call.option("ndigits", 0), round_mode="half_to_even")
+
+
+def _between(args, types, call):
+    x, low, high = args
+    inclusive = call.option("inclusive", "both")
+    if inclusive not in ("both", "neither", "left", "right"):
+        raise ExpressionError(f"between: inclusive must be both/neither/left/right, got {inclusive!r}")
+    above = (pc.greater_equal if inclusive in ("both", "left") else pc.greater)(x, low)
+    below = (pc.less_equal if inclusive in ("both", "right") else pc.less)(x, high)
+    return pc.and_kleene(above, below)
+
+
+def _is_in(args, types, call):
+    (x,) = args
+    values = call.option("values", ())
+    present = [v for v in values if v is not None]
+    value_set = pc.cast(pa.array(present), types[0]) if present else pa.array([], types[0])
+    found = pc.is_in(x, value_set=value_set)
+    if len(present) < len(values):  # x IN (.., NULL): no match is unknown, not false
+        found = pc.if_else(found, True, None)
+    return pc.if_else(pc.is_null(x), _null_of(pa.bool_()), found)
+
+
+def _is_nan(args, types, call):
+    return pc.is_nan(args[0])
+
+
+def _kleene(name: str) -> Kernel:
+    fn = getattr(pc, name)
+    return lambda args, types, call: functools.reduce(fn, args)
+
+
+def _if_else(args, types, call):
+    cond, a, b = args
+    return pc.if_else(pc.coalesce(cond, False), a, b)
+
+
+def _case_when(args, types, call):
+    pairs = len(args) // 2
+    conditions = [pc.coalesce(c, False) for c in args[0:2 * pairs:2]]
+    values = list(args[1:2 * pairs:2]) + list(args[2 * pairs:])
+    struct = pc.make_struct(*conditions, field_names=[f"c{i}" for i in range(pairs)])
+    return pc.case_when(struct, *values)
+
+
+def _nullif(args, types, call):
+    a, b = args
+    return pc.if_else(pc.coalesce(pc.equal(a, b), False), _null_of(types[0]), a)
+
+
+def _cast(args, types, call):
+    return cast(args[0], _target(call), safe=call.option("safe", True))
+
+
+def _target(call: Call) -> pa.DataType:
+    to = call.option("to")
+    if not isinstance(to, pa.DataType):
+        raise ExpressionError(f"{call.op}: option to= must be a pyarrow DataType, got {to!r}")
+    return to
+
+
+def _array_only(fn: Callable[[pa.Array, Types, Call], pa.Array]) -> Kernel:
+    """Adapt a kernel that needs a whole pa.Array (numpy, Python loops) to the
+    scalars and chunked arrays that evaluation may hand it."""
+
+    def kernel(args, types, call):
+        (x,) = args
+        if isinstance(x, pa.Scalar):
+            return fn(pa.array([x.as_py()], type=x.type), types, call)[0]
+        if isinstance(x, pa.ChunkedArray):
+            return fn(x.combine_chunks(), types, call)
+        return fn(x, types, call)
+    return kernel
+
+
+def _try_cast_array(x: pa.Array, types, call) -> pa.Array:
+    """Cast, turning the values that fail into NULL: on failure the array is split
+    in halves, so k bad values cost O(k log n) casts rather than n."""
+    to = _target(call)
+    try:
+        return pc.cast(x, to)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+        if len(x) == 0 or isinstance(exc, pa.ArrowNotImplementedError):
+            raise ExpressionError(f"try_cast: cannot cast {x.type} to {to}") from None
+        if len(x) == 1:
+            return pa.nulls(1, to)
+        half = len(x) // 2
+        return pa.concat_arrays([_try_cast_array(x[:half], types, call),
+                                 _try_cast_array(x[half:], types, call)])
+
+
+def _strip(side: str) -> Kernel:
+    def kernel(args, types, call):
+        chars = call.option("chars")
+        if chars is None:
+            return getattr(pc, f"utf8_{side}_whitespace")(args[0])
+        return getattr(pc, f"utf8_{side}")(args[0], characters=chars)
+    return kernel
+
+
+def _contains(args, types, call):
+    pattern = call.option("pattern")
+    ignore_case = not call.option("case", True)
+    match = pc.match_substring_regex if call.option("regex", True) else pc.match_substring
+    return match(args[0], pattern=pattern, ignore_case=ignore_case)
+
+
+def like_to_arrow(pattern: str, escape: str | None) -> str:
+    """Rewrite a SQL LIKE pattern with an optional ESCAPE character into Arrow's
+    match_like syntax, where backslash is always the escape."""
+    out, chars = [], iter(pattern)
+    for ch in chars:
+        if escape is not None and ch == escape:
+            nxt = next(chars, None)
+            if nxt is None:
+                raise ExpressionError(f"like: pattern {pattern!r} ends with its escape character")
+            out.append("\\" + nxt)
+        elif ch == "\\":
+            out.append("\\\\")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def _like(ignore_case: bool) -> Kernel:
+    def kernel(args, types, call):
+        pattern = like_to_arrow(call.option("pattern"), call.option("escape"))
+        return pc.match_like(args[0], pattern=pattern, ignore_case=ignore_case)
+    return kernel
+
+
+def _replace(args, types, call):
+    replace = pc.replace_substring_regex if call.option("regex", False) else pc.replace_substring
+    return replace(args[0], pattern=call.option("pattern"), replacement=call.option("replacement"))
+
+
+def _substring(args, types, call):
+    start, length = call.option("start", 0), call.option("length")
+    stop = None if length is None or (start < 0 <= start + length) else start + length
+    return pc.utf8_slice_codeunits(args[0], start=start, stop=stop)
+
+
+def _concat(args, types, call):
+    return pc.binary_join_element_wise(*args, "", null_handling="emit_null")
+
+
+def _split_part(args, types, call):
+    """SQL split_part: the 1-based ``index``-th field, '' when there are fewer."""
+    delimiter, index = call.option("delimiter"), call.option("index")
+    if not delimiter or not isinstance(index, int) or index < 1:
+        raise ExpressionError("split_part needs a non-empty delimiter and index >= 1")
+    d = re.escape(delimiter)
+    pattern = f"(?s)^(?:.*?{d}){{{index - 1}}}(?P<part>.*?)(?:{d}|$)"
+    part = pc.struct_field(pc.extract_regex(args[0], pattern=pattern), [0])
+    return pc.if_else(pc.is_null(args[0]), _null_of(types[0]), pc.coalesce(part, ""))
+
+
+def _pad(args, types, call):
+    side = call.option("side", "left")
+    fn = {"left": pc.utf8_lpad, "right": pc.utf8_rpad, "both": pc.utf8_center}.get(side)
+    if fn is None:
+        raise ExpressionError(f"pad: side must be left/right/both, got {side!r}")
+    return fn(args[0], width=call.option("width"), padding=call.option("fillchar", " "))
+
+
+def _microsecond(args, types, call):
+    """pandas' microsecond (0..999999), not Arrow's (microseconds within the ms)."""
+    return pc.add(pc.multiply(pc.millisecond(args[0]), 1000), pc.microsecond(args[0]))
+
+
+def _date_trunc(args, types, call):
+    unit = call.option("unit")
+    if unit not in ("year", "quarter", "month", "week", "day", "hour", "minute", "second"):
+        raise ExpressionError(f"date_trunc: unknown unit {unit!r}")
+    return pc.floor_temporal(args[0], unit=unit, week_starts_monday=True)
+
+
+_TICKS_PER_DAY = {"s": 86_400, "ms": 86_400_000, "us": 86_400_000_000, "ns": 86_400_000_000_000}
+
+
+def _shift_days(days: np.ndarray, months: int, extra_days: int) -> np.ndarray:
+    """Add calendar months (clamping to the month's last day, like pandas
+    DateOffset and SQL) then days to day numbers since the epoch."""
+    as_date = days.astype("datetime64[D]")
+    month = as_date.astype("datetime64[M]")
+    day_in_month = (as_date - month.astype("datetime64[D]")).astype(np.int64)
+    target = month + np.timedelta64(months, "M")
+    last_day = ((target + 1).astype("datetime64[D]") - target.astype("datetime64[D]")).astype(np.int64) - 1
+    shifted = target.astype("datetime64[D]").astype(np.int64) + np.minimum(day_in_month, last_day)
+    return shifted + extra_days
+
+
+def _add_interval_array(x: pa.Array, types, call) -> pa.Array:
+    months, days = call.option("months", 0), call.option("days", 0)
+    nanoseconds = call.option("nanoseconds", 0)
+    mask = x.is_null().to_numpy(zero_copy_only=False)
+    if pat.is_date(x.type):
+        if nanoseconds:
+            raise ExpressionError("add_interval: a date cannot take nanoseconds; cast it to a timestamp")
+        raw = pc.fill_null(x.cast(pa.date32()).cast(pa.int32()), 0).to_numpy().astype(np.int64)
+        out = _shift_days(raw, months, days)
+        return pa.array(out.astype(np.int32), mask=mask).cast(x.type)
+    unit, tz = x.type.unit, x.type.tz
+    wall = pc.local_timestamp(x) if tz else x  # months and days move the wall clock
+    ticks = pc.fill_null(wall.cast(pa.int64()), 0).to_numpy()
+    per_day = _TICKS_PER_DAY[unit]
+    day, time_of_day = np.divmod(ticks, per_day)
+    out = _shift_days(day, months, days) * per_day + time_of_day
+    out += nanoseconds // (_TICKS_PER_DAY["ns"] // per_day)  # truncated to the unit
+    result = pa.array(out, mask=mask).cast(pa.timestamp(unit))
+    if tz:
+        result = pc.assume_timezone(result, tz, ambiguous="earliest", nonexistent="earliest")
+    return result
+
+
+def _strftime(args, types, call):
+    return pc.strftime(args[0], format=call.option("format", "%Y-%m-%dT%H:%M:%S"))
+
+
+# ---------------------------------------------------------------- the catalog
+
+
+def _entries() -> list[Function]:
+    F = Function
+    unary_float = [F(n, _elementwise(n), _to_float, 1, 1) for n in ("sqrt", "exp", "ln", "log10")]
+    compare = [F(n, _elementwise(n), _common, 2, 2)
+               for n in ("equal", "not_equal", "less", "less_equal", "greater", "greater_equal")]
+    strings = [F(n, _elementwise(k), _strings, 1, 1) for n, k in
+               (("lower", "utf8_lower"), ("upper", "utf8_upper"), ("length", "utf8_length"))]
+    parts = [F(n, _elementwise(k), _temporal, 1, 1) for n, k in (
+        ("year", "year"), ("month", "month"), ("day", "day"), ("hour", "hour"),
+        ("minute", "minute"), ("second", "second"), ("day_of_week", "day_of_week"),
+        ("day_of_year", "day_of_year"), ("quarter", "quarter"), ("week", "iso_week"))]
+    return [
+        F("add", _elementwise("add"), _arithmetic, 2, 2),
+        F("subtract", _subtract, _arithmetic, 2, 2),
+        F("multiply", _elementwise("multiply"), _arithmetic, 2, 2),
+        F("divide", _divide, _true_division, 2, 2),
+        F("floordiv", _floordiv, _numeric, 2, 2),
+        F("mod", _mod, _numeric, 2, 2),
+        F("negate", _elementwise("negate"), _numeric, 1, 1),
+        F("abs", _elementwise("abs"), _numeric, 1, 1),
+        F("sign", _elementwise("sign"), _numeric, 1, 1),
+        F("power", _elementwise("power"), _float64, 2, 2),
+        F("round", _round, _numeric, 1, 1),
+        F("floor", _elementwise("floor"), _numeric, 1, 1),
+        F("ceil", _elementwise("ceil"), _numeric, 1, 1),
+        *unary_float,
+        *compare,
+        F("between", _between, _common, 3, 3),
+        F("is_in", _is_in, _is_in_operand, 1, 1),
+        F("is_null", _elementwise("is_null"), _keep, 1, 1),
+        F("is_not_null", _elementwise("is_valid"), _keep, 1, 1),
+        F("is_nan", _is_nan, _to_float, 1, 1),
+        F("and", _kleene("and_kleene"), _boolean, 2, None),
+        F("or", _kleene("or_kleene"), _boolean, 2, None),
+        F("not", _elementwise("invert"), _boolean, 1, 1),
+        F("if_else", _if_else, _condition_then_common, 3, 3),
+        F("case_when", _case_when, _case_when_types, 2, None),
+        F("coalesce", _elementwise("coalesce"), _common, 1, None),
+        F("fill_null", _elementwise("coalesce"), _common, 2, 2),
+        F("nullif", _nullif, _common, 2, 2),
+        F("cast", _cast, _keep, 1, 1),
+        F("try_cast", _array_only(_try_cast_array), _keep, 1, 1, pushdown=False),
+        *strings,
+        F("strip", _strip("trim"), _strings, 1, 1),
+        F("lstrip", _strip("ltrim"), _strings, 1, 1),
+        F("rstrip", _strip("rtrim"), _strings, 1, 1),
+        F("starts_with", _with_options("starts_with", "pattern"), _strings, 1, 1),
+        F("ends_with", _with_options("ends_with", "pattern"), _strings, 1, 1),
+        F("contains", _contains, _strings, 1, 1),
+        F("like", _like(False), _strings, 1, 1),
+        F("ilike", _like(True), _strings, 1, 1),
+        F("replace", _replace, _strings, 1, 1),
+        F("substring", _substring, _strings, 1, 1),
+        F("concat", _concat, _to_string, 1, None),
+        F("split_part", _split_part, _strings, 1, 1),
+        F("pad", _pad, _strings, 1, 1),
+        F("strftime", _strftime, _temporal, 1, 1),
+        *parts,
+        F("microsecond", _microsecond, _temporal, 1, 1),
+        F("date", lambda args, types, call: cast(args[0], pa.date32()), _temporal, 1, 1),
+        F("date_trunc", _date_trunc, _temporal, 1, 1),
+        F("add_interval", _array_only(_add_interval_array), _temporal, 1, 1, pushdown=False),
+    ]
+
+
+FUNCTIONS: Mapping[str, Function] = {f.name: f for f in _entries()}
+
+
+def lookup(op: str) -> Function:
+    """The catalog entry for ``op``; an unknown op names the closest known one."""
+    try:
+        return FUNCTIONS[op]
+    except KeyError:
+        close = difflib.get_close_matches(op, list(FUNCTIONS), n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        raise ExpressionError(f"unknown function {op!r}{hint}") from None
+
+
+def is_deterministic(expr_or_op) -> bool:
+    """Whether an op (by name) or a whole expression always gives the same result
+    for the same input. Every catalog function is; ops outside the catalog (user
+    functions the planner only sees as opaque nodes) are assumed not to be."""
+    if isinstance(expr_or_op, str):
+        return expr_or_op in FUNCTIONS
+    stack = [expr_or_op]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, Call) and not is_deterministic(node.op):
+            return False
+        stack.extend(node.children)
+    return True

@@ -1,0 +1,51 @@
+"""Conversion of expressions to ``pyarrow.compute.Expression`` for pushdown.
+
+A filter pushed into a Parquet read (``pyarrow.dataset`` ``filter=``) prunes row
+groups by their statistics and skips rows while decoding. The catalog's kernels are
+written with pyarrow.compute calls, which build a ``pc.Expression`` when given one,
+so conversion runs the very kernels evaluation runs; arguments are cast to the
+types the catalog's coercion rules pick for ``schema``, so both paths agree on
+types too (``date_col > '1998-09-02'`` casts the literal in both).
+"""
+from __future__ import annotations
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from kyudo.planner.evaluate import literal_scalar
+from kyudo.planner.expr import Call, Col, Expr, Lit
+from kyudo.planner.functions import FUNCTIONS
+from kyudo.planner.types import infer_type, unknown_column
+
+
+def to_arrow_expression(expr: Expr, schema: pa.Schema) -> pc.Expression | None:
+    """``expr`` as a pc.Expression over ``schema``, or ``None`` when some part has
+    no Arrow equivalent (a numpy-backed function, an op outside the catalog).
+    Callers pushing a filter should convert each conjunct separately and keep the
+    ones that convert. Unknown columns and type errors raise, as in evaluation."""
+    converted = _convert(expr, schema)
+    if isinstance(converted, pa.Scalar):
+        return pc.scalar(converted)
+    return converted
+
+
+def _convert(expr: Expr, schema: pa.Schema):
+    """Like :func:`to_arrow_expression`, but literals stay pa.Scalar so that the
+    kernels' casts apply to them at once and the pushed filter compares a column
+    with a constant of its own type, which Parquet statistics can prune with."""
+    if isinstance(expr, Col):
+        if expr.name not in schema.names:
+            raise unknown_column(expr.name, schema.names)
+        return pc.field(expr.name)
+    if isinstance(expr, Lit):
+        return literal_scalar(expr)
+    if isinstance(expr, Call):
+        fn = FUNCTIONS.get(expr.op)
+        if fn is None or not fn.pushdown:
+            return None
+        args = [_convert(a, schema) for a in expr.args]
+        if any(a is None for a in args):
+            return None
+        arg_types = tuple(infer_type(a, schema) for a in expr.args)
+        return fn.apply(args, arg_types, expr)
+    return None
