@@ -174,6 +174,7 @@ class ParquetSource:
         field = self.schema.field(name)
         if name in self._hive_schema.names:
             return [_constant_statistics(p.partition_values[name], p.num_rows) for p in self.partitions]
+        self._load_footers({p.path for p in self.partitions})
         return [
             _partition_statistics(self._footer(p.path), p.row_groups, name, field.type)
             for p in self.partitions

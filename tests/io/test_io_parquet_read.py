@@ -105,3 +105,11 @@ def test_expression_and_dnf_filters_are_equivalent(hive_dir):
     as_dnf = discover_parquet(str(hive_dir), filters=[("year", "=", 2022)])
     as_expression = discover_parquet(str(hive_dir), filters=ds.field("year") == 2022)
     assert _read_all(as_dnf).equals(_read_all(as_expression))
+
+
+def test_no_columns_keeps_the_row_count(hive_dir):
+    """count(*)-style scans ask for no columns but need the number of rows."""
+    src = discover_parquet(str(hive_dir))
+    assert src.read_partition(0, []).num_rows == 20
+    filtered = src.read_partition(0, [], pc.field("a") >= 15)
+    assert filtered.num_rows == 5 and filtered.num_columns == 0
