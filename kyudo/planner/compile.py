@@ -11,7 +11,7 @@ from kyudo.engine import compute
 from kyudo.planner.logical import LogicalPlan, format_plan
 from kyudo.planner.lowering import lower
 from kyudo.planner.optimizer import optimize
-from kyudo.planner.physical import PhysicalNode, format_physical, to_graph
+from kyudo.planner.physical import Gather, PhysicalNode, Pipeline, ScanPartitions, format_physical, to_graph
 from kyudo.planner import task_functions as tf
 
 
@@ -41,3 +41,37 @@ def explain(plan: LogicalPlan, show_rules: bool = True) -> str:
         parts += ["", "Rules that changed the plan: " + (", ".join(changed) or "none")]
     parts += ["", "== Physical plan ==", format_physical(lower(optimized.plan))]
     return "\n".join(parts)
+
+
+def compute_head(plan: LogicalPlan, n: int, scheduler=None) -> pa.Table:
+    """The first ``n`` rows, computing as few partitions as possible.
+
+    When the plan is row-wise down to its scan (each output partition depends on
+    one input partition), partitions are computed in growing batches until ``n``
+    rows are found, as ``head()`` in Dask reads only the first partition. Any
+    other plan is computed with a limit on top.
+    """
+    from kyudo.planner.logical import Limit
+
+    physical = physical_plan(Limit(plan, n))
+    child = physical.children[0] if physical.children else None
+    if not isinstance(physical, Gather) or not _is_row_wise(child):
+        graph, keys = to_graph(physical)
+        return tf.concat(list(compute(graph, keys, scheduler=scheduler)), plan.schema)
+    graph, keys = to_graph(child)
+    found: list[pa.Table] = []
+    rows, start, batch = 0, 0, 1
+    while rows < n and start < len(keys):
+        batch_keys = keys[start:start + batch]
+        for table in compute(graph, batch_keys, scheduler=scheduler):
+            found.append(table)
+            rows += table.num_rows
+        start += batch
+        batch *= 2
+    return tf.concat(found, plan.schema).slice(0, n)
+
+
+def _is_row_wise(node) -> bool:
+    while isinstance(node, Pipeline):
+        node = node.input
+    return isinstance(node, ScanPartitions)

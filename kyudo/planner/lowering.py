@@ -60,7 +60,7 @@ class _Lowering:
         if plan.predicate is not None:
             pushed, kept = [], []
             for conjunct in conjuncts(plan.predicate):
-                converted = to_arrow_expression(conjunct)
+                converted = to_arrow_expression(conjunct, source.schema)
                 (pushed if converted is not None else kept).append((conjunct, converted))
             if pushed:
                 arrow_predicate = pushed[0][1]

@@ -1,0 +1,6 @@
+"""The pandas-like lazy API: ``import kyudo.dataframe as kd``."""
+from kyudo.dataframe.constructors import concat, from_arrow, from_pandas, read_parquet
+from kyudo.dataframe.frame import DataFrame
+from kyudo.dataframe.series import Scalar, Series
+
+__all__ = ["DataFrame", "Series", "Scalar", "read_parquet", "from_pandas", "from_arrow", "concat"]

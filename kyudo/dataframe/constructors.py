@@ -1,0 +1,70 @@
+"""Entry points that make frames: from Parquet, pandas and Arrow, and ``concat``."""
+from __future__ import annotations
+
+from typing import Sequence
+
+import pandas as pd
+import pyarrow as pa
+
+from kyudo import config
+from kyudo.dataframe.convert import pandas_to_table
+from kyudo.dataframe.frame import DataFrame
+from kyudo.planner import logical as L
+from kyudo.planner.errors import PlanError
+from kyudo.planner.expr import Col, Lit
+from kyudo.planner.sources import InMemorySource
+
+
+def read_parquet(path, columns: Sequence[str] | None = None, filters=None,
+                 storage_options: dict | None = None, partition_size=None,
+                 partitioning: str | None = "hive") -> DataFrame:
+    """A lazy frame over Parquet files: a file, a directory, a glob or a list.
+
+    Only footers are read here. ``columns`` and ``filters`` (pyarrow's DNF list
+    of tuples) are pushed into the reader, and so is any later selection or
+    boolean mask the optimizer can push down. Partitions are row groups, grouped
+    up to ``partition_size`` bytes in memory (default ``config partition_size``).
+    """
+    from kyudo.io.parquet import discover_parquet
+
+    target = config.parse_bytes(partition_size or config.get("partition_size", "128MB"))
+    source = discover_parquet(path, storage_options=storage_options, partitioning=partitioning,
+                              target_partition_bytes=target, filters=filters)
+    frame = DataFrame(L.Scan(source))
+    return frame[list(columns)] if columns is not None else frame
+
+
+def from_arrow(table: pa.Table, npartitions: int = 1) -> DataFrame:
+    """A frame over an in-memory Arrow table, split into ``npartitions`` slices (zero-copy)."""
+    return DataFrame(L.Scan(InMemorySource.from_table(table, npartitions)))
+
+
+def from_pandas(df: pd.DataFrame | pd.Series, npartitions: int = 1) -> DataFrame:
+    """A frame over a pandas object; a non-default index is kept as the frame's index."""
+    if isinstance(df, pd.Series):
+        df = df.to_frame()
+    table, index = pandas_to_table(df)
+    return DataFrame(L.Scan(InMemorySource.from_table(table, npartitions)), index)
+
+
+def concat(frames: Sequence[DataFrame]) -> DataFrame:
+    """Stack frames vertically (``pd.concat`` along rows). Columns are matched by
+    name; a column missing from some frames is NULL there."""
+    frames = list(frames)
+    if not frames:
+        raise ValueError("concat needs at least one frame")
+    index = frames[0].index
+    if any(f.index != index for f in frames):
+        raise PlanError("cannot concat frames with different indexes")
+    names: list[str] = []
+    types: dict[str, pa.DataType] = {}
+    for f in frames:
+        for field in f.plan.schema:
+            if field.name not in types:
+                names.append(field.name)
+                types[field.name] = field.type
+    plans = []
+    for f in frames:
+        have = set(f.plan.schema.names)
+        plans.append(L.Project(f.plan, tuple((n, Col(n) if n in have else Lit(None, types[n])) for n in names)))
+    return DataFrame(L.Union(tuple(plans)), index)

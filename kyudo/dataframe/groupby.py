@@ -1,0 +1,180 @@
+"""``groupby``: pandas grouping semantics over the planner's Aggregate node.
+
+pandas conventions kept here: rows with a NULL key are dropped unless
+``dropna=False``; results are sorted by the keys unless ``sort=False``; the keys
+become the index unless ``as_index=False``; a sum of an all-NULL group is 0.
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from kyudo.dataframe.series import Series
+from kyudo.engine.operators.aggregate import AggSpec
+from kyudo.engine.operators.sort import SortKey
+from kyudo.planner import logical as L
+from kyudo.planner.expr import Call, Col, conjoin
+
+if TYPE_CHECKING:
+    from kyudo.dataframe.frame import DataFrame
+
+AGGREGATIONS = ("sum", "mean", "count", "size", "min", "max", "std", "var", "first", "last", "nunique")
+_FUNC_NAMES = {"nunique": "count_distinct"}
+_PANDAS_OPTIONS = {"sum": (("min_count", 0),), "std": (("ddof", 1),), "var": (("ddof", 1),)}
+
+
+def _spec(output: str, func: Any, column: str | None) -> AggSpec:
+    name = getattr(func, "__name__", func)
+    if name not in AGGREGATIONS:
+        raise ValueError(f"unsupported aggregation {func!r}; kyudo supports {', '.join(AGGREGATIONS)}")
+    return AggSpec(output, _FUNC_NAMES.get(name, name), None if name == "size" else column,
+                   _PANDAS_OPTIONS.get(name, ()))
+
+
+class GroupBy:
+    def __init__(self, frame: "DataFrame", by, dropna=True, sort=True, as_index=True,
+                 split_every=None, split_out=None, selection=None):
+        self.frame = frame
+        self.dropna, self.sort, self.as_index = dropna, sort, as_index
+        self.split_every, self.split_out = split_every, split_out
+        self.by = by
+        self.keys, self._keyed = self._key_columns(by)
+        self.selection = selection
+
+    def _key_columns(self, by) -> tuple[tuple[str, ...], "DataFrame"]:
+        """Key column names, and the frame with expression keys added as columns."""
+        items = by if isinstance(by, (list, tuple)) else [by]
+        frame, names = self.frame, []
+        for i, item in enumerate(items):
+            if isinstance(item, Series):
+                name = item.name if item.name is not None else f"__key{i}__"
+                if not (isinstance(item.expr, Col) and item.expr.name == name):
+                    frame = frame._assign_one(name, item)
+                names.append(name)
+            else:
+                frame._column(item)
+                names.append(item)
+        return tuple(names), frame
+
+    def _value_columns(self) -> list[str]:
+        if self.selection is not None:
+            return list(self.selection) if isinstance(self.selection, (list, tuple)) else [self.selection]
+        return [c for c in self._keyed._data_columns if c not in self.keys]
+
+    def __getitem__(self, key) -> "GroupBy":
+        names = [key] if isinstance(key, str) else list(key)
+        for n in names:
+            self._keyed._column(n)
+        return GroupBy(self.frame, self.by, self.dropna, self.sort, self.as_index,
+                       self.split_every, self.split_out, selection=key)
+
+    def __getattr__(self, name: str):
+        if not name.startswith("_") and name in self.frame.plan.schema.names:
+            return self[name]
+        raise AttributeError(name)
+
+    # ---- building the plan ------------------------------------------------------------
+
+    def _aggregate(self, specs: list[AggSpec], labels=None, series_name: Any = ...):
+        from kyudo.dataframe.frame import DataFrame
+
+        plan = self._keyed.plan
+        if self.dropna and self.keys:
+            plan = L.Filter(plan, conjoin([Call("is_not_null", (Col(k),)) for k in self.keys]))
+        plan = L.Aggregate(plan, self.keys, tuple(specs), self.split_every, self.split_out)
+        if self.sort and self.keys:
+            plan = L.Sort(plan, tuple(SortKey(k, True, False) for k in self.keys))
+        index = self.keys if self.as_index else ()
+        frame = DataFrame(plan, index, labels)
+        if series_name is not ...:
+            return Series(frame, Col(specs[0].output), series_name)
+        return frame
+
+    def _single(self, func: str, **options):
+        values = self._value_columns()
+        if func == "size":
+            return self._aggregate([_spec("size", "size", None)], series_name=None) if self.as_index \
+                else self._aggregate([_spec("size", "size", None)])
+        specs = [_with_options(_spec(v, func, v), options) for v in values]
+        if isinstance(self.selection, str):
+            return self._aggregate(specs, series_name=self.selection)
+        return self._aggregate(specs)
+
+    def agg(self, arg=None, **named):
+        if named:
+            specs = []
+            for output, pair in named.items():
+                column, func = (pair.column, pair.aggfunc) if isinstance(pair, pd.NamedAgg) else pair
+                self._keyed._column(column)
+                specs.append(_spec(output, func, column))
+            return self._aggregate(specs)
+        if isinstance(arg, str) or callable(arg):
+            return self._single(getattr(arg, "__name__", arg))
+        if isinstance(arg, dict):
+            specs, labels, multi = [], [], any(isinstance(f, (list, tuple)) for f in arg.values())
+            for column, funcs in arg.items():
+                self._keyed._column(column)
+                for func in (funcs if isinstance(funcs, (list, tuple)) else [funcs]):
+                    fname = getattr(func, "__name__", func)
+                    output = f"{column}__{fname}" if multi else column
+                    specs.append(_spec(output, func, column))
+                    labels.append((column, fname))
+            return self._aggregate(specs, tuple(labels) if multi else None)
+        if isinstance(arg, (list, tuple)):
+            values = self._value_columns()
+            specs, labels = [], []
+            for column in values:
+                for func in arg:
+                    fname = getattr(func, "__name__", func)
+                    specs.append(_spec(f"{column}__{fname}", func, column))
+                    labels.append((column, fname))
+            if isinstance(self.selection, str):
+                from kyudo.dataframe.frame import DataFrame
+                frame = self._aggregate(specs)
+                renamed = frame.rename(columns={s.output: lab[1] for s, lab in zip(specs, labels)})
+                return DataFrame(renamed.plan, renamed.index)
+            return self._aggregate(specs, tuple(labels))
+        raise TypeError(f"cannot aggregate with {arg!r}")
+
+    aggregate = agg
+
+    def sum(self):
+        return self._single("sum")
+
+    def mean(self):
+        return self._single("mean")
+
+    def count(self):
+        return self._single("count")
+
+    def size(self):
+        return self._single("size")
+
+    def min(self):
+        return self._single("min")
+
+    def max(self):
+        return self._single("max")
+
+    def std(self, ddof: int = 1):
+        return self._single("std", ddof=ddof)
+
+    def var(self, ddof: int = 1):
+        return self._single("var", ddof=ddof)
+
+    def first(self):
+        return self._single("first")
+
+    def last(self):
+        return self._single("last")
+
+    def nunique(self):
+        return self._single("nunique")
+
+
+def _with_options(spec: AggSpec, options: dict) -> AggSpec:
+    if not options:
+        return spec
+    merged = dict(spec.options) | options
+    return AggSpec(spec.output, spec.func, spec.column, tuple(sorted(merged.items())))

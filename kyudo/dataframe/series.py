@@ -1,0 +1,262 @@
+"""``Series``: one expression over a frame's plan, and lazy scalars.
+
+A Series does not own a plan of its own: it is an expression (``Expr``) over the
+plan of the frame it came from. ``df.a + df.b > 3`` therefore stays one expression
+tree, and ``df[mask]`` becomes a Filter with that tree as its predicate, which the
+optimizer can push into the Parquet reader.
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+import pyarrow as pa
+
+from kyudo.dataframe.dtypes import to_arrow_type
+from kyudo.engine.operators.aggregate import AggSpec
+from kyudo.planner import logical as L
+from kyudo.planner.compile import compute_table, explain
+from kyudo.planner.expr import Call, Col, Expr, Lit
+from kyudo.planner.types import infer_type
+
+if TYPE_CHECKING:
+    from kyudo.dataframe.frame import DataFrame
+
+
+def to_expr(value: Any) -> Expr:
+    """A literal for a Python value; a Series's expression for a Series."""
+    if isinstance(value, Series):
+        return value.expr
+    if isinstance(value, Expr):
+        return value
+    if isinstance(value, pd.Timestamp):
+        value = value.to_pydatetime()
+    return Lit(value)
+
+
+def _binary(op: str, reflected: bool = False):
+    def method(self: "Series", other):
+        if isinstance(other, Series):
+            other = self._aligned(other)
+        left, right = (to_expr(other), self.expr) if reflected else (self.expr, to_expr(other))
+        return self._derive(Call(op, (left, right)))
+    method.__name__ = f"__{'r' if reflected else ''}{op}__"
+    return method
+
+
+def _comparison(op: str, when_null: bool):
+    """pandas comparisons never return NA for numpy-typed data: a missing value
+    compares False (True for ``!=``). SQL's NULL result is filled accordingly."""
+    def method(self: "Series", other):
+        if isinstance(other, Series):
+            other = self._aligned(other)
+        return self._derive(Call("fill_null", (Call(op, (self.expr, to_expr(other))), Lit(when_null))))
+    method.__name__ = f"__{op}__"
+    return method
+
+
+class Series:
+    """A lazy column: an expression over ``frame``'s plan, named ``name``."""
+
+    def __init__(self, frame: "DataFrame", expr: Expr, name: str | None):
+        self.frame = frame
+        self.expr = expr
+        self.name = name
+
+    # ---- construction -----------------------------------------------------------
+
+    def _derive(self, expr: Expr, name: Any = ...) -> "Series":
+        return Series(self.frame, expr, self.name if name is ... else name)
+
+    def _aligned(self, other: "Series") -> "Series":
+        if other.frame.plan is self.frame.plan or other.frame.plan == self.frame.plan:
+            return other
+        rebased = self.frame._rebase(other)
+        if rebased is None:
+            raise ValueError("cannot combine Series from different frames; kyudo does not align "
+                             "on the index yet, so build both from the same DataFrame")
+        return rebased
+
+    @property
+    def dtype(self):
+        return self._frame_plan().schema.empty_table().to_pandas().iloc[:, -1].dtype
+
+    @property
+    def arrow_type(self) -> pa.DataType:
+        return infer_type(self.expr, self.frame.plan.schema)
+
+    # ---- arithmetic and logic -----------------------------------------------------
+
+    __add__ = _binary("add")
+    __radd__ = _binary("add", reflected=True)
+    __sub__ = _binary("subtract")
+    __rsub__ = _binary("subtract", reflected=True)
+    __mul__ = _binary("multiply")
+    __rmul__ = _binary("multiply", reflected=True)
+    __truediv__ = _binary("divide")
+    __rtruediv__ = _binary("divide", reflected=True)
+    __floordiv__ = _binary("floordiv")
+    __rfloordiv__ = _binary("floordiv", reflected=True)
+    __mod__ = _binary("mod")
+    __rmod__ = _binary("mod", reflected=True)
+    __pow__ = _binary("power")
+    __rpow__ = _binary("power", reflected=True)
+    __and__ = _binary("and")
+    __rand__ = _binary("and", reflected=True)
+    __or__ = _binary("or")
+    __ror__ = _binary("or", reflected=True)
+
+    __eq__ = _comparison("equal", False)  # type: ignore[assignment]
+    __ne__ = _comparison("not_equal", True)  # type: ignore[assignment]
+    __lt__ = _comparison("less", False)
+    __le__ = _comparison("less_equal", False)
+    __gt__ = _comparison("greater", False)
+    __ge__ = _comparison("greater_equal", False)
+    __hash__ = None  # type: ignore[assignment]
+
+    def __neg__(self):
+        return self._derive(Call("negate", (self.expr,)))
+
+    def __invert__(self):
+        return self._derive(Call("not", (self.expr,)))
+
+    def __abs__(self):
+        return self.abs()
+
+    def abs(self) -> "Series":
+        return self._derive(Call("abs", (self.expr,)))
+
+    def round(self, decimals: int = 0) -> "Series":
+        return self._derive(Call("round", (self.expr,), (("ndigits", decimals),)))
+
+    def isin(self, values) -> "Series":
+        values = tuple(values.tolist() if hasattr(values, "tolist") else values)
+        return self._derive(Call("fill_null", (Call("is_in", (self.expr,), (("values", values),)), Lit(False))))
+
+    def between(self, left, right, inclusive: str = "both") -> "Series":
+        expr = Call("between", (self.expr, to_expr(left), to_expr(right)), (("inclusive", inclusive),))
+        return self._derive(Call("fill_null", (expr, Lit(False))))
+
+    def isna(self) -> "Series":
+        return self._derive(Call("is_null", (self.expr,)))
+
+    isnull = isna
+
+    def notna(self) -> "Series":
+        return self._derive(Call("is_not_null", (self.expr,)))
+
+    notnull = notna
+
+    def astype(self, dtype) -> "Series":
+        return self._derive(Call("cast", (self.expr,), (("to", to_arrow_type(dtype)),)))
+
+    def rename(self, name) -> "Series":
+        return self._derive(self.expr, name)
+
+    @property
+    def str(self):
+        from kyudo.dataframe.accessors import StringAccessor
+        return StringAccessor(self)
+
+    @property
+    def dt(self):
+        from kyudo.dataframe.accessors import DatetimeAccessor
+        return DatetimeAccessor(self)
+
+    # ---- reductions -------------------------------------------------------------------
+
+    def _reduce(self, func: str, **options) -> "Scalar":
+        value = "__value__"
+        projected = L.Project(self.frame.plan, ((value, self.expr),))
+        spec = AggSpec(value, func, None if func == "size" else value, tuple(sorted(options.items())))
+        return Scalar(L.Aggregate(projected, (), (spec,)), func)
+
+    def sum(self) -> "Scalar":
+        return self._reduce("sum", min_count=0)
+
+    def mean(self) -> "Scalar":
+        return self._reduce("mean")
+
+    def min(self) -> "Scalar":
+        return self._reduce("min")
+
+    def max(self) -> "Scalar":
+        return self._reduce("max")
+
+    def count(self) -> "Scalar":
+        return self._reduce("count")
+
+    def std(self, ddof: int = 1) -> "Scalar":
+        return self._reduce("std", ddof=ddof)
+
+    def var(self, ddof: int = 1) -> "Scalar":
+        return self._reduce("var", ddof=ddof)
+
+    def nunique(self) -> "Scalar":
+        return self._reduce("count_distinct")
+
+    # ---- results ------------------------------------------------------------------------
+
+    def _frame_plan(self) -> L.LogicalPlan:
+        index = self.frame.index
+        column = self.name if self.name is not None and self.name not in index else "__series__"
+        exprs = tuple((n, Col(n)) for n in index) + ((column, self.expr),)
+        return L.Project(self.frame.plan, exprs)
+
+    def to_frame(self) -> "DataFrame":
+        from kyudo.dataframe.frame import DataFrame
+        return DataFrame(self._frame_plan(), self.frame.index)
+
+    def compute(self, scheduler=None) -> pd.Series:
+        df = self.to_frame().compute(scheduler=scheduler)
+        series = df.iloc[:, 0]
+        series.name = self.name
+        return series
+
+    def to_arrow(self, scheduler=None) -> pa.ChunkedArray:
+        return compute_table(self._frame_plan(), scheduler).column(len(self.frame.index))
+
+    def head(self, n: int = 5) -> pd.Series:
+        series = self.to_frame().head(n).iloc[:, 0]
+        series.name = self.name
+        return series
+
+    def explain(self) -> None:
+        print(explain(self._frame_plan()))
+
+    def __len__(self) -> int:
+        return len(self.frame)
+
+    def __repr__(self) -> str:
+        return f"<kyudo.Series name={self.name!r} expr={self.expr!r}>"
+
+    def __bool__(self):
+        raise ValueError("the truth value of a lazy Series is ambiguous; use & | ~ for masks "
+                         "and .compute() for values")
+
+
+class Scalar:
+    """A lazy single value, such as ``df.x.sum()``; ``compute()`` returns it."""
+
+    def __init__(self, plan: L.LogicalPlan, func: str):
+        self.plan = plan
+        self.func = func
+
+    def compute(self, scheduler=None):
+        table = compute_table(self.plan, scheduler)
+        value = table.column(0)[0].as_py()
+        if value is None and self.func in ("mean", "std", "var", "min", "max"):
+            return float("nan")
+        return value
+
+    def explain(self) -> None:
+        print(explain(self.plan))
+
+    def __repr__(self) -> str:
+        return f"<kyudo.Scalar {self.func}>"
+
+    def __float__(self) -> float:
+        return float(self.compute())
+
+    def __int__(self) -> int:
+        return int(self.compute())
