@@ -79,7 +79,7 @@ def discover_parquet(
         # then rule out files before their footers are ever fetched.
         first = read_footer(files[0].path, arrow_fs, expressions[0])
         footers[first.path] = first
-        bind_schema = add_partition_columns(first.schema, hive_schema, first.path)
+        bind_schema = add_partition_columns(first.schema, hive_schema, [(first.path, first.schema)])
         try:
             keep = _files_matching(files, expressions, bind_schema, arrow_fs, predicate)
         except pa.ArrowInvalid:
@@ -95,8 +95,8 @@ def discover_parquet(
     ):
         footers[footer.path] = footer
 
-    schema = unify_file_schemas((files[i].path, footers[files[i].path].schema) for i in chosen)
-    schema = add_partition_columns(schema, hive_schema, files[chosen[0]].path)
+    named_schemas = [(files[i].path, footers[files[i].path].schema) for i in chosen]
+    schema = add_partition_columns(unify_file_schemas(named_schemas), hive_schema, named_schemas)
     kept = [i for i in chosen if files[i].path in keep]
     source = ParquetSource(
         fs=resolved.fs,

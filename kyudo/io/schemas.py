@@ -8,7 +8,7 @@ must name both files and the column, or the user cannot find it.
 
 from __future__ import annotations
 
-from typing import Iterable
+from typing import Iterable, Sequence
 
 import pyarrow as pa
 
@@ -43,10 +43,17 @@ def unify_file_schemas(named_schemas: Iterable[tuple[str, pa.Schema]]) -> pa.Sch
     return unified
 
 
-def add_partition_columns(schema: pa.Schema, partition_schema: pa.Schema, path: str) -> pa.Schema:
-    """Append hive columns; a file that also stores one of them is ambiguous."""
+def add_partition_columns(
+    schema: pa.Schema, partition_schema: pa.Schema, named_schemas: Sequence[tuple[str, pa.Schema]]
+) -> pa.Schema:
+    """Append hive columns; a file that also stores one of them is ambiguous.
+
+    ``named_schemas`` are the ``(path, schema)`` pairs ``schema`` came from,
+    so the error can name a file that stores the column.
+    """
     for field in partition_schema:
         if field.name in schema.names:
+            path = next(p for p, s in named_schemas if field.name in s.names)
             raise SchemaMismatchError(
                 f"column {field.name!r} is both a hive directory key and a column "
                 f"stored in {path!r}; rename one of them"

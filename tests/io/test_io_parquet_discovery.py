@@ -154,3 +154,11 @@ def test_bad_options(tmp_path, numbers_table):
         discover_parquet(str(tmp_path), partitioning="directory")
     with pytest.raises(ValueError, match="positive"):
         discover_parquet(str(tmp_path), target_partition_bytes=0)
+
+
+def test_hive_collision_names_the_file_that_stores_the_column(tmp_path):
+    for value, table in [(1, pa.table({"x": [1]})), (2, pa.table({"x": [2], "a": [2]}))]:
+        (tmp_path / f"a={value}").mkdir()
+        pq.write_table(table, tmp_path / f"a={value}" / "p.parquet")
+    with pytest.raises(SchemaMismatchError, match="a=2/p.parquet"):
+        discover_parquet(str(tmp_path))
