@@ -216,6 +216,15 @@ class DataFrame:
         keys = tuple(SortKey(n, bool(a), na_position == "first") for n, a in zip(by, ascending))
         return self._with(L.Sort(self.plan, keys))
 
+    def reset_index(self, drop: bool = False) -> "DataFrame":
+        """Turn the index into ordinary leading columns (or drop it); the result
+        has the default positional index."""
+        if drop:
+            keep = tuple((n, Col(n)) for n in self._data_columns)
+        else:
+            keep = tuple((n, Col(n)) for n in self.index + tuple(self._data_columns))
+        return DataFrame(L.Project(self.plan, keep))
+
     def drop_duplicates(self) -> "DataFrame":
         return self._with(L.Distinct(self.plan))
 

@@ -166,7 +166,7 @@ class Series:
     # ---- reductions -------------------------------------------------------------------
 
     def _reduce(self, func: str, **options) -> "Scalar":
-        value = "__value__"
+        value = Scalar._COLUMN
         projected = L.Project(self.frame.plan, ((value, self.expr),))
         spec = AggSpec(value, func, None if func == "size" else value, tuple(sorted(options.items())))
         return Scalar(L.Aggregate(projected, (), (spec,)), func)
@@ -235,16 +235,52 @@ class Series:
                          "and .compute() for values")
 
 
+def _scalar_binary(op: str, reflected: bool = False):
+    def method(self: "Scalar", other):
+        return self._combine(op, other, reflected)
+    method.__name__ = f"__{'r' if reflected else ''}{op}__"
+    return method
+
+
 class Scalar:
-    """A lazy single value, such as ``df.x.sum()``; ``compute()`` returns it."""
+    """A lazy single value, such as ``df.x.sum()``; ``compute()`` returns it.
+
+    Its plan yields one row with one column. Arithmetic with numbers or other
+    scalars stays lazy: two scalars are put side by side with a one-row cross
+    join, so ``a.sum() / b.sum()`` is still one graph.
+    """
+
+    _COLUMN = "__value__"
 
     def __init__(self, plan: L.LogicalPlan, func: str):
         self.plan = plan
         self.func = func
 
+    def _combine(self, op: str, other, reflected: bool) -> "Scalar":
+        if isinstance(other, Scalar):
+            left = L.Project(self.plan, (("__left__", Col(self.plan.schema.names[0])),))
+            right = L.Project(other.plan, (("__right__", Col(other.plan.schema.names[0])),))
+            plan: L.LogicalPlan = L.Join(left, right, "cross", (), ())
+            mine, theirs = Col("__left__"), Col("__right__")
+        else:
+            plan, mine, theirs = self.plan, Col(self.plan.schema.names[0]), to_expr(other)
+        args = (theirs, mine) if reflected else (mine, theirs)
+        return Scalar(L.Project(plan, ((self._COLUMN, Call(op, args)),)), "derived")
+
+    __add__ = _scalar_binary("add")
+    __radd__ = _scalar_binary("add", reflected=True)
+    __sub__ = _scalar_binary("subtract")
+    __rsub__ = _scalar_binary("subtract", reflected=True)
+    __mul__ = _scalar_binary("multiply")
+    __rmul__ = _scalar_binary("multiply", reflected=True)
+    __truediv__ = _scalar_binary("divide")
+    __rtruediv__ = _scalar_binary("divide", reflected=True)
+
     def compute(self, scheduler=None):
         table = compute_table(self.plan, scheduler)
         value = table.column(0)[0].as_py()
+        if value is None and pa.types.is_floating(table.schema.field(0).type):
+            return float("nan")
         if value is None and self.func in ("mean", "std", "var", "min", "max"):
             return float("nan")
         return value
