@@ -104,7 +104,7 @@ class _Run:
         for dep in task.deps:
             countdown = unconsumed(dep)
             if (countdown is None or countdown.pop() == 0) and dep not in keep:
-                del results[dep]
+                results.pop(dep, None)  # None: a cancelled run's results are cleared
         if self.unfinished.pop() == 0:
             self.finished.put(None)
         return follow
@@ -168,6 +168,7 @@ class _Pool:
             while key is not None and not run.failed:
                 key = run.step(key)
             busy[slot] = None
+            run = None  # the run holds its results: do not keep them alive while idle
 
     def shutdown(self) -> None:
         for _ in self.threads:
@@ -205,20 +206,26 @@ class ThreadExecutor(Executor):
         if getattr(_worker_state, "active", False):
             return SyncExecutor().execute(graph, keys)
         run = _Run(_pool(self.num_workers), graph, keys)
-        if run.unfinished:
-            run.pool.submit(run, run.initial)
-            try:
-                _wait(run.finished)
-            except BaseException:  # KeyboardInterrupt, SystemExit in the caller
-                run.stop()
-                _settle(run)
-                raise
-            if run.error is not None:
-                _settle(run)
-                key, exc = run.error
-                note_failure(exc, key)
-                raise user_traceback(exc)
-        return {key: run.results[key] for key in run.keep}
+        try:
+            if run.unfinished:
+                run.pool.submit(run, run.initial)
+                try:
+                    _wait(run.finished)
+                except BaseException:  # KeyboardInterrupt, SystemExit in the caller
+                    run.stop()
+                    _settle(run)
+                    raise
+                if run.error is not None:
+                    _settle(run)
+                    key, exc = run.error
+                    note_failure(exc, key)
+                    raise user_traceback(exc)
+            return {key: run.results[key] for key in run.keep}
+        finally:
+            # Workers may still hold the run for a moment, and a raised exception's
+            # traceback holds it for as long as the user keeps the exception: only
+            # the outputs handed back should stay alive.
+            run.results.clear()
 
 
 def _wait(finished: SimpleQueue) -> None:

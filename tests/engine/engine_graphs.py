@@ -1,0 +1,28 @@
+"""Graph builders shared by the engine tests (a uniquely named module, so it
+cannot be confused with another directory's conftest)."""
+from __future__ import annotations
+
+from kyudo.engine import Ref, Task
+
+
+def add(*values):
+    return sum(values)
+
+
+def tree_reduction(leaves: int, split_every: int = 8, leaf=lambda i: i, combine=add):
+    """A sum tree: ``("leaf", i)`` tasks reduced ``split_every`` at a time up to
+    one root, as a planner builds for ``df.x.sum()`` over ``leaves`` partitions.
+    Returns ``(graph, root_key)``."""
+    graph = {("leaf", i): Task(leaf, i) for i in range(leaves)}
+    level = [("leaf", i) for i in range(leaves)]
+    depth = 0
+    while len(level) > 1:
+        depth += 1
+        upper = []
+        for start in range(0, len(level), split_every):
+            key = ("sum", depth, start // split_every)
+            graph[key] = Task(combine, *[Ref(k) for k in level[start:start + split_every]])
+            upper.append(key)
+        level = upper
+    return graph, level[0]
+
