@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pyarrow as pa
 
+from kyudo.planner.evaluate import evaluate
 from kyudo.planner.logical import (Aggregate, Distinct, Filter, Join, Limit, LogicalPlan,
                                    MapPartitions, Project, Scan, Sort, Union)
 from kyudo.planner.sources import InMemorySource
@@ -36,28 +37,19 @@ def rows(plan: LogicalPlan) -> list[tuple]:
     return sorted((tuple(r.values()) for r in run(plan).to_pylist()), key=repr)
 
 
-def _values(expr, table: pa.Table) -> pa.Array:
-    from kyudo.planner.evaluate import evaluate
-
-    result = evaluate(expr, table)
-    if isinstance(result, pa.Scalar):
-        return pa.array([result.as_py()] * table.num_rows, result.type)
-    return result
-
-
 def _run(plan: LogicalPlan) -> pa.Table:
     if isinstance(plan, Scan):
         table = pa.concat_tables(plan.source.tables)
         if plan.predicate is not None:
-            table = table.filter(_values(plan.predicate, table))
+            table = table.filter(evaluate(plan.predicate, table))
         return table if plan.columns is None else table.select(list(plan.columns))
     if isinstance(plan, Project):
         table = _run(plan.input)
-        return pa.Table.from_arrays([_values(e, table) for _, e in plan.exprs],
+        return pa.Table.from_arrays([evaluate(e, table) for _, e in plan.exprs],
                                     schema=plan.schema)
     if isinstance(plan, Filter):
         table = _run(plan.input)
-        return table.filter(_values(plan.predicate, table))
+        return table.filter(evaluate(plan.predicate, table))
     if isinstance(plan, Aggregate):
         table = _run(plan.input)
         aggs = [(a.column if a.column is not None else [], _AGG_FUNCS[a.func]) for a in plan.aggs]
