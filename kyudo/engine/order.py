@@ -9,8 +9,8 @@ every leaf first.
 Among a task's dependencies, the one whose subtree needs the most simultaneously
 live results is walked first (the Sethi-Ullman rule for evaluating expression
 trees with the fewest registers): its big working set is then gone before the small
-ones start, and only its single output is held meanwhile. Ties keep graph order, so
-the result is deterministic.
+ones start, and only its single output is held meanwhile. Ties keep the order in
+which the task lists its arguments, so the result is deterministic.
 """
 from __future__ import annotations
 
@@ -33,26 +33,25 @@ def order(graph: Mapping[Key, Any], *, users: Mapping[Key, tuple] | None = None)
                 raise MissingKeyError(f"task {key!r} references {dep!r}, which is not in the graph")
     if users is None:
         users = dependents(graph, deps)
-    position = {key: i for i, key in enumerate(graph)}
     need = _working_set(deps, users)
-
-    def visit_order(key: Key) -> list:
-        needs = deps[key]
-        if len(needs) < 2:
-            return list(needs)
-        return sorted(needs, key=lambda d: (-need[d], position[d]))
+    most_needed_first = lambda key: -need[key]  # noqa: E731 - sort key; stable, so ties keep argument order
 
     priority: dict[Key, int] = {}
     for root in graph:
         if users[root] or root in priority:
             continue
-        stack = [(root, iter(visit_order(root)))]
+        stack = [(root, iter(sorted(deps[root], key=most_needed_first)))]
         while stack:
             key, pending = stack[-1]
             for dep in pending:
-                if dep not in priority:
-                    stack.append((dep, iter(visit_order(dep))))
-                    break
+                if dep in priority:
+                    continue
+                needs = deps[dep]
+                if not needs:  # a leaf: numbered at once, never stacked
+                    priority[dep] = len(priority)
+                    continue
+                stack.append((dep, iter(sorted(needs, key=most_needed_first) if len(needs) > 1 else needs)))
+                break
             else:
                 stack.pop()
                 priority[key] = len(priority)

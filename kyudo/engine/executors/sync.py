@@ -18,9 +18,10 @@ class SyncExecutor(Executor):
     name = "sync"
 
     def execute(self, graph: Mapping[Key, Any], keys: Sequence[Key]) -> dict[Key, Any]:
-        priority = order(graph)
+        users = dependents(graph)
+        priority = order(graph, users=users)
         keep = set(keys)
-        unconsumed = {key: len(users) for key, users in dependents(graph).items()}
+        unconsumed = {key: len(used_by) for key, used_by in users.items()}
         results: dict[Key, Any] = {}
         for key in sorted(graph, key=priority.__getitem__):
             value = graph[key]
