@@ -54,9 +54,7 @@ def _run(plan: LogicalPlan) -> pa.Table:
         table = _run(plan.input)
         aggs = [(a.column if a.column is not None else [], _AGG_FUNCS[a.func]) for a in plan.aggs]
         out = table.group_by(list(plan.keys)).aggregate(aggs)
-        # pyarrow puts the aggregates first, then the keys.
-        n = len(plan.aggs)
-        out = out.select(list(range(n, n + len(plan.keys))) + list(range(n)))
+        # pyarrow outputs the keys, then the aggregates in order.
         return out.rename_columns(plan.schema.names).cast(plan.schema)
     if isinstance(plan, Join):
         left, right = _run(plan.left), _run(plan.right)

@@ -1,0 +1,94 @@
+"""Read and compute only the columns that something above actually uses.
+
+The rule walks the plan top-down carrying the set of columns the parent needs:
+
+* a Scan gets ``columns`` = the needed columns, in its current column order. The
+  Scan's own predicate may read other columns: **contract with the lowering** —
+  a Scan reads ``columns`` ∪ the predicate's columns, applies the predicate, and
+  outputs exactly ``columns`` (which is what ``Scan.schema`` says);
+* a Project drops outputs nobody needs (the root needs all of its outputs, so the
+  plan's schema never changes), an Aggregate drops aggregations nobody needs;
+* Filter and Sort add the columns of their predicate / keys, a Join its key
+  columns, to what their inputs must provide;
+* Distinct and MapPartitions need every input column (dropping one would change
+  which rows are duplicates, or what the opaque function sees);
+* every input of a Union is pruned to the same columns, with a Project added on
+  an input that cannot drop the extra ones itself.
+
+A node's output may keep a few extra columns (a Filter's predicate columns); the
+next Project, Aggregate, Union or the root cuts them. No node is ever pruned to
+zero columns (the first one is kept), so row counts stay visible.
+
+Before::
+
+    Project(a)
+      Filter(b > 1)
+        Scan(t: a, b, c, d)
+
+After::
+
+    Project(a)
+      Filter(b > 1)
+        Scan(t, columns=[a, b])
+"""
+from __future__ import annotations
+
+from dataclasses import replace
+
+from kyudo.planner.expr import Col
+from kyudo.planner.logical import (Aggregate, Filter, Join, Limit, LogicalPlan, Project, Scan,
+                                   Sort, Union)
+
+
+def apply(plan: LogicalPlan) -> LogicalPlan:
+    return _prune(plan, set(plan.schema.names))
+
+
+def _prune(plan: LogicalPlan, required: set[str]) -> LogicalPlan:
+    """``plan`` rewritten to output at least ``required``, in the original order."""
+    if isinstance(plan, Scan):
+        names = plan.schema.names
+        keep = [c for c in names if c in required] or names[:1]
+        return plan if keep == names else replace(plan, columns=tuple(keep))
+    if isinstance(plan, Project):
+        exprs = tuple((n, e) for n, e in plan.exprs if n in required) or plan.exprs[:1]
+        child = _prune(plan.input, set().union(*(e.columns() for _, e in exprs)))
+        if exprs == plan.exprs and child is plan.input:
+            return plan
+        return Project(child, exprs)
+    if isinstance(plan, Aggregate):
+        aggs = tuple(a for a in plan.aggs if a.output in required)
+        if not plan.keys and not aggs:
+            aggs = plan.aggs[:1]
+        needed = set(plan.keys) | {a.column for a in aggs if a.column is not None}
+        child = _prune(plan.input, needed)
+        if aggs == plan.aggs and child is plan.input:
+            return plan
+        return replace(plan, input=child, aggs=aggs)
+    if isinstance(plan, Filter):
+        return plan.with_children((_prune(plan.input, required | plan.predicate.columns()),))
+    if isinstance(plan, Sort):
+        return plan.with_children((_prune(plan.input, required | {k.column for k in plan.keys}),))
+    if isinstance(plan, Limit):
+        return plan.with_children((_prune(plan.input, required),))
+    if isinstance(plan, Join):
+        left = _prune(plan.left, (required & set(plan.left.schema.names)) | set(plan.left_on))
+        right_required = set(plan.right_on)
+        if plan.how not in ("semi", "anti"):  # their output has no right columns
+            right_required |= required & set(plan.right.schema.names)
+        return plan.with_children((left, _prune(plan.right, right_required)))
+    if isinstance(plan, Union):
+        return _prune_union(plan, required)
+    # Distinct, MapPartitions and anything unknown need every input column.
+    return plan.with_children(tuple(_prune(c, set(c.schema.names)) for c in plan.children))
+
+
+def _prune_union(plan: Union, required: set[str]) -> LogicalPlan:
+    keep = {c for c in plan.schema.names if c in required} or set(plan.schema.names[:1])
+    inputs = []
+    for child in plan.inputs:
+        child = _prune(child, keep)
+        if set(child.schema.names) != keep:
+            child = Project(child, tuple((c, Col(c)) for c in child.schema.names if c in keep))
+        inputs.append(child)
+    return plan.with_children(tuple(inputs))
