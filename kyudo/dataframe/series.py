@@ -34,12 +34,20 @@ def to_expr(value: Any) -> Expr:
     return Lit(value)
 
 
+def _result_name(self: "Series", other) -> Any:
+    """pandas names the result of two Series after them only when they share a name."""
+    if isinstance(other, Series) and other.name != self.name:
+        return None
+    return self.name
+
+
 def _binary(op: str, reflected: bool = False):
     def method(self: "Series", other):
+        name = _result_name(self, other)
         if isinstance(other, Series):
             other = self._aligned(other)
         left, right = (to_expr(other), self.expr) if reflected else (self.expr, to_expr(other))
-        return self._derive(Call(op, (left, right)))
+        return self._derive(Call(op, (left, right)), name)
     method.__name__ = f"__{'r' if reflected else ''}{op}__"
     return method
 
@@ -48,9 +56,10 @@ def _comparison(op: str, when_null: bool):
     """pandas comparisons never return NA for numpy-typed data: a missing value
     compares False (True for ``!=``). SQL's NULL result is filled accordingly."""
     def method(self: "Series", other):
+        name = _result_name(self, other)
         if isinstance(other, Series):
             other = self._aligned(other)
-        return self._derive(Call("fill_null", (Call(op, (self.expr, to_expr(other))), Lit(when_null))))
+        return self._derive(Call("fill_null", (Call(op, (self.expr, to_expr(other))), Lit(when_null))), name)
     method.__name__ = f"__{op}__"
     return method
 
