@@ -12,7 +12,7 @@ Executors run the graphs directly (no culling or fusion), like
 ``dask.threaded.get`` does, so both sides do the same work. Each figure is the
 best of a few repeats.
 
-    python -m benchmarks.task_overhead [--tasks 20000] [--repeat 3]
+    python -m benchmarks.task_overhead [--tasks 10000] [--repeat 3]
 """
 from __future__ import annotations
 
@@ -93,7 +93,7 @@ def runners(graph: dict, keys: list, dask_graph: dict) -> dict[str, Callable[[],
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--tasks", type=int, default=20_000, help="tasks per graph (about)")
+    parser.add_argument("--tasks", type=int, default=10_000, help="tasks per graph (about)")
     parser.add_argument("--repeat", type=int, default=3, help="runs per figure; best is kept")
     args = parser.parse_args(argv)
 

@@ -8,7 +8,7 @@ import pytest
 from engine_graphs import add, tree_reduction
 
 import kyudo.config
-from kyudo.engine import Executor, MissingKeyError, Ref, Task, compute, get_executor
+from kyudo.engine import CycleError, Executor, MissingKeyError, Ref, Task, compute, get_executor
 from kyudo.engine.executors import SyncExecutor, ThreadExecutor
 
 
@@ -127,3 +127,25 @@ def test_ready_values_in_the_graph_feed_tasks(scheduler):
     graph = {("part", i): i * 10 for i in range(5)}
     graph["total"] = Task(add, *[Ref(("part", i)) for i in range(5)])
     assert compute(graph, ["total", ("part", 2)], scheduler=scheduler) == [100, 20]
+
+
+def test_a_cycle_is_an_error_not_a_hang(scheduler):
+    graph = {"a": Task(add, Ref("b")), "b": Task(add, Ref("a")), "out": Task(add, Ref("a"))}
+    with pytest.raises(CycleError):
+        compute(graph, "out", scheduler=scheduler)
+
+
+def test_concurrent_computes_share_the_pool_correctly():
+    graph, root = tree_reduction(300, split_every=4)
+    answers = []
+
+    def caller():
+        for _ in range(5):
+            answers.append(compute(graph, root, scheduler=ThreadExecutor(2)))
+
+    callers = [threading.Thread(target=caller) for _ in range(4)]
+    for thread in callers:
+        thread.start()
+    for thread in callers:
+        thread.join()
+    assert answers == [sum(range(300))] * 20
