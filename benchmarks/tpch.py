@@ -8,7 +8,8 @@ Usage::
 Engines and what they run:
 
 * ``kyudo`` -- the DataFrame-API queries of :mod:`benchmarks.tpch_queries.dataframe`
-  on ``kyudo.dataframe.read_parquet`` frames, then ``.compute()``;
+  on ``kyudo.dataframe.read_parquet`` frames, then ``.compute()`` (unless the
+  answer is already eager: ``head`` computes at once);
 * ``dask``  -- the same functions on ``dask.dataframe.read_parquet`` frames;
 * ``duckdb`` -- the SQL text over views of the Parquet directories;
 * ``polars`` -- the same SQL through ``polars.SQLContext`` over ``scan_parquet``.
@@ -34,7 +35,7 @@ from importlib import metadata
 from pathlib import Path
 
 from benchmarks.tpch_queries import DATAFRAME_QUERIES, SQL_QUERIES, sql_text, table_dirs
-from benchmarks.tpch_queries.answers import mismatches, to_pandas
+from benchmarks.tpch_queries.answers import materialize, mismatches, to_pandas
 
 RESULTS_DIR = Path(__file__).with_name("results")
 DEFAULT_ENGINES = ("kyudo", "duckdb", "polars")
@@ -53,8 +54,7 @@ class DataFrameEngine:
         self.queries = set(DATAFRAME_QUERIES)
 
     def run(self, number: int):
-        answer = DATAFRAME_QUERIES[number](self.tables)
-        return answer.compute() if hasattr(answer, "compute") else answer
+        return materialize(DATAFRAME_QUERIES[number](self.tables))
 
 
 class DuckDBEngine:

@@ -18,13 +18,21 @@ ABS_TOL = 0.01 + 1e-9
 REL_TOL = 1e-9
 
 
+def materialize(answer):
+    """Compute a lazy answer; pass an eager one through.
+
+    Some answers are eager even on a lazy engine: ``head(n)`` computes at once in
+    kyudo and Dask, as pandas users expect when they peek at a frame.
+    """
+    return answer.compute() if hasattr(answer, "compute") else answer
+
+
 def to_pandas(result) -> pd.DataFrame:
     """The answer as a pandas frame with a fresh 0..n-1 index.
 
     Lazy results are computed first; a scalar becomes a one-cell frame.
     """
-    if hasattr(result, "compute"):
-        result = result.compute()
+    result = materialize(result)
     if hasattr(result, "to_pandas"):  # Polars and Arrow
         result = result.to_pandas()
     if isinstance(result, pd.Series):
