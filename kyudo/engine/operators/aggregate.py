@@ -268,6 +268,38 @@ class _Moments(_Kind):
         return pc.if_else(pc.greater(dof, 0), result, pa.scalar(None, pa.float64()))
 
 
+class _Positional(_Kind):
+    """first/last non-null value, for every type (Arrow's hash_first lacks some,
+    e.g. decimals): the row of each group's first/last valid value is found
+    from the row -> group map, and rows are in partition order at every level."""
+
+    needs_gid = True
+
+    def __init__(self, last: bool):
+        self.last = last
+
+    def _pick(self, spec, values, gid, ngroups):
+        rows = np.flatnonzero(pc.is_valid(values).to_numpy(zero_copy_only=False))
+        if self.last:
+            rows = rows[::-1]
+        groups, first_seen = np.unique(gid[rows], return_index=True)
+        picked = np.full(ngroups, -1, dtype=np.int64)
+        picked[groups] = rows[first_seen]
+        return {spec.state(spec.func): values.take(pa.array(picked, mask=picked < 0))}
+
+    def partial_extra(self, spec, table, gid, ngroups):
+        return self._pick(spec, table[spec.column], gid, ngroups)
+
+    def combine_extra(self, spec, table, gid, ngroups):
+        return self._pick(spec, table[spec.state(spec.func)], gid, ngroups)
+
+    def identity(self, spec):
+        return {spec.state(spec.func): None}
+
+    def finalize(self, spec, table, input_type):
+        return table[spec.state(spec.func)]
+
+
 class _Distinct(_Kind):
     """count_distinct: the state is the list of distinct non-null values."""
 
@@ -303,8 +335,8 @@ _KINDS: dict[str, _Kind] = {
     "size": _Simple((("size", "count", _ALL_ROWS, "sum", _EMPTY_IS_ZERO, 0),), _finish_state("size")),
     "min": _Simple((("min", "min", None, "min", None, None),), _finish_state("min")),
     "max": _Simple((("max", "max", None, "max", None, None),), _finish_state("max")),
-    "first": _Simple((("first", "first", None, "first", None, None),), _finish_state("first")),
-    "last": _Simple((("last", "last", None, "last", None, None),), _finish_state("last")),
+    "first": _Positional(last=False),
+    "last": _Positional(last=True),
     "any": _Simple((("any", "any", _EMPTY_IS_ZERO, "any", _EMPTY_IS_ZERO, False),), _finish_state("any", False), _bools),
     "all": _Simple((("all", "all", _EMPTY_IS_ZERO, "all", _EMPTY_IS_ZERO, True),), _finish_state("all", True), _bools),
     "var": _Moments(root=False),
