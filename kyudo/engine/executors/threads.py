@@ -125,7 +125,6 @@ class _Pool:
     """Worker threads around one ready heap; shared by every run of the process."""
 
     def __init__(self, size: int):
-        self.size = size
         self.pid = os.getpid()
         self.heap: list = []
         self.lock = threading.Lock()
@@ -159,22 +158,21 @@ class _Pool:
     def _work(self, slot: int) -> None:
         _worker_state.active = True
         heap, lock, busy, get = self.heap, self.lock, self.busy, self.tokens.get
-        while get():
+        while True:
+            get()
             with lock:
                 if not heap:  # the task this token announced was discarded
                     continue
                 _, _, run, key = heapq.heappop(heap)
             busy[slot] = run  # set before checking ``failed``: see _Run.stop/_settle
             while key is not None and not run.failed:
-                key = run.step(key)
+                try:
+                    key = run.step(key)
+                except BaseException as exc:  # a bug in bookkeeping: fail, never hang
+                    run.fail(key, exc)
+                    key = None
             busy[slot] = None
             run = None  # the run holds its results: do not keep them alive while idle
-
-    def shutdown(self) -> None:
-        for _ in self.threads:
-            self.tokens.put(False)
-        for thread in self.threads:
-            thread.join()
 
 
 _pools: dict[int, _Pool] = {}
