@@ -68,7 +68,10 @@ class Series:
     """A lazy column: an expression over ``frame``'s plan, named ``name``."""
 
     def __init__(self, frame: "DataFrame", expr: Expr, name: str | None):
-        self.frame = frame
+        from kyudo.dataframe.frame import DataFrame
+        # the frame as it is now: ``df[col] = ...`` replaces ``df.plan`` in place,
+        # and a Series made before must keep meaning the columns it was made from
+        self.frame = DataFrame(frame.plan, frame.index, frame._column_labels)
         self.expr = expr
         self.name = name
 
