@@ -8,12 +8,12 @@ user's frame is what they see first.
 from __future__ import annotations
 
 import os
-import sys
 from types import TracebackType
 from typing import Hashable
 
 _ENGINE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
 _NOTED = "_kyudo_failed_key"
+_HAS_ADD_NOTE = hasattr(BaseException, "add_note")  # Python 3.11+
 
 
 class GraphError(ValueError):
@@ -43,10 +43,10 @@ def note_failure(exc: BaseException, key: Hashable) -> None:
         return
     try:
         setattr(exc, _NOTED, (key,))
-    except AttributeError:  # exceptions with __slots__ and no __dict__
+    except AttributeError:  # a frozen exception (e.g. a frozen dataclass): leave it be
         return
     message = f"kyudo: raised by task {key!r}"
-    if sys.version_info >= (3, 11):
+    if _HAS_ADD_NOTE:
         exc.add_note(message)
     else:  # the same attribute 3.11 uses, so tools that print notes still show it
         exc.__notes__ = [*getattr(exc, "__notes__", ()), message]
@@ -62,7 +62,7 @@ def user_traceback(exc: BaseException) -> BaseException:
     while tb is not None and tb.tb_next is not None and _is_engine_frame(tb):
         tb = tb.tb_next
     if tb is not None and not _is_engine_frame(tb):
-        exc.__traceback__ = tb
+        exc.with_traceback(tb)  # not ``exc.__traceback__ =``: frozen exceptions refuse that
     return exc
 
 

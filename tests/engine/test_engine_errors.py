@@ -2,6 +2,7 @@
 starts after it, and the thread pool stays usable."""
 from __future__ import annotations
 
+import dataclasses
 import signal
 import threading
 import time
@@ -10,7 +11,8 @@ import traceback
 import pytest
 from engine_graphs import add
 
-from kyudo.engine import Ref, Task, compute
+from kyudo.engine import Ref, Task, compute, errors
+from kyudo.engine.errors import note_failure
 from kyudo.engine.executors import ThreadExecutor, threads
 
 
@@ -150,3 +152,32 @@ def test_real_sigint_while_waiting():
     time.sleep(0.05)
     assert len(started) == count
     assert_pool_idle_and_reusable(executor)
+
+
+def test_note_is_added_once_and_innermost_wins():
+    exc = UserError("x")
+    note_failure(exc, "inner")
+    note_failure(exc, "outer")
+    assert exc.__notes__ == ["kyudo: raised by task 'inner'"]
+
+
+def test_note_without_add_note_uses_the_same_attribute(monkeypatch):
+    monkeypatch.setattr(errors, "_HAS_ADD_NOTE", False)  # as on Python 3.10
+    exc = UserError("x")
+    exc.__notes__ = ["user's own note"]
+    note_failure(exc, ("k", 1))
+    assert exc.__notes__ == ["user's own note", "kyudo: raised by task ('k', 1)"]
+
+
+@dataclasses.dataclass(frozen=True)
+class FrozenError(Exception):
+    code: int
+
+
+def test_frozen_exceptions_are_passed_through_unnoted(scheduler):
+    def fail():
+        raise FrozenError(3)
+
+    with pytest.raises(FrozenError) as info:
+        compute({"a": Task(fail)}, "a", scheduler=scheduler)
+    assert info.value.code == 3
