@@ -10,6 +10,8 @@ reads data, with columns and predicate pushed into pyarrow's reader.
 
 from __future__ import annotations
 
+import posixpath
+
 import hashlib
 import os
 import pickle
@@ -268,10 +270,11 @@ class ParquetSource:
         return hash(self.token())
 
     def __repr__(self) -> str:
-        return (
-            f"ParquetSource({len(self._files)} files, {self.npartitions} partitions, "
-            f"{self.num_rows} rows, columns={self.schema.names})"
-        )
+        # Short on purpose: explain() prints it once per scan; the columns read
+        # are shown by the scan itself.
+        where = self.paths[0] if len(self.paths) == 1 else posixpath.commonpath(self.paths) + "/"
+        return (f"Parquet({where}: {len(self._files)} files, {self.npartitions} partitions, "
+                f"{self.num_rows} rows)")
 
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
