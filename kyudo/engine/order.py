@@ -14,33 +14,38 @@ which the task lists its arguments, so the result is deterministic.
 """
 from __future__ import annotations
 
-from typing import Any, Mapping
+from typing import Any, Iterator, Mapping
 
 from kyudo.engine.errors import CycleError, MissingKeyError
-from kyudo.engine.graph import Key, Task, dependents
+from kyudo.engine.graph import Key, dependencies, dependents
 
 
 def order(graph: Mapping[Key, Any], *, users: Mapping[Key, tuple] | None = None) -> dict[Key, int]:
     """``{key: priority}``: lower runs first; every task comes after its dependencies.
 
-    ``users`` is ``dependents(graph)``, for callers that already built it. Raises :class:`CycleError` on a cycle and :class:`MissingKeyError` on a reference
-    to a key that is not in the graph.
+    ``users`` is ``dependents(graph)``, for callers that already built it. Raises
+    :class:`CycleError` on a cycle and :class:`MissingKeyError` on a reference to a
+    key that is not in the graph.
     """
-    deps = {key: value.deps if isinstance(value, Task) else () for key, value in graph.items()}
+    deps = dependencies(graph)
     for key, needs in deps.items():
         for dep in needs:
             if dep not in deps:
                 raise MissingKeyError(f"task {key!r} references {dep!r}, which is not in the graph")
     if users is None:
         users = dependents(graph, deps)
-    need = _working_set(deps, users)
-    most_needed_first = lambda key: -need[key]  # noqa: E731 - sort key; stable, so ties keep argument order
+    need = _working_set(deps, users)  # also proves the graph acyclic
+
+    def most_needed_first(needs: tuple) -> Iterator[Key]:
+        if len(needs) < 2:
+            return iter(needs)
+        return iter(sorted(needs, key=lambda dep: -need[dep]))  # stable: ties keep arg order
 
     priority: dict[Key, int] = {}
     for root in graph:
         if users[root] or root in priority:
             continue
-        stack = [(root, iter(sorted(deps[root], key=most_needed_first)))]
+        stack = [(root, most_needed_first(deps[root]))]
         while stack:
             key, pending = stack[-1]
             for dep in pending:
@@ -50,14 +55,11 @@ def order(graph: Mapping[Key, Any], *, users: Mapping[Key, tuple] | None = None)
                 if not needs:  # a leaf: numbered at once, never stacked
                     priority[dep] = len(priority)
                     continue
-                stack.append((dep, iter(sorted(needs, key=most_needed_first) if len(needs) > 1 else needs)))
+                stack.append((dep, most_needed_first(needs)))
                 break
             else:
                 stack.pop()
                 priority[key] = len(priority)
-    if len(priority) != len(graph):
-        stuck = [key for key in graph if key not in priority][:5]
-        raise CycleError(f"the graph has a cycle through some of {stuck}")
     return priority
 
 
