@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from kyudo.dataframe.convert import UNNAMED_INDEX_PREFIX
 from kyudo.dataframe.series import Series
 from kyudo.engine.operators.aggregate import AggSpec
 from kyudo.engine.operators.sort import SortKey
@@ -48,7 +49,9 @@ class GroupBy:
         frame, names = self.frame, []
         for i, item in enumerate(items):
             if isinstance(item, Series):
-                name = item.name if item.name is not None else f"__key{i}__"
+                # an unnamed key gets the private name an unnamed index has, so
+                # the result's index is unnamed as in pandas
+                name = item.name if item.name is not None else f"{UNNAMED_INDEX_PREFIX}key{i}__"
                 if not (isinstance(item.expr, Col) and item.expr.name == name):
                     frame = frame._assign_one(name, item)
                 names.append(name)
@@ -94,7 +97,9 @@ class GroupBy:
     def _single(self, func: str, **options):
         values = self._value_columns()
         if func == "size":
-            return self._aggregate([_spec("size", "size", None)], series_name=None) if self.as_index \
+            # pandas names the sizes after a selected column: df.groupby(k).v.size() is "v"
+            name = self.selection if isinstance(self.selection, str) else None
+            return self._aggregate([_spec("size", "size", None)], series_name=name) if self.as_index \
                 else self._aggregate([_spec("size", "size", None)])
         specs = [_with_options(_spec(v, func, v), options) for v in values]
         if isinstance(self.selection, str):
