@@ -4,6 +4,7 @@ Usage::
 
     python -m benchmarks.tpch --data data/tpch-sf0.1 [--queries 1,3,6 | all]
         [--engines kyudo,duckdb,polars,dask] [--repeat 3] [--output result.json]
+        [--markdown]
 
 Engines and what they run:
 
@@ -165,9 +166,10 @@ def _total(results: dict, engine: str, queries: list[int]) -> dict:
     return {"best": sum(results[engine][q]["best"] for q in common)}
 
 
-def format_table(results: dict, queries: list[int]) -> str:
-    """A plain-text table: best seconds per engine, then kyudo / each other engine.
+def format_table(results: dict, queries: list[int], markdown: bool = False) -> str:
+    """A text table: best seconds per engine, then kyudo / each other engine.
 
+    Plain columns for the terminal, or a Markdown table to paste into README.md.
     Errors are cut short in the table and listed in full (once each) below it.
     """
     engines = list(results)
@@ -180,8 +182,12 @@ def format_table(results: dict, queries: list[int]) -> str:
         ratios = [_ratio(records[SUBJECT], records[o]) for o in others]
         rows.append([label, *(_cell(records[e]) for e in engines), *ratios])
     widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
-    lines = ["  ".join(cell.rjust(w) for cell, w in zip(row, widths)) for row in rows]
-    lines.insert(1, "  ".join("-" * w for w in widths))
+    rule = ["-" * (w - 1) + (":" if markdown else "-") for w in widths]
+    rows.insert(1, rule)
+    if markdown:
+        lines = ["| " + " | ".join(c.rjust(w) for c, w in zip(row, widths)) + " |" for row in rows]
+    else:
+        lines = ["  ".join(c.rjust(w) for c, w in zip(row, widths)) for row in rows]
     errors = {f"{e}: {r['error']}" for e in engines for r in results[e].values() if "error" in r}
     return "\n".join(lines + sorted(errors))
 
@@ -222,6 +228,7 @@ def main(argv: list[str] | None = None) -> None:
                         help=f"comma-separated, from {sorted(ENGINES)}")
     parser.add_argument("--repeat", type=int, default=3, help="runs per query; best is kept")
     parser.add_argument("--output", type=Path, help="JSON file (default: in benchmarks/results)")
+    parser.add_argument("--markdown", action="store_true", help="print a Markdown table")
     args = parser.parse_args(argv)
 
     engines = [e.strip() for e in args.engines.split(",") if e.strip()]
@@ -235,7 +242,7 @@ def main(argv: list[str] | None = None) -> None:
         parser.error(str(exc))
 
     results = run_benchmark(args.data, queries, engines, args.repeat)
-    print(format_table(results, queries))
+    print(format_table(results, queries, args.markdown))
 
     manifest = args.data / "tpch.json"
     stamp = datetime.now(timezone.utc)
