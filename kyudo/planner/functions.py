@@ -271,8 +271,12 @@ def _divide(args, types, call):
 
 def _floordiv(args, types, call):
     a, b = args
-    if pat.is_floating(types[0]):
-        whole = pc.round(pc.divide(pc.subtract(a, pc.modulo(a, b)), b), round_mode="half_down")
+    if pat.is_floating(types[0]):  # CPython's float_floor_div, vectorised
+        rem = pc.remainder(a, b)  # fmod: the sign of the dividend
+        div = pc.divide(pc.subtract(a, rem), b)
+        wrong_sign = pc.and_(pc.not_equal(rem, 0), pc.not_equal(pc.less(b, 0), pc.less(rem, 0)))
+        div = pc.subtract(div, cast(wrong_sign, types[0]))
+        whole = pc.round(div, round_mode="half_down")
         return pc.if_else(pc.equal(b, 0), pc.divide(a, b), whole)
     b = _nullify_zero(b)
     if pat.is_decimal(types[0]) or pat.is_decimal(types[1]):
@@ -289,7 +293,15 @@ def _mod(args, types, call):
 
 
 def _round(args, types, call):
-    return pc.round(args[0], ndigits=call.option("ndigits", 0), round_mode="half_to_even")
+    """Half to even like pandas. Floats of magnitude 2**52 and above are already
+    whole; they bypass the kernel, which would overflow scaling them by 10**ndigits
+    (numpy returns inf there, a bug this does not copy)."""
+    x, ndigits = args[0], call.option("ndigits", 0)
+    if not pat.is_floating(types[0]) or ndigits < 0:
+        return pc.round(x, ndigits=ndigits, round_mode="half_to_even")
+    whole = pc.greater_equal(pc.abs(x), 2.0 ** 52)
+    rounded = pc.round(pc.if_else(whole, 0.0, x), ndigits=ndigits, round_mode="half_to_even")
+    return pc.if_else(whole, x, rounded)
 
 
 def _between(args, types, call):
@@ -448,11 +460,17 @@ def _split_part(args, types, call):
 
 
 def _pad(args, types, call):
-    side = call.option("side", "left")
-    fn = {"left": pc.utf8_lpad, "right": pc.utf8_rpad, "both": pc.utf8_center}.get(side)
+    """pandas str.pad. For side="both" it matches Python's str.center, which puts
+    an odd padding character on the left exactly when the width is odd."""
+    side, width = call.option("side", "left"), call.option("width")
+    padding = call.option("fillchar", " ")
+    if side == "both":
+        return pc.utf8_center(args[0], width=width, padding=padding,
+                              lean_left_on_odd_padding=width % 2 == 0)
+    fn = {"left": pc.utf8_lpad, "right": pc.utf8_rpad}.get(side)
     if fn is None:
         raise ExpressionError(f"pad: side must be left/right/both, got {side!r}")
-    return fn(args[0], width=call.option("width"), padding=call.option("fillchar", " "))
+    return fn(args[0], width=width, padding=padding)
 
 
 def _microsecond(args, types, call):
