@@ -2,9 +2,10 @@
 
 Each ``qN(tables)`` takes a mapping of table name -> DataFrame and returns the
 query's answer: a frame whose columns match the SQL in ``sql/qN.sql`` (names and
-order), or a scalar for the queries whose SQL returns one value. Nothing is
-computed here, so the same function runs eagerly on pandas frames (the reference
-check) and lazily on kyudo or Dask frames (the caller then calls ``.compute()``).
+order), or a scalar for the queries whose SQL returns one value. The functions
+compute nothing themselves, so the same function runs eagerly on pandas frames (the
+reference check) and lazily on kyudo or Dask frames, where the caller computes the
+answer (``head`` computes at once there, as pandas users expect when peeking).
 
 They are written the way a pandas user writes them, but only with the part of the
 pandas API that kyudo supports first: column selection, boolean masks, arithmetic
