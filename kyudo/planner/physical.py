@@ -206,7 +206,6 @@ class ShuffleAggregate(PhysicalNode):
     npartitions: int
     schema: pa.Schema
     input_schema: pa.Schema
-    partial_schema: pa.Schema = None
 
     @property
     def children(self):
@@ -216,10 +215,14 @@ class ShuffleAggregate(PhysicalNode):
         name = builder.new_name("shuffle-aggregate")
         partials = [builder.add(f"{name}-partial", i, Task(tf.partial_aggregate, Ref(k), self.keys, self.aggs))
                     for i, k in enumerate(builder.keys_of(self.input))]
-        shuffled = _shuffle(builder, name, partials, self.keys, self.npartitions, None)
+        splits = _refs([builder.add(f"{name}-split", i, Task(tf.hash_split, Ref(k), self.keys, self.npartitions))
+                        for i, k in enumerate(partials)])
+        # Output j merges the states every input partition holds for its keys.
+        combined = [builder.add(f"{name}-combine", j, Task(tf.combine_split, splits, j, self.keys, self.aggs))
+                    for j in range(self.npartitions)]
         return [builder.add(name, j, Task(tf.finalize, [Ref(k)], self.keys, self.aggs,
                                           self.input_schema, self.schema))
-                for j, k in enumerate(shuffled)]
+                for j, k in enumerate(combined)]
 
     def describe(self):
         return f"ShuffleAggregate[{self.npartitions}](keys=[{', '.join(self.keys)}])"

@@ -101,6 +101,11 @@ def finalize(tables: list, keys, specs, input_schema: pa.Schema, schema: pa.Sche
     return conform(agg_ops.finalize_aggregate(state, list(keys), list(specs), input_schema), schema)
 
 
+def combine_split(splits: list, index: int, keys, specs) -> pa.Table:
+    """Merge the states that every input partition sent to shuffle output ``index``."""
+    return agg_ops.combine_partials([s[index] for s in splits], list(keys), list(specs))
+
+
 def hash_split(table: pa.Table, keys, npartitions: int) -> list:
     return part_ops.hash_partition(table, list(keys), npartitions)
 
