@@ -43,9 +43,18 @@ class LogicalPlan:
         return type(self).__name__
 
 
-def _unary_with_child(node, children):
-    (child,) = children
-    return node if child is node.input else replace(node, input=child)
+class UnaryPlan(LogicalPlan):
+    """A node with one input, held in its ``input`` field."""
+
+    input: LogicalPlan
+
+    @property
+    def children(self):
+        return (self.input,)
+
+    def with_children(self, children):
+        (child,) = children
+        return self if child is self.input else replace(self, input=child)
 
 
 @dataclass(frozen=True, eq=True)
@@ -77,7 +86,7 @@ class Scan(LogicalPlan):
 
 
 @dataclass(frozen=True, eq=True)
-class Project(LogicalPlan):
+class Project(UnaryPlan):
     """Compute the output columns ``exprs`` (name, expression), in that order."""
 
     input: LogicalPlan
@@ -90,13 +99,6 @@ class Project(LogicalPlan):
             raise PlanError(f"duplicate output column names in projection: {dup}")
         check_columns(set().union(*(e.columns() for _, e in self.exprs)) if self.exprs else set(),
                       self.input.schema)
-
-    @property
-    def children(self):
-        return (self.input,)
-
-    def with_children(self, children):
-        return _unary_with_child(self, children)
 
     @cached_property
     def schema(self) -> pa.Schema:
@@ -120,7 +122,7 @@ class Project(LogicalPlan):
 
 
 @dataclass(frozen=True, eq=True)
-class Filter(LogicalPlan):
+class Filter(UnaryPlan):
     """Keep rows where ``predicate`` is TRUE (NULL and FALSE are dropped, as in SQL)."""
 
     input: LogicalPlan
@@ -128,13 +130,6 @@ class Filter(LogicalPlan):
 
     def __post_init__(self):
         check_columns(self.predicate.columns(), self.input.schema)
-
-    @property
-    def children(self):
-        return (self.input,)
-
-    def with_children(self, children):
-        return _unary_with_child(self, children)
 
     @property
     def schema(self) -> pa.Schema:
@@ -175,7 +170,7 @@ def aggregate_output_type(spec: AggSpec, input_type: pa.DataType | None) -> pa.D
 
 
 @dataclass(frozen=True, eq=True)
-class Aggregate(LogicalPlan):
+class Aggregate(UnaryPlan):
     """Group by the ``keys`` columns and compute ``aggs``; no keys means one row.
 
     ``split_every`` and ``split_out`` are user overrides of the physical strategy
@@ -191,13 +186,6 @@ class Aggregate(LogicalPlan):
     def __post_init__(self):
         check_columns(set(self.keys) | {a.column for a in self.aggs if a.column is not None},
                       self.input.schema)
-
-    @property
-    def children(self):
-        return (self.input,)
-
-    def with_children(self, children):
-        return _unary_with_child(self, children)
 
     @cached_property
     def schema(self) -> pa.Schema:
@@ -269,7 +257,7 @@ class Join(LogicalPlan):
 
 
 @dataclass(frozen=True, eq=True)
-class Sort(LogicalPlan):
+class Sort(UnaryPlan):
     """Order rows by several keys, each with its own direction and NULL placement."""
 
     input: LogicalPlan
@@ -277,13 +265,6 @@ class Sort(LogicalPlan):
 
     def __post_init__(self):
         check_columns({k.column for k in self.keys}, self.input.schema)
-
-    @property
-    def children(self):
-        return (self.input,)
-
-    def with_children(self, children):
-        return _unary_with_child(self, children)
 
     @property
     def schema(self) -> pa.Schema:
@@ -296,19 +277,12 @@ class Sort(LogicalPlan):
 
 
 @dataclass(frozen=True, eq=True)
-class Limit(LogicalPlan):
+class Limit(UnaryPlan):
     """Skip ``offset`` rows then keep at most ``n`` (``None``: no upper bound)."""
 
     input: LogicalPlan
     n: int | None
     offset: int = 0
-
-    @property
-    def children(self):
-        return (self.input,)
-
-    def with_children(self, children):
-        return _unary_with_child(self, children)
 
     @property
     def schema(self) -> pa.Schema:
@@ -368,17 +342,10 @@ def _common_type(types: list[pa.DataType]) -> pa.DataType:
 
 
 @dataclass(frozen=True, eq=True)
-class Distinct(LogicalPlan):
+class Distinct(UnaryPlan):
     """Drop duplicate rows (all columns)."""
 
     input: LogicalPlan
-
-    @property
-    def children(self):
-        return (self.input,)
-
-    def with_children(self, children):
-        return _unary_with_child(self, children)
 
     @property
     def schema(self) -> pa.Schema:
@@ -386,7 +353,7 @@ class Distinct(LogicalPlan):
 
 
 @dataclass(frozen=True, eq=True)
-class MapPartitions(LogicalPlan):
+class MapPartitions(UnaryPlan):
     """Apply an opaque user function ``pa.Table -> pa.Table`` to each partition.
 
     The planner cannot see inside ``func``, so it relies on the declared output
@@ -399,13 +366,6 @@ class MapPartitions(LogicalPlan):
     output_schema: pa.Schema = field(compare=False)
     name: str = "map_partitions"
     token: str = ""
-
-    @property
-    def children(self):
-        return (self.input,)
-
-    def with_children(self, children):
-        return _unary_with_child(self, children)
 
     @property
     def schema(self) -> pa.Schema:
