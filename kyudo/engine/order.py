@@ -11,6 +11,13 @@ live results is walked first (the Sethi-Ullman rule for evaluating expression
 trees with the fewest registers): its big working set is then gone before the small
 ones start, and only its single output is held meanwhile. Ties keep the order in
 which the task lists its arguments, so the result is deterministic.
+
+Whenever a task is numbered, any dependent it made runnable is numbered right after
+it if that dependent is the last consumer of one of its inputs (so running it frees
+memory). That matters when several computations share inputs, e.g. a sum and a count
+over the same partitions: both partial results of a partition are taken before the
+next partition is read, instead of one whole tree after the other while every
+partition waits in memory.
 """
 from __future__ import annotations
 
@@ -42,6 +49,40 @@ def order(graph: Mapping[Key, Any], *, users: Mapping[Key, tuple] | None = None)
         return iter(sorted(needs, key=lambda dep: -need[dep]))  # stable: ties keep arg order
 
     priority: dict[Key, int] = {}
+    unnumbered_deps = {key: len(needs) for key, needs in deps.items()}
+    unnumbered_users = {key: len(used_by) for key, used_by in users.items()}
+
+    def frees_an_input(key: Key) -> bool:
+        for dep in deps[key]:
+            if unnumbered_users[dep] == 1:
+                return True
+        return False
+
+    def number(key: Key) -> None:
+        """Give ``key`` the next priority, then do the same at once for each
+        dependent it made runnable that would free an input (being its last
+        consumer): finished work is consumed before new work starts."""
+        todo = [key]
+        while todo:
+            key = todo.pop()
+            if key in priority:  # queued twice, by two of its inputs
+                continue
+            priority[key] = len(priority)
+            runnable = []
+            for user in users[key]:
+                unnumbered_deps[user] -= 1
+                if unnumbered_deps[user] == 0:
+                    runnable.append(user)
+            for dep in deps[key]:
+                unnumbered_users[dep] -= 1
+                if unnumbered_users[dep] == 1:  # its one consumer left may free it now
+                    for user in users[dep]:
+                        if unnumbered_deps[user] == 0 and user not in priority:
+                            runnable.append(user)
+            for user in reversed(runnable):  # pushed last-first: the first goes first
+                if frees_an_input(user):
+                    todo.append(user)
+
     for root in graph:
         if users[root] or root in priority:
             continue
@@ -51,15 +92,15 @@ def order(graph: Mapping[Key, Any], *, users: Mapping[Key, tuple] | None = None)
             for dep in pending:
                 if dep in priority:
                     continue
-                needs = deps[dep]
-                if not needs:  # a leaf: numbered at once, never stacked
-                    priority[dep] = len(priority)
+                if not deps[dep]:  # a leaf: numbered at once, never stacked
+                    number(dep)
                     continue
-                stack.append((dep, most_needed_first(needs)))
+                stack.append((dep, most_needed_first(deps[dep])))
                 break
             else:
                 stack.pop()
-                priority[key] = len(priority)
+                if key not in priority:  # unless numbered early as a freeing dependent
+                    number(key)
     return priority
 
 

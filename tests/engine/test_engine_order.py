@@ -89,3 +89,19 @@ def test_deep_chains_do_not_recurse():
     for i in range(1, 10_000):
         graph[i] = Task(add, Ref(i - 1))
     assert order(graph)[9_999] == 9_999
+
+
+def test_two_reductions_over_shared_partitions_consume_each_partition_at_once():
+    # like df.x.sum() and df.x.count() computed together: every leaf feeds two trees
+    graph, sum_root = tree_reduction(256, split_every=8)
+    count_graph, count_root = tree_reduction(256, split_every=8)
+    for key, task in count_graph.items():
+        if key[0] == "sum":
+            graph[("count",) + key[1:]] = Task(add, *[
+                Ref(("count",) + ref.key[1:] if ref.key[0] == "sum" else ref.key) for ref in task.args])
+    graph["both"] = Task(add, Ref(sum_root), Ref(("count",) + count_root[1:]))
+    priority = order(graph)
+    # the second tree's first partial runs right after the first tree's, not after
+    # all 256 leaves were read
+    assert priority[("count", 1, 0)] == priority[("sum", 1, 0)] + 1
+    assert peak_live(graph, priority) <= 2 * (3 * 8 + 1)

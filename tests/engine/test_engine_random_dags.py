@@ -1,5 +1,5 @@
-"""Random DAGs: every executor, with or without fusion, agrees with a direct
-recursive evaluation."""
+"""Random DAGs: the order is a valid schedule, and every executor, with or without
+fusion, agrees with a direct recursive evaluation."""
 from __future__ import annotations
 
 from functools import lru_cache
@@ -7,7 +7,7 @@ from functools import lru_cache
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kyudo.engine import Ref, Task, compute, cull
+from kyudo.engine import Ref, Task, compute, cull, dependencies, order
 from kyudo.engine.executors import SyncExecutor, ThreadExecutor
 
 
@@ -62,6 +62,10 @@ def reference(graph, edges, key):
 @given(dags())
 def test_executors_agree_with_direct_evaluation(case):
     graph, edges, wanted = case
+    priority = order(graph)
+    assert sorted(priority.values()) == list(range(len(graph)))
+    for key, deps in dependencies(graph).items():
+        assert all(priority[dep] < priority[key] for dep in deps)
     expected = [reference(graph, edges, key) for key in wanted]
     assert compute(graph, wanted, scheduler="sync") == expected
     assert compute(graph, wanted, scheduler=ThreadExecutor(2)) == expected
