@@ -75,6 +75,9 @@ class DataFrame:
         new frame only added columns over the old one, so the mask's expression
         is still valid here. Walk down through projections that pass the
         mask's columns through unchanged until the mask's own plan is reached.
+        Filters and sorts only drop or reorder rows, so ``df[df.x > 1].assign(
+        y=df.z * 2)`` gives each kept row its own value, as pandas' alignment on
+        the index does.
         """
         target, needed = self.plan, series.expr.columns()
         while True:
@@ -84,6 +87,8 @@ class DataFrame:
                 passed = {n for n, e in target.exprs if e == Col(n)}
                 if not needed <= passed:
                     return None
+                target = target.input
+            elif isinstance(target, (L.Filter, L.Sort)):
                 target = target.input
             else:
                 return None
