@@ -147,9 +147,6 @@ def test_groupby_many_partitions_and_split_every(pdf):
     assert_eq(df.groupby("k", split_every=2).agg(SPEC), big.groupby("k").agg(SPEC))
 
 
-@pytest.mark.xfail(strict=True, reason="planner: ShuffleAggregate (split_out > 1) hands each output partition's "
-                   "shuffled partial states to task_functions.finalize as ONE concatenated table, so "
-                   "combine_partials is skipped and every key appears once per input partition")
 def test_groupby_split_out(pdf):
     big = pd.concat([pdf] * 7, ignore_index=True)
     df = kd.from_pandas(big, npartitions=13)

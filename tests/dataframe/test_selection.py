@@ -94,6 +94,10 @@ def test_filter_emptying_some_partitions(pdf):
 def test_chained_filters(df, pdf):
     first, pfirst = df[df.i > -5], pdf[pdf.i > -5]
     assert_eq(first[first.b > 0], pfirst[pfirst.b > 0])
+    # a mask of the unfiltered frame is aligned as pandas aligns it on the index
+    assert_eq(df[df.i > -5][df.b > 0], pdf[pdf.i > -5][pdf.b > 0])
+    ordered, pordered = df.sort_values("b"), pdf.sort_values("b", kind="mergesort")
+    assert_eq(ordered[df.i > 0], pordered[pdf.i > 0])
 
 
 def test_len_after_filter_and_of_series(df, pdf):
@@ -105,6 +109,9 @@ def test_mask_from_another_frame_is_rejected(df, pdf):
     other = kd.from_pandas(pdf)
     with pytest.raises(ValueError):
         df[other.i > 0]
+    grouped = df.groupby("k").agg({"i": "sum"})
+    with pytest.raises(ValueError):
+        grouped[df.i > 0]
 
 
 def test_series_truth_value_is_ambiguous(df):
