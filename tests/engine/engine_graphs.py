@@ -26,3 +26,20 @@ def tree_reduction(leaves: int, split_every: int = 8, leaf=lambda i: i, combine=
         level = upper
     return graph, level[0]
 
+
+
+def two_reductions(leaves: int, split_every: int = 8, leaf=lambda i: i, combine=add):
+    """Two reduction trees over the same leaves (as for ``df.x.sum()`` and
+    ``df.x.count()`` computed together), joined under ``"both"``: every leaf has two
+    consumers. Partial results are ``("sum", ...)`` and ``("count", ...)``.
+    Returns ``(graph, "both")``."""
+    graph, sum_root = tree_reduction(leaves, split_every, leaf, combine)
+
+    def count_key(key):
+        return ("count",) + key[1:] if key[0] == "sum" else key
+
+    for key, task in list(graph.items()):
+        if key[0] == "sum":
+            graph[count_key(key)] = Task(combine, *[Ref(count_key(ref.key)) for ref in task.args])
+    graph["both"] = Task(combine, Ref(sum_root), Ref(count_key(sum_root)))
+    return graph, "both"

@@ -5,7 +5,7 @@ import operator
 import threading
 
 import pytest
-from engine_graphs import add, tree_reduction
+from engine_graphs import add, tree_reduction, two_reductions
 
 import kyudo.config
 from kyudo.engine import CycleError, Executor, MissingKeyError, Ref, Task, compute, get_executor
@@ -112,6 +112,13 @@ def test_intermediates_are_freed_when_their_last_consumer_ran(scheduler):
     # depth-first order and freeing keep a few dozen alive, never all 512 leaves;
     # threads may run ahead on the other worker, hence the margin
     assert Blob.peak <= (3 * 8 + 1) * (1 if scheduler == "sync" else 2)
+
+
+def test_partitions_shared_by_two_reductions_are_freed_early(scheduler):
+    Blob.reset()
+    graph, root = two_reductions(512, split_every=8, leaf=Blob, combine=combine_blobs)
+    assert compute(graph, root, scheduler=scheduler).value == 2 * sum(range(512))
+    assert Blob.peak <= 2 * (3 * 8 + 1) * (1 if scheduler == "sync" else 2)
 
 
 def test_requested_intermediates_are_kept(scheduler):

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import pytest
-from engine_graphs import add, tree_reduction
+from engine_graphs import add, tree_reduction, two_reductions
 
 from kyudo.engine import CycleError, MissingKeyError, Ref, Task, dependencies, dependents, order
 
@@ -92,14 +92,7 @@ def test_deep_chains_do_not_recurse():
 
 
 def test_two_reductions_over_shared_partitions_consume_each_partition_at_once():
-    # like df.x.sum() and df.x.count() computed together: every leaf feeds two trees
-    graph, sum_root = tree_reduction(256, split_every=8)
-    count_graph, count_root = tree_reduction(256, split_every=8)
-    for key, task in count_graph.items():
-        if key[0] == "sum":
-            graph[("count",) + key[1:]] = Task(add, *[
-                Ref(("count",) + ref.key[1:] if ref.key[0] == "sum" else ref.key) for ref in task.args])
-    graph["both"] = Task(add, Ref(sum_root), Ref(("count",) + count_root[1:]))
+    graph, _ = two_reductions(256, split_every=8)
     priority = order(graph)
     # the second tree's first partial runs right after the first tree's, not after
     # all 256 leaves were read
