@@ -91,6 +91,7 @@ def test_filter_emptying_some_partitions(pdf):
     assert len(df[df.i > 5]) == int((pdf.i > 5).sum())
 
 
+@pytest.mark.filterwarnings("ignore:Boolean Series key will be reindexed")
 def test_chained_filters(df, pdf):
     first, pfirst = df[df.i > -5], pdf[pdf.i > -5]
     assert_eq(first[first.b > 0], pfirst[pfirst.b > 0])
