@@ -274,7 +274,7 @@ def _floordiv(args, types, call):
     if pat.is_floating(types[0]):  # CPython's float_floor_div, vectorised
         rem = pc.remainder(a, b)  # fmod: the sign of the dividend
         div = pc.divide(pc.subtract(a, rem), b)
-        wrong_sign = pc.and_(pc.not_equal(rem, 0), pc.not_equal(pc.less(b, 0), pc.less(rem, 0)))
+        wrong_sign = pc.and_kleene(pc.not_equal(rem, 0), pc.not_equal(pc.less(b, 0), pc.less(rem, 0)))
         div = pc.subtract(div, cast(wrong_sign, types[0]))
         whole = pc.round(div, round_mode="half_down")
         return pc.if_else(pc.equal(b, 0), pc.divide(a, b), whole)
@@ -282,7 +282,7 @@ def _floordiv(args, types, call):
     if pat.is_decimal(types[0]) or pat.is_decimal(types[1]):
         return pc.floor(pc.divide(a, b))
     truncated = pc.divide(a, b)
-    inexact_negative = pc.and_(pc.not_equal(pc.modulo(a, b), 0),
+    inexact_negative = pc.and_kleene(pc.not_equal(pc.modulo(a, b), 0),
                                pc.not_equal(pc.less(a, 0), pc.less(b, 0)))
     return pc.subtract(truncated, cast(inexact_negative, types[0]))
 
@@ -445,7 +445,8 @@ def _substring(args, types, call):
 
 
 def _concat(args, types, call):
-    return pc.binary_join_element_wise(*args, "", null_handling="emit_null")
+    separator = pa.scalar("", types[0])  # of the arguments' string type
+    return pc.binary_join_element_wise(*args, separator, null_handling="emit_null")
 
 
 def _split_part(args, types, call):

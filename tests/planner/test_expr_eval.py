@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from kyudo.planner.evaluate import evaluate
 from kyudo.planner.expr import call, col, lit
 
-SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 small_ints = st.integers(-50, 50)
 floats = st.floats(allow_nan=True, allow_infinity=True, width=64) | st.sampled_from([0.0, -0.0, 0.1, 3.0])
