@@ -16,6 +16,7 @@ import pyarrow as pa
 
 from kyudo.engine.operators.aggregate import AggSpec
 from kyudo.engine.operators.sort import SortKey
+from kyudo.engine.operators.window import WindowFunction
 from kyudo.planner.expr import Col, Expr
 from kyudo.planner.errors import PlanError, check_columns
 
@@ -206,10 +207,15 @@ JOIN_TYPES = ("inner", "left", "right", "outer", "semi", "anti", "cross")
 
 @dataclass(frozen=True, eq=True)
 class Join(LogicalPlan):
-    """An equi-join. Output: all left columns, then all right columns (for semi and
-    anti joins only the left ones); names must not collide, the front ends rename
-    before joining. ``null_equal`` makes NULL keys match (pandas ``merge``); SQL
-    leaves it False. ``strategy`` is a user override: "broadcast" or "hash"."""
+    """A join on equal keys, optionally with a residual ``condition``.
+
+    Output: all left columns, then all right columns (for semi and anti joins only
+    the left ones); names must not collide, the front ends rename before joining.
+    ``null_equal`` makes NULL keys match (pandas ``merge``); SQL leaves it False.
+    ``condition`` is a predicate over the joined columns that a pair of rows must
+    also satisfy to match (SQL ``ON a.x = b.x AND a.y < b.y``); for outer, semi
+    and anti joins it decides matching, so it is not the same as a Filter above.
+    ``strategy`` is a user override: "broadcast" or "hash"."""
 
     left: LogicalPlan
     right: LogicalPlan
@@ -218,6 +224,7 @@ class Join(LogicalPlan):
     right_on: tuple[str, ...]
     null_equal: bool = False
     strategy: str | None = None
+    condition: Expr | None = None
 
     def __post_init__(self):
         if self.how not in JOIN_TYPES:
@@ -226,6 +233,9 @@ class Join(LogicalPlan):
             raise PlanError("left_on and right_on must have the same length")
         check_columns(set(self.left_on), self.left.schema)
         check_columns(set(self.right_on), self.right.schema)
+        if self.condition is not None:
+            check_columns(self.condition.columns(),
+                          pa.schema(list(self.left.schema) + list(self.right.schema)))
         if self.how not in ("semi", "anti"):
             clash = set(self.left.schema.names) & set(self.right.schema.names)
             if clash:
@@ -253,7 +263,8 @@ class Join(LogicalPlan):
 
     def describe(self) -> str:
         on = ", ".join(f"{a}={b}" for a, b in zip(self.left_on, self.right_on))
-        return f"Join({self.how}, on=[{on}]{', null_equal' if self.null_equal else ''})"
+        cond = f", condition={self.condition!r}" if self.condition is not None else ""
+        return f"Join({self.how}, on=[{on}]{', null_equal' if self.null_equal else ''}{cond})"
 
 
 @dataclass(frozen=True, eq=True)
@@ -339,6 +350,47 @@ def _common_type(types: list[pa.DataType]) -> pa.DataType:
         result = pa.unify_schemas([pa.schema([("x", result)]), pa.schema([("x", t)])],
                                   promote_options="permissive").field("x").type
     return result
+
+
+def window_output_type(fn: WindowFunction, input_type: pa.DataType | None) -> pa.DataType:
+    """The Arrow type of a window function's result, from the input type alone."""
+    if fn.func in ("row_number", "rank", "dense_rank", "ntile"):
+        return pa.int64()
+    if fn.func in ("percent_rank", "cume_dist"):
+        return pa.float64()
+    if fn.func in ("lag", "lead", "first_value", "last_value", "nth_value"):
+        return input_type
+    return aggregate_output_type(AggSpec(fn.output, fn.func, fn.column, fn.options), input_type)
+
+
+@dataclass(frozen=True, eq=True)
+class Window(UnaryPlan):
+    """Add window-function columns: rows are grouped by ``partition_by``, ordered
+    by ``order_by`` within a group, and every input row is kept, in input order.
+    Output: the input columns, then one column per function."""
+
+    input: LogicalPlan
+    partition_by: tuple[str, ...]
+    order_by: tuple[SortKey, ...]
+    functions: tuple[WindowFunction, ...]
+
+    def __post_init__(self):
+        check_columns(set(self.partition_by) | {k.column for k in self.order_by}
+                      | {f.column for f in self.functions if f.column is not None}, self.input.schema)
+
+    @cached_property
+    def schema(self) -> pa.Schema:
+        in_schema = self.input.schema
+        fields = list(in_schema)
+        for fn in self.functions:
+            in_type = in_schema.field(fn.column).type if fn.column is not None else None
+            fields.append(pa.field(fn.output, window_output_type(fn, in_type)))
+        return pa.schema(fields)
+
+    def describe(self) -> str:
+        fns = ", ".join(f"{f.output}={f.func}({f.column or ''})" for f in self.functions)
+        order = ", ".join(k.column for k in self.order_by)
+        return f"Window(partition_by=[{', '.join(self.partition_by)}], order_by=[{order}], {fns})"
 
 
 @dataclass(frozen=True, eq=True)
