@@ -75,7 +75,8 @@ def _hash_array(array: pa.Array) -> np.ndarray:
         values = np.where(np.isnan(values), np.nan, values)  # one NaN bit pattern
         hashes = values.view(np.uint64)
     elif pa.types.is_boolean(kind) or pa.types.is_integer(kind):
-        hashes = pc.fill_null(array, pa.scalar(0, kind)).cast(pa.int64(), safe=False).to_numpy(zero_copy_only=False).view(np.uint64)
+        as_int = pc.fill_null(array.cast(pa.int64(), safe=False), 0)
+        hashes = as_int.to_numpy(zero_copy_only=False).view(np.uint64)
     elif pa.types.is_temporal(kind):
         width = pa.int32() if kind.bit_width == 32 else pa.int64()
         return _hash_array(array.view(width))

@@ -1,0 +1,110 @@
+"""Hash partitioning must send equal keys to the same output in every process,
+lose and invent no rows, and keep row order within each output; plus filtering
+and schema-promoting concatenation."""
+from __future__ import annotations
+
+import datetime
+import decimal
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pyarrow as pa
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from kyudo.engine.operators.partition import concat_tables, filter_table, hash_partition, hash_rows, split_by_index
+from ops_strategies import tables
+
+KINDS = {"i": "int", "f": "float", "s": "str", "d": "date", "t": "ts", "m": "dec", "b": "bool"}
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    table=tables(KINDS, max_rows=40),
+    keys=st.lists(st.sampled_from(sorted(KINDS)), min_size=1, max_size=3, unique=True),
+    npartitions=st.integers(1, 6),
+)
+def test_equal_keys_share_a_partition_and_rows_are_kept_in_order(table, keys, npartitions):
+    numbered = table.append_column("row", pa.array(range(table.num_rows), pa.int64()))
+    parts = hash_partition(numbered, keys, npartitions)
+    assert len(parts) == npartitions
+    home = {}
+    for index, part in enumerate(parts):
+        order = part["row"].to_pylist()
+        assert order == sorted(order)
+        for row in part.select(keys).to_pylist():
+            key = tuple(0.0 if v == 0.0 and isinstance(v, float) else v for v in row.values())  # -0.0 == 0.0
+            assert home.setdefault(key, index) == index
+    assert sorted(r for p in parts for r in p["row"].to_pylist()) == list(range(table.num_rows))
+
+
+@settings(max_examples=40, deadline=None)
+@given(table=tables(KINDS, max_rows=20, min_rows=1), start=st.integers(0, 19))
+def test_a_row_hashes_the_same_alone_in_a_slice_or_in_another_chunking(table, start):
+    start = min(start, table.num_rows - 1)
+    keys = sorted(KINDS)
+    whole = hash_rows(table, keys)
+    assert hash_rows(table.slice(start, 1), keys)[0] == whole[start]
+    rechunked = pa.Table.from_batches(table.to_batches(max_chunksize=3), table.schema)
+    assert (hash_rows(rechunked, keys) == whole).all()
+
+
+def test_hashes_agree_across_processes_and_integer_widths():
+    code = textwrap.dedent("""
+        import datetime, decimal, pyarrow as pa
+        from kyudo.engine.operators.partition import hash_rows
+        t = pa.table({"s": ["é😀", None, ""], "d": [datetime.date(2001, 2, 3), None, datetime.date(1970, 1, 1)],
+                      "m": pa.array([decimal.Decimal("1.25"), None, decimal.Decimal("-3")], pa.decimal128(9, 2)),
+                      "f": [0.5, float("nan"), None], "i": [1, None, -7]})
+        print(list(hash_rows(t, ["s", "d", "m", "f", "i"])))
+    """)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    here = pa.table({
+        "s": ["é😀", None, ""], "d": [datetime.date(2001, 2, 3), None, datetime.date(1970, 1, 1)],
+        "m": pa.array([decimal.Decimal("1.25"), None, decimal.Decimal("-3")], pa.decimal128(9, 2)),
+        "f": [0.5, float("nan"), None], "i": pa.array([1, None, -7], pa.int32()),
+    })
+    assert out.strip() == str(list(hash_rows(here, ["s", "d", "m", "f", "i"])))
+
+
+def test_hash_spreads_keys_over_partitions():
+    table = pa.table({"k": [f"key{i}" for i in range(10_000)]})
+    sizes = [p.num_rows for p in hash_partition(table, ["k"], 8)]
+    assert min(sizes) > 1_000
+
+
+def test_dictionary_and_large_string_keys_hash_like_plain_strings():
+    values = pa.array(["a", None, "b", "a"])
+    plain = hash_rows(pa.table({"k": values}), ["k"])
+    assert (hash_rows(pa.table({"k": values.dictionary_encode()}), ["k"]) == plain).all()
+    assert (hash_rows(pa.table({"k": values.cast(pa.large_string())}), ["k"]) == plain).all()
+
+
+def test_split_by_index_is_stable_and_checks_the_range():
+    table = pa.table({"v": list("abcdef")})
+    parts = split_by_index(table, np.array([2, 0, 2, 1, 0, 2]), 4)
+    assert [p["v"].to_pylist() for p in parts] == [["b", "e"], ["d"], ["a", "c", "f"], []]
+    with pytest.raises(ValueError):
+        split_by_index(table, np.array([0, 0, 0, 0, 0, 5]), 3)
+
+
+def test_filter_table_drops_null_mask_entries():
+    table = pa.table({"v": [1, 2, 3]})
+    assert filter_table(table, pa.array([True, None, True]))["v"].to_pylist() == [1, 3]
+    assert filter_table(table, np.array([False, True, False]))["v"].to_pylist() == [2]
+
+
+def test_concat_tables_promotes_and_accepts_an_empty_list_with_a_schema():
+    a = pa.table({"x": pa.array([1], pa.int32()), "s": pa.array([None], pa.null())})
+    b = pa.table({"x": pa.array([2], pa.int64()), "s": ["é"]})
+    merged = concat_tables([a, b])
+    assert merged.schema == pa.schema([("x", pa.int64()), ("s", pa.string())])
+    assert merged.to_pydict() == {"x": [1, 2], "s": [None, "é"]}
+    schema = pa.schema([("s", pa.large_string()), ("x", pa.int64())])
+    assert concat_tables([], schema).schema == schema
+    assert concat_tables([a, b], schema).schema == schema
+    with pytest.raises(ValueError):
+        concat_tables([])
