@@ -23,7 +23,8 @@ small_ints = st.integers(-50, 50)
 floats = st.floats(allow_nan=True, allow_infinity=True, width=64) | st.sampled_from([0.0, -0.0, 0.1, 3.0])
 texts = st.text(alphabet="abÉñ _%!x", max_size=6)
 dates = st.dates(datetime.date(1900, 1, 1), datetime.date(2100, 12, 31))
-naive_times = st.datetimes(datetime.datetime(1970, 1, 1), datetime.datetime(2040, 1, 1))
+# Arrow applies no DST rules after 2037 while zoneinfo does, so zoned tests stop there
+naive_times = st.datetimes(datetime.datetime(1970, 1, 1), datetime.datetime(2037, 1, 1))
 decimals = st.decimals(-999, 999, places=2, allow_nan=False, allow_infinity=False)
 
 
