@@ -66,8 +66,9 @@ class DatetimeAccessor(_Accessor):
     def __getattr__(self, name):
         fields = {"year": "year", "month": "month", "day": "day", "hour": "hour",
                   "minute": "minute", "second": "second", "microsecond": "microsecond",
-                  "dayofweek": "day_of_week", "weekday": "day_of_week",
-                  "dayofyear": "day_of_year", "quarter": "quarter", "date": "date"}
+                  "dayofweek": "day_of_week", "weekday": "day_of_week", "day_of_week": "day_of_week",
+                  "dayofyear": "day_of_year", "day_of_year": "day_of_year", "quarter": "quarter",
+                  "date": "date"}
         if name in fields:
             return self._call(fields[name])
         raise AttributeError(f".dt has no attribute {name!r}")
