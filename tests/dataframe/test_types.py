@@ -49,7 +49,7 @@ def test_filters_on_dates_and_timestamps(tdf, tpdf):
 
 
 def test_datetime_accessors(tdf, tpdf):
-    for field in ("year", "month", "day", "weekday", "quarter"):
+    for field in ("year", "month", "day", "day_of_week", "day_of_year", "quarter", "hour"):
         result = getattr(tdf.d.dt, field).compute()
         expected = getattr(tpdf.d.dt, field)
         # pandas gives float with NaN for a missing date; compare values
