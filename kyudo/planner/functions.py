@@ -90,6 +90,9 @@ class Function:
         sig = self.bind(arg_types, call)
         cast_args = [a if t == target else cast(a, target)
                      for a, t, target in zip(args, arg_types, sig.inputs)]
+        if any(isinstance(a, pc.Expression) for a in cast_args):
+            # pc dispatches on the first argument: a Scalar there rejects Expressions
+            cast_args = [pc.scalar(a) if isinstance(a, pa.Scalar) else a for a in cast_args]
         return self.kernel(cast_args, sig.inputs, call)
 
 
@@ -225,9 +228,25 @@ def _case_when_types(op: str, types: Types, call: Call) -> Types:
 
 
 def _is_in_operand(op: str, types: Types, call: Call) -> Types:
+    """The input keeps its type when every value converts to it exactly (an int32
+    column stays int32 for ``IN (1, 2)``, a date column for ``IN ('2020-01-31')``);
+    otherwise both meet at their common type."""
     values = [v for v in call.option("values", ()) if v is not None]
-    value_type = pa.array(values).type if values else pa.null()
-    return (common_type_of(op, [types[0], value_type]),)
+    value_set = pa.array(values)
+    if values and exactly_castable(value_set, types[0]):
+        return (types[0],)
+    return (common_type_of(op, [types[0], value_set.type]),)
+
+
+def exactly_castable(values: pa.Array | pa.Scalar, to: pa.DataType) -> bool:
+    """Whether ``values`` cast to ``to`` and back unchanged, so that comparing in
+    ``to`` gives the same answers as comparing in the common type."""
+    if values.type == to:
+        return True
+    try:
+        return pc.cast(pc.cast(values, to), values.type).equals(values)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
+        return False
 
 
 # ---------------------------------------------------------------- kernels

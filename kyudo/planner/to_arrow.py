@@ -14,7 +14,7 @@ import pyarrow.compute as pc
 
 from kyudo.planner.evaluate import literal_scalar
 from kyudo.planner.expr import Call, Col, Expr, Lit
-from kyudo.planner.functions import FUNCTIONS
+from kyudo.planner.functions import FUNCTIONS, exactly_castable
 from kyudo.planner.types import infer_type, unknown_column
 
 
@@ -43,9 +43,33 @@ def _convert(expr: Expr, schema: pa.Schema):
         fn = FUNCTIONS.get(expr.op)
         if fn is None or not fn.pushdown:
             return None
+        expr = _narrow_literals(expr, schema)
         args = [_convert(a, schema) for a in expr.args]
         if any(a is None for a in args):
             return None
         arg_types = tuple(infer_type(a, schema) for a in expr.args)
         return fn.apply(args, arg_types, expr)
     return None
+
+
+_COMPARISONS = frozenset({"equal", "not_equal", "less", "less_equal", "greater", "greater_equal", "between"})
+
+
+def _narrow_literals(expr: Call, schema: pa.Schema) -> Call:
+    """Compare a column with literals in the column's own type when they convert
+    exactly (``int32_col > 5``, ``decimal_col < 0.07``): the answers are the same,
+    but a filter on the bare column, not on a cast of it, is one Parquet
+    statistics can prune row groups with."""
+    columns = [a for a in expr.args if isinstance(a, Col)]
+    if expr.op not in _COMPARISONS or len(columns) != 1 or \
+            not all(isinstance(a, (Col, Lit)) for a in expr.args):
+        return expr
+    target = infer_type(columns[0], schema)
+    args = []
+    for arg in expr.args:
+        if isinstance(arg, Lit) and arg.value is not None:
+            value = literal_scalar(arg)
+            if value.type != target and exactly_castable(value, target):
+                arg = Lit(value.cast(target).as_py(), target)
+        args.append(arg)
+    return Call(expr.op, tuple(args), expr.options)

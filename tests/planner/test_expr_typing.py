@@ -62,7 +62,7 @@ SAMPLES = [
     call("greater_equal", col("s"), col("ls")),
     call("between", col("i8"), lit(0), lit(2.5)), call("between", col("d"), lit("1999-01-01"), col("d")),
     call("is_in", col("i32"), values=(2, None)), call("is_in", col("d"), values=("2020-01-31",)),
-    call("is_in", col("s"), values=()),
+    call("is_in", col("s"), values=()), call("is_in", col("i8"), values=(1, 300)),
     call("is_null", col("f64")), call("is_not_null", col("n")), call("is_nan", col("f64")), call("is_nan", col("i8")),
     call("and", col("flag"), lit(None)), call("or", col("flag"), call("is_null", col("s")), lit(False)),
     call("not", col("flag")),
@@ -236,6 +236,8 @@ PREDICATES = [e for e in SAMPLES if pa.types.is_boolean(infer_type(e, TABLE.sche
     call("equal", call("floordiv", col("i32"), col("i8")), lit(-3)),
     call("equal", call("split_part", col("ls"), delimiter=",", index=1), lit("a")),
     call("greater", call("case_when", col("flag"), col("i64"), lit(1)), lit(2)),
+    call("equal", lit(1), call("floordiv", col("i32"), lit(2))),  # literals first, scalar divisor
+    call("less", lit(-1.0), call("floordiv", col("f64"), lit(0.0))),
 ]
 
 
@@ -264,9 +266,23 @@ def test_unconvertible_parts_make_the_whole_conversion_none():
     assert to_arrow_expression(call("my_udf", col("i8")), TABLE.schema) is None
 
 
-def test_pushed_literals_are_cast_to_the_column_type():
-    arrow_expr = to_arrow_expression(call("greater", col("d"), lit("1998-09-02")), TABLE.schema)
-    assert str(arrow_expr) == "(d > 1998-09-02)"
+@pytest.mark.parametrize("expr, want", [
+    (call("greater", col("d"), lit("1998-09-02")), "(d > 1998-09-02)"),
+    (call("less", col("i32"), lit(5)), "(i32 < 5)"),
+    (call("between", col("dec"), lit(0.05), lit(0.07)), "((dec >= 0.05) and (dec <= 0.07))"),
+    (call("equal", lit(2.0), col("i8")), "(2 == i8)"),
+])
+def test_pushed_comparisons_keep_the_bare_column_for_statistics(expr, want):
+    assert str(to_arrow_expression(expr, TABLE.schema)) == want
+
+
+@pytest.mark.parametrize("expr", [call("less", col("i32"), lit(2.5)), call("equal", col("i8"), lit(300)),
+                                  call("is_in", col("i8"), values=(1, 2.5)), call("is_in", col("i8"), values=(1, 2))])
+def test_inexact_literals_are_not_narrowed(expr):
+    """2.5 is not an int32 and 300 not an int8: those compare in the common type."""
+    arrow_expr = to_arrow_expression(expr, TABLE.schema)
+    want = TABLE.filter(evaluate(expr, TABLE), null_selection_behavior="drop")
+    assert plain(ds.dataset(TABLE).to_table(filter=arrow_expr)) == plain(want)
 
 
 @settings(max_examples=40, deadline=None)
