@@ -77,6 +77,15 @@ def _scheduler(value: Any) -> Any:
     return value
 
 
+def _names(value: Any) -> frozenset:
+    if isinstance(value, str):
+        return frozenset([value])
+    names = frozenset(value or ())
+    if not all(isinstance(name, str) for name in names):
+        raise ValueError(f"expected a name or a collection of names, got {value!r}")
+    return names
+
+
 # name -> (default, normaliser applied on every set and to the default)
 _OPTIONS: dict[str, tuple[Any, Callable[[Any], Any]]] = {
     "scheduler": ("threads", _scheduler),
@@ -84,6 +93,7 @@ _OPTIONS: dict[str, tuple[Any, Callable[[Any], Any]]] = {
     "split_every": (8, _split_every),
     "partition_size": ("128MB", parse_bytes),
     "broadcast_threshold": ("32MB", parse_bytes),
+    "optimizer_disabled": ((), _names),  # optimizer rules switched off, by name
 }
 
 _values: dict[str, Any] = {name: norm(default) for name, (default, norm) in _OPTIONS.items()}

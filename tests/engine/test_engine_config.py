@@ -16,6 +16,7 @@ def test_defaults():
     assert config.get("split_every") == 8
     assert config.get("partition_size") == 128_000_000
     assert config.get("broadcast_threshold") == 32_000_000
+    assert config.get("optimizer_disabled") == frozenset()
     assert config.get("no-such-option", "fallback") == "fallback"
 
 
@@ -41,6 +42,15 @@ def test_plain_call_changes_for_good():
         assert config.get("partition_size") == 10**9
     finally:
         config.set(partition_size="128MB")
+
+
+def test_optimizer_rules_are_named_one_or_many():
+    with config.set(optimizer_disabled="predicate_pushdown"):
+        assert config.get("optimizer_disabled") == {"predicate_pushdown"}
+    with config.set(optimizer_disabled=["a", "b"]):
+        assert config.get("optimizer_disabled") == {"a", "b"}
+    with pytest.raises(ValueError):
+        config.set(optimizer_disabled=[1])
 
 
 def test_changes_are_seen_by_other_threads():
