@@ -1,36 +1,4 @@
-"""Read and compute only the columns that something above actually uses.
-
-The rule walks the plan top-down carrying the set of columns the parent needs:
-
-* a Scan gets ``columns`` = the needed columns, in its current column order. The
-  Scan's own predicate may read other columns: **contract with the lowering** —
-  a Scan reads ``columns`` ∪ the predicate's columns, applies the predicate, and
-  outputs exactly ``columns`` (which is what ``Scan.schema`` says);
-* a Project drops outputs nobody needs (the root needs all of its outputs, so the
-  plan's schema never changes), an Aggregate drops aggregations nobody needs;
-* Filter and Sort add the columns of their predicate / keys, a Join its key
-  columns, to what their inputs must provide;
-* Distinct and MapPartitions need every input column (dropping one would change
-  which rows are duplicates, or what the opaque function sees);
-* every input of a Union is pruned to the same columns, with a Project added on
-  an input that cannot drop the extra ones itself.
-
-A node's output may keep a few extra columns (a Filter's predicate columns); the
-next Project, Aggregate, Union or the root cuts them. No node is ever pruned to
-zero columns (the first one is kept), so row counts stay visible.
-
-Before::
-
-    Project(a)
-      Filter(b > 1)
-        Scan(t: a, b, c, d)
-
-After::
-
-    Project(a)
-      Filter(b > 1)
-        Scan(t, columns=[a, b])
-"""
+"""Read and compute only the columns that something above actually uses."""
 from __future__ import annotations
 
 from dataclasses import replace
@@ -41,6 +9,37 @@ from kyudo.planner.logical import (Aggregate, Filter, Join, Limit, LogicalPlan, 
 
 
 def apply(plan: LogicalPlan) -> LogicalPlan:
+    """Prune columns, walking the plan top-down with the set of columns the parent needs:
+
+    * a Scan gets ``columns`` = the needed columns, in its current column order. The
+      Scan's own predicate may read other columns: **contract with the lowering** —
+      a Scan reads ``columns`` ∪ the predicate's columns, applies the predicate, and
+      outputs exactly ``columns`` (which is what ``Scan.schema`` says);
+    * a Project drops outputs nobody needs (the root needs all of its outputs, so the
+      plan's schema never changes), an Aggregate drops aggregations nobody needs;
+    * Filter and Sort add the columns of their predicate / keys, a Join its key
+      columns, to what their inputs must provide;
+    * Distinct and MapPartitions need every input column (dropping one would change
+      which rows are duplicates, or what the opaque function sees);
+    * every input of a Union is pruned to the same columns, with a Project added on
+      an input that cannot drop the extra ones itself.
+
+    A node's output may keep a few extra columns (a Filter's predicate columns); the
+    next Project, Aggregate, Union or the root cuts them. No node is ever pruned to
+    zero columns (the first one is kept), so row counts stay visible.
+
+    Before::
+
+        Project(a)
+          Filter(b > 1)
+            Scan(t: a, b, c, d)
+
+    After::
+
+        Project(a)
+          Filter(b > 1)
+            Scan(t, columns=[a, b])
+    """
     return _prune(plan, set(plan.schema.names))
 
 

@@ -1,21 +1,4 @@
-"""Fold constant sub-expressions and drop filters that became always-true.
-
-Every expression a node holds (Project outputs, Filter and Scan predicates) is
-passed through :func:`kyudo.planner.evaluate.constant_fold`, which evaluates the
-parts that read no column. A Filter whose predicate folds to the literal TRUE is
-removed, as is a Scan predicate that folds to TRUE. A predicate that folds to
-FALSE or NULL is kept: it is a correct (empty) result and needs no special case.
-
-Before::
-
-    Filter(x > 1 + 2)                  Filter(1 < 2)
-      Scan(t)                            Scan(t)
-
-After::
-
-    Filter(x > 3)                      Scan(t)
-      Scan(t)
-"""
+"""Fold constant sub-expressions and drop filters that became always-true."""
 from __future__ import annotations
 
 from dataclasses import replace
@@ -26,6 +9,22 @@ from kyudo.planner.rules._util import is_true
 
 
 def apply(plan: LogicalPlan) -> LogicalPlan:
+    """Fold constants: every expression a node holds (Project outputs, Filter and
+    Scan predicates) goes through :func:`kyudo.planner.evaluate.constant_fold`,
+    which evaluates the parts that read no column. A Filter whose predicate folds to the literal TRUE is
+    removed, as is a Scan predicate that folds to TRUE. A predicate that folds to
+    FALSE or NULL is kept: it is a correct (empty) result and needs no special case.
+
+    Before::
+
+        Filter(x > 1 + 2)                  Filter(1 < 2)
+          Scan(t)                            Scan(t)
+
+    After::
+
+        Filter(x > 3)                      Scan(t)
+          Scan(t)
+    """
     return transform_up(plan, _fold_node)
 
 

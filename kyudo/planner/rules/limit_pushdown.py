@@ -1,33 +1,4 @@
-"""Move limits below the operators they commute with.
-
-* Limit over Project becomes Project over Limit (a projection is row-wise, so it
-  computes the same rows for fewer inputs);
-* Limit over Limit becomes one Limit (offsets add up, counts shrink);
-* Limit(n, offset) over Union keeps the Limit on top and bounds each input by
-  ``n + offset`` rows, enough for any input to supply the whole answer;
-* Limit over Sort stays as it is: the lowering turns the pair into a top-k.
-
-A limit never moves past a Filter, Aggregate, Join or Distinct: which rows those
-produce depends on every input row.
-
-Before::
-
-    Limit(5)
-      Project(a, b=x + 1)
-        Union
-          Scan(t)
-          Scan(u)
-
-After::
-
-    Project(a, b=x + 1)
-      Limit(5)
-        Union
-          Limit(5)
-            Scan(t)
-          Limit(5)
-            Scan(u)
-"""
+"""Move limits below the operators they commute with."""
 from __future__ import annotations
 
 from dataclasses import replace
@@ -36,6 +7,36 @@ from kyudo.planner.logical import Limit, LogicalPlan, Project, Union, transform_
 
 
 def apply(plan: LogicalPlan) -> LogicalPlan:
+    """Push limits down:
+
+    * Limit over Project becomes Project over Limit (a projection is row-wise, so it
+      computes the same rows for fewer inputs);
+    * Limit over Limit becomes one Limit (offsets add up, counts shrink);
+    * Limit(n, offset) over Union keeps the Limit on top and bounds each input by
+      ``n + offset`` rows, enough for any input to supply the whole answer;
+    * Limit over Sort stays as it is: the lowering turns the pair into a top-k.
+
+    A limit never moves past a Filter, Aggregate, Join or Distinct: which rows those
+    produce depends on every input row.
+
+    Before::
+
+        Limit(5)
+          Project(a, b=x + 1)
+            Union
+              Scan(t)
+              Scan(u)
+
+    After::
+
+        Project(a, b=x + 1)
+          Limit(5)
+            Union
+              Limit(5)
+                Scan(t)
+              Limit(5)
+                Scan(u)
+    """
     return transform_up(plan, _push)
 
 

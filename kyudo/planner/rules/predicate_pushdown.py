@@ -1,47 +1,12 @@
-"""Move filter conjuncts as close to the scans as the semantics allow.
-
-Each Filter is split into conjuncts and every conjunct travels down on its own:
-
-* through a Project, rewritten in terms of the Project's input (column references
-  replaced by the expressions that computed them), unless the rewritten conjunct
-  would call a non-deterministic function;
-* through Sort, Distinct and into every input of a Union (inputs are matched by
-  name, so the conjunct needs no renaming);
-* through an Aggregate only when it reads group keys alone (and the aggregate has
-  keys: a global aggregate returns one row even for an empty input);
-* through a Join to the side whose columns it reads, where the join type allows:
-  inner and cross joins to either side, left joins only to the left, right joins
-  only to the right, semi and anti joins to the left, full outer joins not at all;
-* into a Scan, where it is ANDed with the Scan's own predicate.
-
-Never through a Limit (it would change which rows are kept) or a MapPartitions
-(an opaque function). Non-deterministic conjuncts stay where they are. Whatever
-cannot go further stays in a Filter directly above the node that stopped it.
-
-Before::
-
-    Filter(b > 1 AND a = c)
-      Join(inner, on=[k=k2])
-        Project(a, b=x)
-          Scan(t)
-        Scan(u)
-
-After::
-
-    Filter(a = c)
-      Join(inner, on=[k=k2])
-        Project(a, b=x)
-          Scan(t, predicate=x > 1)
-        Scan(u)
-"""
+"""Move filter conjuncts as close to the scans as the semantics allow."""
 from __future__ import annotations
 
 from dataclasses import replace
 
 from kyudo.planner.expr import Expr, conjoin, conjuncts
+from kyudo.planner.functions import is_deterministic
 from kyudo.planner.logical import (Aggregate, Distinct, Filter, Join, LogicalPlan, Project, Scan,
                                    Sort, Union)
-from kyudo.planner.functions import is_deterministic
 from kyudo.planner.rules._util import filter_on, substitute
 
 # Which join inputs a conjunct reading only that input's columns may move to.
@@ -57,6 +22,40 @@ _JOIN_SIDES = {
 
 
 def apply(plan: LogicalPlan) -> LogicalPlan:
+    """Split each Filter into conjuncts and move every conjunct down on its own:
+
+    * through a Project, rewritten in terms of the Project's input (column references
+      replaced by the expressions that computed them), unless the rewritten conjunct
+      would call a non-deterministic function;
+    * through Sort, Distinct and into every input of a Union (inputs are matched by
+      name, so the conjunct needs no renaming);
+    * through an Aggregate only when it reads group keys alone (and the aggregate has
+      keys: a global aggregate returns one row even for an empty input);
+    * through a Join to the side whose columns it reads, where the join type allows:
+      inner and cross joins to either side, left joins only to the left, right joins
+      only to the right, semi and anti joins to the left, full outer joins not at all;
+    * into a Scan, where it is ANDed with the Scan's own predicate.
+
+    Never through a Limit (it would change which rows are kept) or a MapPartitions
+    (an opaque function). Non-deterministic conjuncts stay where they are. Whatever
+    cannot go further stays in a Filter directly above the node that stopped it.
+
+    Before::
+
+        Filter(b > 1 AND v < 5 AND b = v)
+          Join(inner, on=[k=k2])
+            Project(k, b=x)
+              Scan(t)
+            Scan(u)
+
+    After::
+
+        Filter(b = v)
+          Join(inner, on=[k=k2])
+            Project(k, b=x)
+              Scan(t, predicate=x > 1)
+            Scan(u, predicate=v < 5)
+    """
     return _push(plan, [])
 
 

@@ -1,20 +1,4 @@
-"""Remove nodes that do nothing.
-
-* a Project that outputs exactly its input's columns, unrenamed and in order;
-* a Filter on the literal TRUE;
-* a Limit with no bound and no offset.
-
-Before::
-
-    Limit(None)
-      Filter(TRUE)
-        Project(a, b)
-          Scan(t: a, b)
-
-After::
-
-    Scan(t: a, b)
-"""
+"""Remove nodes that do nothing."""
 from __future__ import annotations
 
 from kyudo.planner.logical import Filter, Limit, LogicalPlan, Project, transform_up
@@ -22,6 +6,23 @@ from kyudo.planner.rules._util import is_true
 
 
 def apply(plan: LogicalPlan) -> LogicalPlan:
+    """Remove these nodes, which change nothing:
+
+    * a Project that outputs exactly its input's columns, unrenamed and in order;
+    * a Filter on the literal TRUE;
+    * a Limit with no bound and no offset.
+
+    Before::
+
+        Limit(None)
+          Filter(TRUE)
+            Project(a, b)
+              Scan(t: a, b)
+
+    After::
+
+        Scan(t: a, b)
+    """
     return transform_up(plan, _drop)
 
 
