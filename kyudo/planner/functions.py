@@ -16,9 +16,10 @@ Semantics worth knowing (pandas for arithmetic, SQL for NULLs and predicates):
 * ``divide`` is true division: integers give float64 and ``x / 0`` is ±inf or NaN
   as in pandas; a decimal divided by zero is NULL (Arrow would raise).
 * ``floordiv`` and ``mod`` follow Python/pandas signs (the remainder takes the
-  sign of the divisor). Integer or decimal division by zero gives NULL, because a
-  static result type cannot switch to float the way pandas does; for floats it
-  gives ±inf/NaN like pandas.
+  sign of the divisor). Integer or decimal division by zero gives NULL (pandas'
+  numpy ints turn float, its nullable Int64 gives 0; NULL is the honest answer a
+  static integer type allows); for floats it gives ±inf/NaN like pandas.
+* Comparisons with NaN are false (IEEE, pandas); DuckDB would order NaN last.
 * ``power`` always returns float64 (as SQL does; it avoids integer overflow and
   negative integer exponents).
 * ``subtract`` of two timestamps is a duration; of two dates it is the int64
@@ -137,7 +138,7 @@ def _common(op: str, types: Types, call: Call) -> Types:
     return tuple(target for _ in types)
 
 
-def _numeric_operands(op: str, types: Types) -> Types:
+def _numeric(op: str, types: Types, call: Call | None = None) -> Types:
     """Numbers (NULL literals included) cast to what the arithmetic needs: floats
     to a common float, integers with decimals to decimals (Arrow's decimal rules
     then give the result scale), integers to a common integer."""
@@ -157,14 +158,14 @@ def _numeric_operands(op: str, types: Types) -> Types:
 
 def _arithmetic(op: str, types: Types, call: Call) -> Types:
     if all(is_numeric(t) or pat.is_null(t) for t in types):
-        return _numeric_operands(op, types)
+        return _numeric(op, types)
     if all(is_temporal(t) for t in types):
         return _common(op, types, call)
     return types  # timestamp +/- duration and friends: Arrow's kernels decide
 
 
 def _true_division(op: str, types: Types, call: Call) -> Types:
-    types = _numeric_operands(op, types)
+    types = _numeric(op, types)
     if all(pat.is_integer(t) for t in types):
         return (pa.float64(), pa.float64())
     return types
@@ -176,12 +177,8 @@ def _to_float(op: str, types: Types, call: Call) -> Types:
     return tuple(t if pat.is_floating(t) else pa.float64() for t in types)
 
 
-def _numeric(op: str, types: Types, call: Call) -> Types:
-    return _numeric_operands(op, types)
-
-
 def _float64(op: str, types: Types, call: Call) -> Types:
-    _numeric_operands(op, types)
+    _numeric(op, types)
     return tuple(pa.float64() for _ in types)
 
 
@@ -216,8 +213,8 @@ def _condition_then_common(op: str, types: Types, call: Call) -> Types:
 
 
 def _case_when_types(op: str, types: Types, call: Call) -> Types:
-    if len(types) < 2:
-        raise _fail(op, types, "expected condition/value pairs")
+    """case_when(c1, v1, c2, v2, ..., [else]): boolean conditions, values of a
+    common type."""
     conditions, values = types[0:len(types) - 1:2], types[1::2]
     if len(types) % 2:
         values = values + (types[-1],)
