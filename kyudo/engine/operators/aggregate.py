@@ -138,9 +138,10 @@ class _Kind:
 
     Most functions are plain Arrow hash aggregations (``partial_steps`` then
     ``combine_steps``); functions that Arrow cannot merge directly also compute
-    states from the row -> group map in ``partial_extra``/``combine_extra``."""
+    states from the row -> group map in ``partial_extra``/``combine_extra``
+    (only in the phases listed in ``gid_phases``: building the map costs a pass)."""
 
-    needs_gid = False
+    gid_phases: tuple[str, ...] = ()
 
     def partial_steps(self, spec: AggSpec, table: pa.Table) -> list[_Step]:
         return []
@@ -233,7 +234,7 @@ _SUM_STATES = (
 class _Moments(_Kind):
     """var/std: (count, mean, M2) per group, merged with Chan's formula."""
 
-    needs_gid = True
+    gid_phases = ("partial", "combine")
 
     def __init__(self, root: bool):
         self.root = root
@@ -273,7 +274,7 @@ class _Positional(_Kind):
     e.g. decimals): the row of each group's first/last valid value is found
     from the row -> group map, and rows are in partition order at every level."""
 
-    needs_gid = True
+    gid_phases = ("partial", "combine")
 
     def __init__(self, last: bool):
         self.last = last
@@ -303,7 +304,7 @@ class _Positional(_Kind):
 class _Distinct(_Kind):
     """count_distinct: the state is the list of distinct non-null values."""
 
-    needs_gid = True
+    gid_phases = ("combine",)
 
     def partial_steps(self, spec, table):
         return [_Step(spec.state("values"), table[spec.column], "distinct", _NON_NULL)]
@@ -353,18 +354,20 @@ def _kind(spec: AggSpec) -> _Kind:
 
 
 def _run(table, keys, specs, phase: str) -> pa.Table:
-    """Group once for all specs, then add the states that need the row -> group map;
-    columns come out as keys then each spec's states. ``phase`` is partial or combine."""
+    """Group once for all specs, then add the states that need the row -> group map.
+    Columns come out as keys, then each spec's states sorted by name, the same in
+    both phases, so partial and combined tables can be merged together."""
     kinds = [_kind(spec) for spec in specs]
-    steps = [step for kind, spec in zip(kinds, specs) for step in getattr(kind, f"{phase}_steps")(spec, table)]
-    groups = _group(table, keys, steps, want_gid=any(kind.needs_gid for kind in kinds))
-    states = dict(groups.states)
-    for kind, spec in zip(kinds, specs):
-        if kind.needs_gid:
-            states.update(getattr(kind, f"{phase}_extra")(spec, table, groups.gid, groups.keys.num_rows))
+    steps = [getattr(kind, f"{phase}_steps")(spec, table) for kind, spec in zip(kinds, specs)]
+    groups = _group(table, keys, [s for spec_steps in steps for s in spec_steps],
+                    want_gid=any(phase in kind.gid_phases for kind in kinds))
     result = groups.keys
-    for name, column in states.items():
-        result = result.append_column(name, column)
+    for kind, spec, spec_steps in zip(kinds, specs, steps):
+        states = {step.name: groups.states[step.name] for step in spec_steps}
+        if phase in kind.gid_phases:
+            states.update(getattr(kind, f"{phase}_extra")(spec, table, groups.gid, groups.keys.num_rows))
+        for name in sorted(states):
+            result = result.append_column(name, states[name])
     return result
 
 

@@ -15,21 +15,21 @@ from hypothesis import strategies as st
 from kyudo.engine.operators.aggregate import AggSpec, combine_partials, finalize_aggregate, partial_aggregate
 from ops_strategies import partitions, tables
 
-VALUE_KINDS = {"f": "float", "i": "int", "s": "str", "d": "date", "m": "dec", "b": "bool"}
+VALUE_KINDS = {"f": "float", "i": "int", "s": "str", "d": "date", "t": "ts", "m": "dec", "b": "bool"}
 
 # func -> (columns it is tested on, oracle over one group's pandas Series)
 ORACLES = {
     "sum": ("fim", lambda s, o: s.sum(min_count=o.get("min_count", 0))),
     "mean": ("fi", lambda s, o: s.mean()),
-    "count": ("fsdmb", lambda s, o: s.count()),
+    "count": ("fsdtmb", lambda s, o: s.count()),
     "size": ("f", lambda s, o: len(s)),
-    "min": ("fisdm", lambda s, o: s.dropna().min() if s.count() else None),
-    "max": ("fisdm", lambda s, o: s.dropna().max() if s.count() else None),
+    "min": ("fisdtm", lambda s, o: s.dropna().min() if s.count() else None),
+    "max": ("fisdtm", lambda s, o: s.dropna().max() if s.count() else None),
     "var": ("fi", lambda s, o: s.var(ddof=o.get("ddof", 1))),
     "std": ("fi", lambda s, o: s.std(ddof=o.get("ddof", 1))),
-    "first": ("fsdmb", lambda s, o: s.dropna().iloc[0] if s.count() else None),
-    "last": ("fsdmb", lambda s, o: s.dropna().iloc[-1] if s.count() else None),
-    "count_distinct": ("fisdb", lambda s, o: s.nunique()),
+    "first": ("fsdtmb", lambda s, o: s.dropna().iloc[0] if s.count() else None),
+    "last": ("fsdtmb", lambda s, o: s.dropna().iloc[-1] if s.count() else None),
+    "count_distinct": ("fisdtb", lambda s, o: s.nunique()),
     "any": ("bi", lambda s, o: bool(s.dropna().astype(bool).any())),
     "all": ("bi", lambda s, o: bool(s.dropna().astype(bool).all())),
 }
@@ -86,9 +86,9 @@ def expected(table: pa.Table, keys: list[str], specs: list[AggSpec]) -> dict:
 
 
 @settings(max_examples=120, deadline=None)
-@given(data=st.data(), specs=spec_lists(), keys=st.sampled_from([[], ["k1"], ["k1", "k2"], ["k2"]]))
+@given(data=st.data(), specs=spec_lists(), keys=st.sampled_from([[], ["k1"], ["k1", "k2"], ["k2"], ["k3", "k1"]]))
 def test_tree_reduction_matches_pandas_groupby(data, specs, keys):
-    table = data.draw(tables({"k1": "int", "k2": "str", **VALUE_KINDS}))
+    table = data.draw(tables({"k1": "int", "k2": "str", "k3": "date", **VALUE_KINDS}))
     parts = data.draw(partitions(table))
     fan_ins = data.draw(st.lists(st.integers(2, 4), min_size=1, max_size=3))
     partials = [partial_aggregate(p, keys, specs) for p in parts]
@@ -183,3 +183,15 @@ def test_min_max_of_timestamps_and_unicode():
 def test_unknown_function_is_rejected():
     with pytest.raises(ValueError, match="median"):
         partial_aggregate(pa.table({"v": [1]}), [], [AggSpec("x", "median", "v")])
+
+
+def test_partials_and_combined_states_can_be_merged_together():
+    table = pa.table({"k": ["x", "y", "x", None], "v": [1.0, None, 3.0, 4.0], "s": ["a", "b", "a", "c"]})
+    specs = [AggSpec("u", "count_distinct", "s"), AggSpec("sd", "std", "v"), AggSpec("f", "last", "v"),
+             AggSpec("m", "mean", "v")]
+    first = combine_partials([partial_aggregate(table.slice(0, 2), ["k"], specs)], ["k"], specs)
+    second = partial_aggregate(table.slice(2), ["k"], specs)
+    assert first.schema == second.schema
+    result = finalize_aggregate(combine_partials([first, second], ["k"], specs), ["k"], specs, table.schema)
+    assert result.to_pydict() == {"k": ["x", "y", None], "u": [1, 1, 1], "sd": [2 ** 0.5, None, None],
+                                  "f": [3.0, None, 4.0], "m": [2.0, None, 4.0]}
