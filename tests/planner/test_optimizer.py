@@ -99,10 +99,13 @@ class PlanBuilder:
         if choice == 0:
             return col(self.draw(st.sampled_from(names)))
         value = self.draw(st.integers(-3, 3))
-        return lit(value) if choice == 1 else call("add", lit(value), lit(self.draw(st.integers(-1, 1))))
+        if choice == 1:
+            return lit(value)
+        return call("add", lit(value), lit(self.draw(st.integers(-1, 1))))
 
     def predicate(self, names, depth=2):
-        kind = self.draw(st.sampled_from(["compare", "compare", "is_null", "constant", "and", "or"]))
+        kind = self.draw(st.sampled_from(
+            ["compare", "compare", "is_null", "constant", "and", "or"]))
         if kind in ("and", "or") and depth > 0:
             return call(kind, self.predicate(names, depth - 1), self.predicate(names, depth - 1))
         if kind == "is_null":
@@ -130,7 +133,8 @@ class PlanBuilder:
 
     def aggregate(self, plan):
         names = plan.schema.names
-        keys = tuple(self.draw(st.permutations(names))[:self.draw(st.integers(0, min(2, len(names))))])
+        nkeys = self.draw(st.integers(0, min(2, len(names))))
+        keys = tuple(self.draw(st.permutations(names))[:nkeys])
         aggs = [AggSpec(self.fresh(), self.draw(st.sampled_from(["sum", "min", "max", "count"])),
                         self.draw(st.sampled_from(names)))
                 for _ in range(self.draw(st.integers(0 if keys else 1, 2)))]
@@ -154,11 +158,13 @@ class PlanBuilder:
         if op == "project":
             return self.project(plan), ordered
         if op == "sort":
-            keys = tuple(SortKey(n, self.draw(st.booleans())) for n in self.draw(st.permutations(names)))
+            order = self.draw(st.permutations(names))
+            keys = tuple(SortKey(n, self.draw(st.booleans())) for n in order)
             sorted_plan = Sort(plan, keys)
             if self.draw(st.booleans()):
                 return sorted_plan, True
-            return Limit(sorted_plan, self.draw(st.integers(0, 4)), self.draw(st.integers(0, 2))), True
+            n, offset = self.draw(st.integers(0, 4)), self.draw(st.integers(0, 2))
+            return Limit(sorted_plan, n, offset), True
         if op == "limit":
             n = self.draw(st.one_of(st.none(), st.integers(0, 4)))
             return Limit(plan, n, self.draw(st.integers(0, 2))), True

@@ -38,8 +38,9 @@ def test_limits_merge(outer, inner, merged):
 
 def test_union_inputs_are_bounded_by_n_plus_offset():
     t, u = scan(), scan()
-    plan = Limit(Union((t, Project(u, (("b", col("b")), ("a", col("a")))))), 2, 3)
-    expected = Limit(Union((Limit(t, 5), Project(Limit(u, 5), (("b", col("b")), ("a", col("a")))))), 2, 3)
+    swap = (("b", col("b")), ("a", col("a")))
+    plan = Limit(Union((t, Project(u, swap))), 2, 3)
+    expected = Limit(Union((Limit(t, 5), Project(Limit(u, 5), swap))), 2, 3)
     assert apply(plan) == expected
     assert apply(apply(plan)) == expected
 

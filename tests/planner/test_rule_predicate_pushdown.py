@@ -38,8 +38,8 @@ def test_through_project_rewrites_column_references():
     t = left()
     project = Project(t, (("x", call("add", col("a"), col("b"))), ("b", col("b"))))
     plan = Filter(project, call("and", gt("x", 5), gt("b", 4)))
-    expected = Project(scanned(t, call("greater", call("add", col("a"), col("b")), lit(5)), gt("b", 4)),
-                       project.exprs)
+    rewritten = call("greater", call("add", col("a"), col("b")), lit(5))
+    expected = Project(scanned(t, rewritten, gt("b", 4)), project.exprs)
     assert apply(plan) == expected
 
 
@@ -84,8 +84,8 @@ def test_never_through_map_partitions():
     t = left()
     mapped = MapPartitions(Filter(t, gt("b", 0)), lambda x: x, t.schema, token="id")
     plan = Filter(mapped, gt("a", 1))
-    expected = Filter(MapPartitions(scanned(t, gt("b", 0)), mapped.func, t.schema, token="id"), gt("a", 1))
-    assert apply(plan) == expected
+    below = MapPartitions(scanned(t, gt("b", 0)), mapped.func, t.schema, token="id")
+    assert apply(plan) == Filter(below, gt("a", 1))
 
 
 def test_into_every_union_input():
@@ -139,7 +139,8 @@ def test_semi_and_anti_joins_pass_everything_left(how):
 def test_filters_inside_both_join_inputs_reach_their_scans():
     t, u = left(), right()
     plan = Join(Filter(t, gt("a", 1)), Filter(u, gt("v", 1)), "inner", ("a",), ("k",))
-    assert apply(plan) == Join(scanned(t, gt("a", 1)), scanned(u, gt("v", 1)), "inner", ("a",), ("k",))
+    expected = Join(scanned(t, gt("a", 1)), scanned(u, gt("v", 1)), "inner", ("a",), ("k",))
+    assert apply(plan) == expected
 
 
 def test_plan_without_filters_is_unchanged():

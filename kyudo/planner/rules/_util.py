@@ -15,7 +15,10 @@ def is_true(expr: Expr | None) -> bool:
 
 def substitute(expr: Expr, mapping: Mapping[str, Expr]) -> Expr:
     """Replace each column reference named in ``mapping`` by its expression."""
-    return transform(expr, lambda node: mapping.get(node.name, node) if isinstance(node, Col) else node)
+    def swap(node: Expr) -> Expr:
+        return mapping.get(node.name, node) if isinstance(node, Col) else node
+
+    return transform(expr, swap)
 
 
 def column_ref_counts(exprs: Iterable[Expr]) -> Counter:

@@ -11,9 +11,10 @@ from kyudo.planner.rules._util import is_true
 def apply(plan: LogicalPlan) -> LogicalPlan:
     """Fold constants: every expression a node holds (Project outputs, Filter and
     Scan predicates) goes through :func:`kyudo.planner.evaluate.constant_fold`,
-    which evaluates the parts that read no column. A Filter whose predicate folds to the literal TRUE is
-    removed, as is a Scan predicate that folds to TRUE. A predicate that folds to
-    FALSE or NULL is kept: it is a correct (empty) result and needs no special case.
+    which evaluates the parts that read no column. A Filter whose predicate folds
+    to the literal TRUE is removed, as is a Scan predicate that folds to TRUE. A
+    predicate that folds to FALSE or NULL is kept: it is a correct (empty) result
+    and needs no special case.
 
     Before::
 

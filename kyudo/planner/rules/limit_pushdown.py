@@ -50,7 +50,8 @@ def _push(node: LogicalPlan) -> LogicalPlan:
         return child.with_children((_push(replace(node, input=child.input)),))
     if isinstance(child, Union) and node.n is not None:
         bound = node.n + node.offset
-        return node.with_children((child.with_children(tuple(_push(Limit(i, bound)) for i in child.inputs)),))
+        inputs = tuple(_push(Limit(i, bound)) for i in child.inputs)
+        return node.with_children((child.with_children(inputs),))
     return node
 
 

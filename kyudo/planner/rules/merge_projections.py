@@ -8,10 +8,11 @@ from kyudo.planner.rules._util import column_ref_counts, substitute
 
 def apply(plan: LogicalPlan) -> LogicalPlan:
     """Merge Project over Project by replacing the outer projection's column
-    references with the inner projection's expressions. That is always safe for a column reference or a literal; a computed
-    inner column (a Call) referenced more than once by the outer projection would be
-    computed several times after merging (and give different values each time if it
-    is non-deterministic), so in that case both projections are kept.
+    references with the inner projection's expressions. That is always safe for a
+    column reference or a literal; a computed inner column (a Call) referenced more
+    than once by the outer projection would be computed several times after merging
+    (and give different values each time if it is non-deterministic), so in that
+    case both projections are kept.
 
     Consecutive filters become one filter on the AND of their conjuncts, inner first.
 
@@ -45,5 +46,6 @@ def _merge(node: LogicalPlan) -> LogicalPlan:
         if any(isinstance(expr, Call) and uses[name] > 1 for name, expr in inner.exprs):
             return node
         mapping = dict(inner.exprs)
-        return Project(inner.input, tuple((name, substitute(expr, mapping)) for name, expr in node.exprs))
+        exprs = tuple((name, substitute(expr, mapping)) for name, expr in node.exprs)
+        return Project(inner.input, exprs)
     return node

@@ -73,7 +73,8 @@ def _push(plan: LogicalPlan, predicates: list[Expr]) -> LogicalPlan:
     elif isinstance(plan, Aggregate):
         keys = set(plan.keys)
         down = [p for p in movable if keys and p.columns() <= keys]
-        plan, stuck = plan.with_children((_push(plan.input, down),)), [p for p in movable if p not in down]
+        stuck = [p for p in movable if p not in down]
+        plan = plan.with_children((_push(plan.input, down),))
     elif isinstance(plan, Join):
         plan, stuck = _through_join(plan, movable)
     else:  # Limit, MapPartitions and anything unknown: nothing passes
