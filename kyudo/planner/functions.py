@@ -89,7 +89,7 @@ class Function:
         """Cast ``args`` (arrays, scalars or pc.Expressions) to the bound input
         types and run the kernel."""
         sig = self.bind(arg_types, call)
-        cast_args = [a if t == target else cast(a, target)
+        cast_args = [a if t == target else coerce_value(a, t, target)
                      for a, t, target in zip(args, arg_types, sig.inputs)]
         if any(isinstance(a, pc.Expression) for a in cast_args):
             # pc dispatches on the first argument: a Scalar there rejects Expressions
@@ -116,6 +116,15 @@ def cast(value, to: pa.DataType, safe: bool = True):
     if isinstance(value, pc.Expression):
         return value.cast(to, safe=safe)
     return pc.cast(value, to, safe=safe)
+
+
+def coerce_value(value, source: pa.DataType, to: pa.DataType):
+    """Cast for type coercion. A string meeting a zoned timestamp is wall time in
+    that zone, as pandas reads ``zoned > '2020-01-01'`` (Arrow alone would demand
+    an offset in the string)."""
+    if is_string(source) and pat.is_timestamp(to) and to.tz is not None:
+        return pc.assume_timezone(cast(value, pa.timestamp(to.unit)), to.tz)
+    return cast(value, to)
 
 
 def _null_of(t: pa.DataType) -> pa.Scalar:

@@ -308,6 +308,14 @@ def test_add_interval_on_zoned_timestamps_moves_wall_clock():
     assert pd.Timestamp(got) == ts + pd.DateOffset(days=1)
 
 
+def test_strings_compared_with_zoned_timestamps_are_wall_time_like_pandas():
+    series = pd.Series(pd.to_datetime(["2019-12-31 23:30", "2019-12-31 22:30", None]).tz_localize("UTC"))
+    table = pa.table({"t": pa.Array.from_pandas(series.dt.tz_convert(TZ))})
+    want = (series.dt.tz_convert(TZ) >= "2019-12-31 18:00").tolist()
+    got = evaluate(call("greater_equal", col("t"), lit("2019-12-31 18:00:00")), table).to_pylist()
+    assert got[:2] == want[:2] == [True, False] and got[2] is None
+
+
 def test_subtracting_timestamps_gives_a_duration():
     table = pa.table({"u": pa.array([datetime.datetime(2020, 1, 2)], pa.timestamp("ms")),
                       "v": pa.array([datetime.datetime(2020, 1, 1, 12)], pa.timestamp("us"))})

@@ -59,7 +59,7 @@ SAMPLES = [
     call("equal", col("i32"), col("f64")), call("not_equal", col("dec"), col("i64")),
     call("less", col("d"), lit("2000-01-01")), call("less_equal", col("d"), col("ts")),
     call("greater", col("tz"), lit(datetime.datetime(2000, 1, 1, tzinfo=datetime.timezone.utc))),
-    call("greater_equal", col("s"), col("ls")),
+    call("greater_equal", col("s"), col("ls")), call("less", col("tz"), lit("2020-01-01 00:00:00")),
     call("between", col("i8"), lit(0), lit(2.5)), call("between", col("d"), lit("1999-01-01"), col("d")),
     call("is_in", col("i32"), values=(2, None)), call("is_in", col("d"), values=("2020-01-31",)),
     call("is_in", col("s"), values=()), call("is_in", col("i8"), values=(1, 300)),
