@@ -41,13 +41,29 @@ def _result_name(self: "Series", other) -> Any:
     return self.name
 
 
+_ARITHMETIC = ("add", "subtract", "multiply", "divide", "floordiv", "mod", "power")
+
+
+def _nan_as_null(expr: Expr, schema: pa.Schema) -> Expr:
+    """pandas has one missing value for floats, where Arrow has NULL and NaN:
+    a NaN made by arithmetic (``0 / 0``, ``inf - inf``) becomes NULL, so that
+    ``isna``, ``count``, ``mean``, groupby keys and sorts treat it as missing."""
+    dtype = infer_type(expr, schema)
+    if not pa.types.is_floating(dtype):
+        return expr
+    return Call("if_else", (Call("is_nan", (expr,)), Lit(None, dtype), expr))
+
+
 def _binary(op: str, reflected: bool = False):
     def method(self: "Series", other):
         name = _result_name(self, other)
         if isinstance(other, Series):
             other = self._aligned(other)
         left, right = (to_expr(other), self.expr) if reflected else (self.expr, to_expr(other))
-        return self._derive(Call(op, (left, right)), name)
+        expr = Call(op, (left, right))
+        if op in _ARITHMETIC:
+            expr = _nan_as_null(expr, self.frame.plan.schema)
+        return self._derive(expr, name)
     method.__name__ = f"__{'r' if reflected else ''}{op}__"
     return method
 
@@ -150,11 +166,17 @@ class Series:
         return self._derive(Call("fill_null", (expr, Lit(False))))
 
     def isna(self) -> "Series":
-        return self._derive(Call("is_null", (self.expr,)))
+        # a NaN stored in the data (from Arrow or Parquet) is missing too, as in pandas
+        expr = Call("is_null", (self.expr,))
+        if pa.types.is_floating(self.arrow_type):
+            expr = Call("or", (expr, Call("fill_null", (Call("is_nan", (self.expr,)), Lit(False)))))
+        return self._derive(expr)
 
     isnull = isna
 
     def notna(self) -> "Series":
+        if pa.types.is_floating(self.arrow_type):
+            return self._derive(Call("not", (self.isna().expr,)))
         return self._derive(Call("is_not_null", (self.expr,)))
 
     notnull = notna
