@@ -5,6 +5,7 @@ from typing import Sequence
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from kyudo import config
 from kyudo.dataframe.convert import pandas_to_table
@@ -35,8 +36,20 @@ def read_parquet(path, columns: Sequence[str] | None = None, filters=None,
 
 
 def from_arrow(table: pa.Table, npartitions: int = 1) -> DataFrame:
-    """A frame over an in-memory Arrow table, split into ``npartitions`` slices (zero-copy)."""
-    return DataFrame(L.Scan(InMemorySource.from_table(table, npartitions)))
+    """A frame over an in-memory Arrow table, split into ``npartitions`` slices
+    (zero-copy unless a float column holds NaN, which becomes NULL: pandas has
+    one missing value, and ``from_pandas`` gets NULLs from pyarrow the same way)."""
+    return DataFrame(L.Scan(InMemorySource.from_table(_nan_to_null(table), npartitions)))
+
+
+def _nan_to_null(table: pa.Table) -> pa.Table:
+    for i, field in enumerate(table.schema):
+        if pa.types.is_floating(field.type):
+            column = table.column(i)
+            nan = pc.is_nan(column)
+            if pc.any(nan).as_py():
+                table = table.set_column(i, field, pc.if_else(nan, pa.scalar(None, field.type), column))
+    return table
 
 
 def from_pandas(df: pd.DataFrame | pd.Series, npartitions: int = 1) -> DataFrame:
