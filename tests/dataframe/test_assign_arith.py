@@ -169,3 +169,47 @@ def test_assign_on_named_index_frame(npartitions):
     pdf = pd.DataFrame({"x": [1, 2, 3]}, index=pd.Index(["u", "v", "w"], name="key"))
     df = kd.from_pandas(pdf, npartitions=npartitions)
     assert_eq(df.assign(y=df.x * 2.0), pdf.assign(y=pdf.x * 2.0))
+
+
+# ---- NaN made by arithmetic is missing, as in pandas -----------------------------------
+
+@pytest.fixture
+def nan_pair(npartitions):
+    pdf = pd.DataFrame({"b": [1.0, 0.0, np.nan, -2.0, 0.0, 3.0, np.inf], "n": range(7),
+                        "g": ["x", "y", "x", "y", "x", "y", "x"]})
+    df = kd.from_pandas(pdf, npartitions=npartitions)
+    return df.assign(r=df.b / df.b, m=df.b * 0, d=df.b - df.b), pdf.assign(r=pdf.b / pdf.b, m=pdf.b * 0, d=pdf.b - pdf.b)
+
+
+def test_nan_from_arithmetic_is_missing_in_masks_and_reductions(nan_pair):
+    df, pdf = nan_pair
+    assert_eq(df, pdf)
+    for col in ("r", "m", "d"):
+        assert_eq(df[df[col].isna()], pdf[pdf[col].isna()])
+        assert_eq(df[df[col].notna()], pdf[pdf[col].notna()])
+        for func in ("count", "sum", "mean", "max", "std"):
+            assert_eq(getattr(df[col], func)(), getattr(pdf[col], func)())
+
+
+def test_nan_from_arithmetic_in_groupby_and_sort(nan_pair):
+    df, pdf = nan_pair
+    assert_eq(df.groupby("g").agg({"r": ["count", "mean", "first"]}), pdf.groupby("g").agg({"r": ["count", "mean", "first"]}))
+    assert_eq(df.groupby("r").n.sum(), pdf.groupby("r").n.sum())
+    assert_eq(df.groupby("r", dropna=False).n.sum(), pdf.groupby("r", dropna=False).n.sum())
+    for asc in (True, False):
+        for na in ("first", "last"):
+            assert_eq(df.sort_values(["r", "n"], ascending=asc, na_position=na),
+                      pdf.sort_values(["r", "n"], ascending=asc, na_position=na, kind="mergesort"))
+
+
+def test_nan_in_an_arrow_table_is_missing(npartitions):
+    import pyarrow as pa
+    table = pa.table({"x": pa.array([1.0, float("nan"), None, 2.0, float("nan")]), "g": ["a", "a", "b", "b", "b"]})
+    df, pdf = kd.from_arrow(table, npartitions=npartitions), table.to_pandas()
+    assert_eq(df, pdf)
+    assert_eq(df.x.count(), pdf.x.count())
+    assert_eq(df.x.mean(), pdf.x.mean())
+    assert_eq(df[df.x.isna()], pdf[pdf.x.isna()])
+    assert_eq(df.groupby("g").x.count(), pdf.groupby("g").x.count())
+    assert_eq(df.groupby("x", dropna=False).g.count(), pdf.groupby("x", dropna=False).g.count())
+    assert_eq(df.sort_values("x", na_position="first"), pdf.sort_values("x", na_position="first", kind="mergesort"))
