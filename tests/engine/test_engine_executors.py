@@ -156,3 +156,20 @@ def test_concurrent_computes_share_the_pool_correctly():
     for thread in callers:
         thread.join()
     assert answers == [sum(range(300))] * 20
+
+
+def test_gc_is_paused_for_preparation_only(scheduler):
+    import gc
+
+    from kyudo.engine.executors.base import paused_gc
+
+    assert gc.isenabled()
+    graph = {i: Task(gc.isenabled) for i in range(10)}
+    assert all(compute(graph, list(graph), scheduler=scheduler))  # tasks run with gc on
+    with pytest.raises(RuntimeError):
+        with paused_gc():
+            with paused_gc():
+                assert not gc.isenabled()
+            assert not gc.isenabled()  # nested pauses end with the outermost
+            raise RuntimeError
+    assert gc.isenabled()

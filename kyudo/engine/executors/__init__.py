@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 import kyudo.config
-from kyudo.engine.executors.base import Executor
+from kyudo.engine.executors.base import Executor, paused_gc
 from kyudo.engine.executors.sync import SyncExecutor
 from kyudo.engine.executors.threads import ThreadExecutor
 from kyudo.engine.graph import Key, cull, fuse_linear
@@ -38,7 +38,8 @@ def compute(graph: Mapping[Key, Any], keys: Any, scheduler: str | Executor | Non
     """
     wanted = keys if isinstance(keys, list) else [keys]
     unique = list(dict.fromkeys(wanted))
-    prepared = fuse_linear(cull(graph, unique), unique)
+    with paused_gc():
+        prepared = fuse_linear(cull(graph, unique), unique)
     results = get_executor(scheduler).execute(prepared, unique)
     if isinstance(keys, list):
         return [results[key] for key in wanted]

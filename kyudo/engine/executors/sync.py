@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any, Mapping, Sequence
 
 from kyudo.engine.errors import note_failure, user_traceback
-from kyudo.engine.executors.base import Executor
+from kyudo.engine.executors.base import Executor, paused_gc
 from kyudo.engine.graph import Key, Task, dependents
 from kyudo.engine.order import order
 
@@ -18,12 +18,14 @@ class SyncExecutor(Executor):
     name = "sync"
 
     def execute(self, graph: Mapping[Key, Any], keys: Sequence[Key]) -> dict[Key, Any]:
-        users = dependents(graph)
-        priority = order(graph, users=users)
+        with paused_gc():
+            users = dependents(graph)
+            priority = order(graph, users=users)
+            schedule = sorted(graph, key=priority.__getitem__)
+            unconsumed = {key: len(used_by) for key, used_by in users.items()}
         keep = set(keys)
-        unconsumed = {key: len(used_by) for key, used_by in users.items()}
         results: dict[Key, Any] = {}
-        for key in sorted(graph, key=priority.__getitem__):
+        for key in schedule:
             value = graph[key]
             if not isinstance(value, Task):
                 results[key] = value

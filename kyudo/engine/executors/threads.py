@@ -32,7 +32,7 @@ from queue import Empty, SimpleQueue
 from typing import Any, Mapping, Sequence
 
 from kyudo.engine.errors import note_failure, user_traceback
-from kyudo.engine.executors.base import Executor
+from kyudo.engine.executors.base import Executor, paused_gc
 from kyudo.engine.executors.sync import SyncExecutor
 from kyudo.engine.graph import Key, Task, dependents
 from kyudo.engine.order import order
@@ -203,7 +203,8 @@ class ThreadExecutor(Executor):
     def execute(self, graph: Mapping[Key, Any], keys: Sequence[Key]) -> dict[Key, Any]:
         if getattr(_worker_state, "active", False):
             return SyncExecutor().execute(graph, keys)
-        run = _Run(_pool(self.num_workers), graph, keys)
+        with paused_gc():
+            run = _Run(_pool(self.num_workers), graph, keys)
         try:
             if run.unfinished:
                 run.pool.submit(run, run.initial)
