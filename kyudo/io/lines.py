@@ -1,0 +1,163 @@
+"""What CSV, JSON-lines and text sources share: partitions are byte-range blocks.
+
+Each format only says how to parse the bytes of one block into a table of its
+``file_schema``; this base turns that into the Source protocol the planner
+reads: the optional path column, the pushed-down predicate and columns, a
+deterministic token and size estimates.  Nothing here reads data outside
+``read_partition``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import posixpath
+from typing import Any, Sequence
+
+import fsspec
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from .blocks import Block, plan_blocks, read_block
+from .filesystem import FileEntry, filesystem_token, resolve_files
+
+DEFAULT_BLOCKSIZE = 64 * 2**20
+DEFAULT_SAMPLE = 256 * 2**10
+
+
+class LineSource:
+    """A source over the lines of files; subclasses implement ``_parse``.
+
+    ``path_column`` (when not None) names an extra string column holding the
+    file each row came from.  ``options`` are the parsing choices, part of the
+    token so that two reads of the same files with other options differ.
+    """
+
+    format_name = "lines"
+
+    def __init__(
+        self,
+        fs: fsspec.AbstractFileSystem,
+        files: tuple[FileEntry, ...],
+        blocks: tuple[Block, ...],
+        file_schema: pa.Schema,
+        path_column: str | None = None,
+        options: Any = (),
+    ):
+        if path_column is not None and path_column in file_schema.names:
+            raise ValueError(f"include_path_column {path_column!r} is already a column of the data")
+        self._fs = fs
+        self._files = files
+        self.blocks = blocks
+        self.file_schema = file_schema
+        self.path_column = path_column
+        self.options = options
+        self.schema = (
+            file_schema if path_column is None else file_schema.append(pa.field(path_column, pa.string()))
+        )
+        self._token: str | None = None
+
+    # -- the Source protocol ------------------------------------------------------
+
+    @property
+    def npartitions(self) -> int:
+        return len(self.blocks)
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes on disk: a rough stand-in for the decoded size."""
+        return sum(f.size for f in self._files)
+
+    @property
+    def paths(self) -> tuple[str, ...]:
+        return tuple(f.path for f in self._files)
+
+    @property
+    def filesystem(self) -> fsspec.AbstractFileSystem:
+        return self._fs
+
+    def prune(self, predicate: pc.Expression) -> LineSource:
+        """Text carries no statistics: every block may match."""
+        return self
+
+    def read_partition(
+        self, i: int, columns: Sequence[str] | None = None, predicate: pc.Expression | None = None
+    ) -> pa.Table:
+        block = self.blocks[i]
+        data = read_block(self._fs, block)
+        table = self._parse(block, data) if data else self.file_schema.empty_table()
+        if self.path_column is not None:
+            table = table.append_column(
+                self.schema.field(self.path_column), pa.array([block.path] * table.num_rows, pa.string())
+            )
+        if predicate is not None:
+            table = table.filter(predicate)
+        return table if columns is None else table.select(list(columns))
+
+    def token(self) -> str:
+        if self._token is None:
+            digest = hashlib.sha256()
+            for item in (
+                self.format_name,
+                filesystem_token(self._fs),
+                [(f.path, f.size, f.mtime) for f in self._files],
+                [(b.path, b.start, b.end, b.compression) for b in self.blocks],
+                str(self.schema),
+                self.options,
+            ):
+                digest.update(repr(item).encode())
+            self._token = f"{self.format_name}-{digest.hexdigest()[:32]}"
+        return self._token
+
+    # -- for subclasses ----------------------------------------------------------
+
+    def _parse(self, block: Block, data: bytes) -> pa.Table:
+        """Parse the whole lines of one block into a table of ``file_schema``."""
+        raise NotImplementedError
+
+    # -- plumbing ----------------------------------------------------------------
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, LineSource) and other.token() == self.token()
+
+    def __hash__(self) -> int:
+        return hash(self.token())
+
+    def __repr__(self) -> str:
+        paths = self.paths
+        where = paths[0] if len(paths) == 1 else posixpath.commonpath(paths) + "/"
+        return f"{self.format_name}({where}: {len(paths)} files, {self.npartitions} blocks)"
+
+
+def resolve_blocks(
+    path_or_paths,
+    storage_options: dict[str, Any] | None,
+    filesystem,
+    blocksize: int | None,
+    compression: str | None,
+):
+    """Files and their blocks: the discovery step every line format starts with."""
+    resolved = resolve_files(path_or_paths, storage_options, filesystem)
+    blocks = tuple(plan_blocks(resolved.files, blocksize, compression))
+    return resolved.fs, resolved.files, blocks
+
+
+def apply_dtypes(schema: pa.Schema, dtype, path: str) -> pa.Schema:
+    """Replace inferred types by the user's, refusing names the file lacks.
+
+    A column that was empty throughout the sample has no type yet (``null``):
+    text is the guess that cannot fail later.
+    """
+    schema = pa.schema([f.with_type(pa.string()) if pa.types.is_null(f.type) else f for f in schema])
+    if not dtype:
+        return schema
+    unknown = [name for name in dtype if name not in schema.names]
+    if unknown:
+        raise KeyError(f"dtype names columns not in {path!r}: {unknown}; have {schema.names}")
+    return pa.schema([pa.field(f.name, dtype.get(f.name, f.type)) for f in schema])
+
+
+def path_column_name(include_path_column: bool | str) -> str | None:
+    """``True`` means a column named ``path``; a string names it."""
+    if include_path_column is True:
+        return "path"
+    return include_path_column or None
