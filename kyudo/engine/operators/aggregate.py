@@ -26,7 +26,7 @@ Semantics chosen where pandas and SQL differ or pyarrow needs a decision:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Callable, NamedTuple
 
 import numpy as np
 import pyarrow as pa
@@ -163,24 +163,35 @@ class _Kind:
         raise NotImplementedError
 
 
+class _State(NamedTuple):
+    """A state made by one Arrow aggregation per partition and merged by another."""
+
+    name: str
+    func: str
+    options: pc.FunctionOptions | None
+    merge: str
+    merge_options: pc.FunctionOptions | None
+    identity: Any  # the state of no rows at all
+
+
 @dataclass(frozen=True)
 class _Simple(_Kind):
     """Each state is one Arrow aggregation per partition and one (possibly other)
     Arrow aggregation to merge; ``prepare`` adapts the input column first."""
 
-    states: tuple[tuple[str, str, Any, str, Any, Any], ...]  # name, func, opts, merge func, merge opts, identity
+    states: tuple[_State, ...]
     finish: Callable[[AggSpec, pa.Table, pa.DataType | None], pa.ChunkedArray]
     prepare: Callable[[pa.ChunkedArray], pa.ChunkedArray] = lambda column: column
 
     def partial_steps(self, spec, table):
         values = self.prepare(table[spec.column]) if spec.column else pa.chunked_array([pa.nulls(table.num_rows)])
-        return [_Step(spec.state(name), values, func, opts) for name, func, opts, *_ in self.states]
+        return [_Step(spec.state(s.name), values, s.func, s.options) for s in self.states]
 
     def combine_steps(self, spec, table):
-        return [_Step(spec.state(s[0]), table[spec.state(s[0])], s[3], s[4]) for s in self.states]
+        return [_Step(spec.state(s.name), table[spec.state(s.name)], s.merge, s.merge_options) for s in self.states]
 
     def identity(self, spec):
-        return {spec.state(s[0]): s[5] for s in self.states}
+        return {spec.state(s.name): s.identity for s in self.states}
 
     def finalize(self, spec, table, input_type):
         return self.finish(spec, table, input_type)
@@ -226,8 +237,8 @@ def _finish_state(name: str, fill: Any = None):
 
 
 _SUM_STATES = (
-    ("sum", "sum", _EMPTY_IS_ZERO, "sum", _EMPTY_IS_ZERO, None),
-    ("count", "count", _NON_NULL, "sum", _EMPTY_IS_ZERO, 0),
+    _State("sum", "sum", _EMPTY_IS_ZERO, "sum", _EMPTY_IS_ZERO, None),
+    _State("count", "count", _NON_NULL, "sum", _EMPTY_IS_ZERO, 0),
 )
 
 
@@ -332,14 +343,18 @@ class _Distinct(_Kind):
 _KINDS: dict[str, _Kind] = {
     "sum": _Simple(_SUM_STATES, _finish_sum, _summable),
     "mean": _Simple(_SUM_STATES, _finish_mean, _averageable),
-    "count": _Simple((("count", "count", _NON_NULL, "sum", _EMPTY_IS_ZERO, 0),), _finish_state("count")),
-    "size": _Simple((("size", "count", _ALL_ROWS, "sum", _EMPTY_IS_ZERO, 0),), _finish_state("size")),
-    "min": _Simple((("min", "min", None, "min", None, None),), _finish_state("min")),
-    "max": _Simple((("max", "max", None, "max", None, None),), _finish_state("max")),
+    "count": _Simple((_State("count", "count", _NON_NULL, "sum", _EMPTY_IS_ZERO, 0),), _finish_state("count")),
+    "size": _Simple((_State("size", "count", _ALL_ROWS, "sum", _EMPTY_IS_ZERO, 0),), _finish_state("size")),
+    "min": _Simple((_State("min", "min", None, "min", None, None),), _finish_state("min")),
+    "max": _Simple((_State("max", "max", None, "max", None, None),), _finish_state("max")),
     "first": _Positional(last=False),
     "last": _Positional(last=True),
-    "any": _Simple((("any", "any", _EMPTY_IS_ZERO, "any", _EMPTY_IS_ZERO, False),), _finish_state("any", False), _bools),
-    "all": _Simple((("all", "all", _EMPTY_IS_ZERO, "all", _EMPTY_IS_ZERO, True),), _finish_state("all", True), _bools),
+    "any": _Simple(
+        (_State("any", "any", _EMPTY_IS_ZERO, "any", _EMPTY_IS_ZERO, False),), _finish_state("any", False), _bools
+    ),
+    "all": _Simple(
+        (_State("all", "all", _EMPTY_IS_ZERO, "all", _EMPTY_IS_ZERO, True),), _finish_state("all", True), _bools
+    ),
     "var": _Moments(root=False),
     "std": _Moments(root=True),
     "count_distinct": _Distinct(),

@@ -116,7 +116,8 @@ def test_first_last_follow_partition_order_not_tree_shape():
     table = pa.table({"k": [1] * 6, "v": [None, 10, 20, 30, 40, None]})
     specs = [AggSpec("f", "first", "v"), AggSpec("l", "last", "v")]
     parts = [partial_aggregate(table.slice(i, 1), ["k"], specs) for i in range(6)]
-    nested = combine_partials([combine_partials(parts[:3], ["k"], specs), combine_partials(parts[3:], ["k"], specs)], ["k"], specs)
+    halves = [combine_partials(parts[:3], ["k"], specs), combine_partials(parts[3:], ["k"], specs)]
+    nested = combine_partials(halves, ["k"], specs)
     result = finalize_aggregate(nested, ["k"], specs, table.schema)
     assert result.to_pydict() == {"k": [1], "f": [10], "l": [40]}
 
@@ -147,7 +148,8 @@ def test_global_aggregate_of_empty_input_is_one_row(min_count, want):
     table = pa.table({"v": pa.array([], pa.int64()), "d": pa.array([], pa.date32())})
     specs = [AggSpec("s", "sum", "v", (("min_count", min_count),)), AggSpec("c", "count", "v"),
              AggSpec("n", "size", None), AggSpec("lo", "min", "d"), AggSpec("u", "count_distinct", "d")]
-    result = finalize_aggregate(combine_partials([partial_aggregate(table, [], specs)], [], specs), [], specs, table.schema)
+    states = combine_partials([partial_aggregate(table, [], specs)], [], specs)
+    result = finalize_aggregate(states, [], specs, table.schema)
     assert result.to_pylist() == [{"s": want, "c": 0, "n": 0, "lo": None, "u": 0}]
     assert result.schema.field("lo").type == pa.date32()
 

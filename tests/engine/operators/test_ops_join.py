@@ -39,10 +39,10 @@ def duckdb_join(left, right, lkeys, rkeys, how, null_equal):
     _DUCK.register("l", left)
     _DUCK.register("r", right)
     if how == "cross":
-        return _DUCK.sql("SELECT * FROM l CROSS JOIN r").to_arrow_table()
+        return pa.table(_DUCK.sql("SELECT * FROM l CROSS JOIN r"))
     eq = "IS NOT DISTINCT FROM" if null_equal else "="
     on = " AND ".join(f"l.{a} {eq} r.{b}" for a, b in zip(lkeys, rkeys))
-    return _DUCK.sql(f"SELECT * FROM l {DUCK_JOINS[how]} r ON {on}").to_arrow_table()
+    return pa.table(_DUCK.sql(f"SELECT * FROM l {DUCK_JOINS[how]} r ON {on}"))
 
 
 @settings(max_examples=150, deadline=None)
