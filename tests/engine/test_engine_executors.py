@@ -142,20 +142,25 @@ def test_a_cycle_is_an_error_not_a_hang(scheduler):
         compute(graph, "out", scheduler=scheduler)
 
 
-def test_concurrent_computes_share_the_pool_correctly():
-    graph, root = tree_reduction(300, split_every=4)
+def test_concurrent_computes_share_the_pool_and_never_stall():
+    # many short runs from several threads: a lost wake-up of a sleeping worker
+    # would leave a run waiting forever, caught here by the join timeout
+    graph, root = tree_reduction(64, split_every=4)
+    fan_out = {"src": Task(add, 1), **{i: Task(add, Ref("src"), i) for i in range(6)}}
     answers = []
 
     def caller():
-        for _ in range(5):
+        for _ in range(40):
             answers.append(compute(graph, root, scheduler=ThreadExecutor(2)))
+            answers.append(sum(compute(fan_out, list(range(6)), scheduler=ThreadExecutor(3))))
 
-    callers = [threading.Thread(target=caller) for _ in range(4)]
+    callers = [threading.Thread(target=caller, daemon=True) for _ in range(4)]
     for thread in callers:
         thread.start()
     for thread in callers:
-        thread.join()
-    assert answers == [sum(range(300))] * 20
+        thread.join(timeout=30)
+    assert not any(thread.is_alive() for thread in callers), "a compute stalled"
+    assert sorted(answers) == sorted([sum(range(64)), 6 + sum(range(6))] * 160)
 
 
 def test_gc_is_paused_for_preparation_only(scheduler):

@@ -11,8 +11,9 @@ Why it is built this way (the target is a few microseconds of overhead per task)
   with ``list.pop()``, which is atomic: whoever pops the ``0`` knows it was last, so
   exactly one worker schedules a dependent or frees a result, with no lock.
 * **One queue hop.** The ready heap (ordered by :func:`~kyudo.engine.order.order`
-  priority) takes a lock only for the ``heappush``/``heappop``; idle workers sleep on a
-  ``SimpleQueue`` of wake-up tokens, one token per pushed task.
+  priority) takes a lock only for the ``heappush``/``heappop``. Idle workers sleep on
+  a ``SimpleQueue`` and are woken only if they are asleep, so busy workers pass tasks
+  with no wake-up traffic at all.
 * **A pool reused across calls** (thread start-up is not per-call overhead), rebuilt
   after ``fork``.
 
@@ -128,7 +129,8 @@ class _Pool:
         self.pid = os.getpid()
         self.heap: list = []
         self.lock = threading.Lock()
-        self.tokens: SimpleQueue = SimpleQueue()
+        self.sleeping = 0  # idle workers waiting on ``wakeups``; guarded by ``lock``
+        self.wakeups: SimpleQueue = SimpleQueue()
         self.sequence = itertools.count()
         self.busy: list[_Run | None] = [None] * size
         self.threads = [threading.Thread(target=self._work, args=(i,), daemon=True,
@@ -137,16 +139,17 @@ class _Pool:
             thread.start()
 
     def submit(self, run: _Run, keys: list) -> None:
-        priority, sequence = run.priority, self.sequence
+        priority, sequence, heap = run.priority, self.sequence, self.heap
         with self.lock:
             for key in keys:
-                heapq.heappush(self.heap, (priority[key], next(sequence), run, key))
-        put = self.tokens.put
-        for _ in keys:
-            put(True)
+                heapq.heappush(heap, (priority[key], next(sequence), run, key))
+            wake = min(self.sleeping, len(keys))
+            self.sleeping -= wake
+        for _ in range(wake):
+            self.wakeups.put(None)
 
     def discard(self, run: _Run) -> None:
-        """Drop a failed run's queued tasks (their wake-up tokens become no-ops)."""
+        """Drop a failed run's queued tasks."""
         with self.lock:
             kept = [item for item in self.heap if item[2] is not run]
             heapq.heapify(kept)
@@ -157,13 +160,17 @@ class _Pool:
 
     def _work(self, slot: int) -> None:
         _worker_state.active = True
-        heap, lock, busy, get = self.heap, self.lock, self.busy, self.tokens.get
+        heap, lock, busy, sleep = self.heap, self.lock, self.busy, self.wakeups.get
         while True:
-            get()
             with lock:
-                if not heap:  # the task this token announced was discarded
-                    continue
-                _, _, run, key = heapq.heappop(heap)
+                if heap:
+                    _, _, run, key = heapq.heappop(heap)
+                else:  # counted under the lock, so no submit can miss waking us
+                    self.sleeping += 1
+                    run = None
+            if run is None:
+                sleep()
+                continue
             busy[slot] = run  # set before checking ``failed``: see _Run.stop/_settle
             while key is not None and not run.failed:
                 try:
