@@ -71,12 +71,15 @@ def sample_for_boundaries(table: pa.Table, keys: list[SortKey], n: int) -> pa.Ta
 
 
 def boundaries_from_samples(samples: list[pa.Table], keys: list[SortKey], npartitions: int) -> list[tuple]:
-    """``npartitions - 1`` split points (one value per sort key) at equal quantiles
-    of the pooled samples; fewer (none) only when there are no samples. Repeated
-    points are kept: they just leave a partition empty."""
-    pooled = pa.concat_tables(samples, promote_options="permissive") if samples else None
-    if pooled is None or pooled.num_rows == 0 or npartitions <= 1:
+    """Exactly ``npartitions - 1`` split points (one value per sort key) at equal
+    quantiles of the pooled samples, so callers can rely on the partition count.
+    Repeated points are kept: they just leave a partition empty. Without samples
+    (all input empty) every point is all-NULL, which splits nothing wrongly."""
+    if npartitions <= 1:
         return []
+    pooled = pa.concat_tables(samples, promote_options="permissive") if samples else None
+    if pooled is None or pooled.num_rows == 0:
+        return [(None,) * len(keys)] * (npartitions - 1)
     ordered = sort_table(pooled, keys)
     positions = [i * pooled.num_rows // npartitions for i in range(1, npartitions)]
     picked = ordered.take(pa.array(positions, type=pa.int64()))
