@@ -35,6 +35,12 @@ def compute(graph: Mapping[Key, Any], keys: Any, scheduler: str | Executor | Non
     ``("x", 0)``), giving that one output itself. The graph is culled to what the
     keys need and linear chains are fused before the ``scheduler`` runs it (see
     :func:`get_executor`).
+
+    >>> from operator import add
+    >>> from kyudo.engine import Ref, Task
+    >>> graph = {"a": 1, "b": Task(add, Ref("a"), 2), ("c", 0): Task(add, Ref("b"), 10)}
+    >>> compute(graph, ("c", 0)), compute(graph, ["b", "a"], scheduler="sync")
+    (13, [3, 1])
     """
     wanted = keys if isinstance(keys, list) else [keys]
     unique = list(dict.fromkeys(wanted))
