@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import operator
+import pickle
 from collections import namedtuple
 
 import pytest
@@ -128,3 +129,14 @@ def test_fused_chain_failure_names_the_inner_task():
     with pytest.raises(ZeroDivisionError) as info:
         compute(fused, "c", scheduler="sync")
     assert info.value.__notes__ == ["kyudo: raised by task 'b'"]
+
+
+def test_tasks_and_fused_chains_survive_pickling():
+    # the processes executor ships tasks to other interpreters
+    graph = {"a": Task(operator.add, 1, 2), "b": Task(operator.mul, Ref("a"), 3),
+             "c": Task(operator.neg, Ref("b"))}
+    fused = pickle.loads(pickle.dumps(fuse_linear(graph, ["c"])))
+    assert list(fused) == ["c"] and fused["c"].run({}) == -9
+    task = pickle.loads(pickle.dumps(Task(identity, [Ref("a")], k={"x": Ref("b")})))
+    assert task.deps == ("a", "b")
+    assert task.run({"a": 1, "b": 2}) == (([1],), {"k": {"x": 2}})
