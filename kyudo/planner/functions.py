@@ -165,9 +165,41 @@ def _numeric(op: str, types: Types, call: Call | None = None) -> Types:
     return tuple(target for _ in types)
 
 
+MAX_DECIMAL128_DIGITS = 38
+
+
+def _decimal_result_precision(op: str, a: pa.DataType, b: pa.DataType) -> int:
+    """The precision Arrow gives the result of ``a op b`` on decimal128s."""
+    if op == "multiply":
+        return a.precision + b.precision + 1
+    if op == "divide":
+        scale = max(4, a.scale + b.precision - b.scale + 1)
+        return a.precision - a.scale + b.scale + scale
+    return max(a.precision - a.scale, b.precision - b.scale) + max(a.scale, b.scale) + 1
+
+
+def _fit_decimal128(op: str, types: Types) -> Types:
+    """Arrow rejects decimal128 results wider than 38 digits, which chained
+    arithmetic such as TPC-H's ``price * (1 - discount) * (1 + tax)`` reaches.
+    Like DuckDB, cap the result at 38 digits and check overflow at run time:
+    the operand with more integer digits is declared one digit narrower until
+    the result fits, and the safe cast to it raises if a value does not fit."""
+    if not all(pat.is_decimal128(t) for t in types):
+        return types
+    a, b = types
+    while _decimal_result_precision(op, a, b) > MAX_DECIMAL128_DIGITS:
+        wider_a = a.precision - a.scale >= b.precision - b.scale
+        t = a if wider_a else b
+        if t.precision - t.scale <= 1:
+            break  # nothing left to give: the probe reports Arrow's error
+        narrowed = pa.decimal128(t.precision - 1, t.scale)
+        a, b = (narrowed, b) if wider_a else (a, narrowed)
+    return a, b
+
+
 def _arithmetic(op: str, types: Types, call: Call) -> Types:
     if all(is_numeric(t) or pat.is_null(t) for t in types):
-        return _numeric(op, types)
+        return _fit_decimal128(op, _numeric(op, types))
     if all(is_temporal(t) for t in types):
         return _common(op, types, call)
     return types  # timestamp +/- duration and friends: Arrow's kernels decide
@@ -177,7 +209,7 @@ def _true_division(op: str, types: Types, call: Call) -> Types:
     types = _numeric(op, types)
     if all(pat.is_integer(t) for t in types):
         return (pa.float64(), pa.float64())
-    return types
+    return _fit_decimal128(op, types)
 
 
 def _to_float(op: str, types: Types, call: Call) -> Types:

@@ -47,13 +47,12 @@ def is_temporal(t: pa.DataType) -> bool:
 
 
 _UNITS = ("s", "ms", "us", "ns")
-# Decimal digits needed to hold every value of an integer type of this bit width.
-_INT_DIGITS = {8: 3, 16: 5, 32: 10, 64: 20}
 
 
 def integer_as_decimal(t: pa.DataType) -> pa.DataType:
     """The narrowest decimal that holds every value of integer type ``t``."""
-    return pa.decimal128(_INT_DIGITS[t.bit_width], 0)
+    largest = 2 ** (t.bit_width - pat.is_signed_integer(t)) - 1
+    return pa.decimal128(len(str(largest)), 0)
 
 
 def _decimal(precision: int, scale: int) -> pa.DataType:

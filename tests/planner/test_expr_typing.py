@@ -46,6 +46,9 @@ SAMPLES = [
     call("subtract", col("dec"), col("f64")), call("subtract", col("d"), col("d")),
     call("subtract", col("ts"), col("d")), call("subtract", col("u16"), col("i8")),
     call("multiply", col("dec"), col("dec")), call("multiply", col("f32"), col("i8")),
+    call("multiply", call("multiply", col("dec"), call("subtract", lit(1), col("dec"))),
+         call("add", lit(1), col("dec"))),  # beyond 38 digits unless capped
+    call("divide", call("multiply", col("dec"), col("dec")), call("multiply", col("dec"), col("dec"))),
     call("divide", col("i32"), col("i64")), call("divide", col("f32"), col("f32")),
     call("divide", col("dec"), col("i32")),
     call("floordiv", col("i32"), col("i8")), call("floordiv", col("f64"), col("i8")),
@@ -174,7 +177,8 @@ def test_type_errors_name_the_op_and_types(expr, message):
 @pytest.mark.parametrize("a, b, want", [
     (pa.int32(), pa.int64(), pa.int64()), (pa.int8(), pa.uint8(), pa.int16()),
     (pa.int64(), pa.uint64(), pa.float64()), (pa.int64(), pa.float32(), pa.float64()),
-    (pa.int16(), pa.float32(), pa.float32()), (pa.int64(), pa.decimal128(10, 2), pa.decimal128(22, 2)),
+    (pa.int16(), pa.float32(), pa.float32()), (pa.int64(), pa.decimal128(10, 2), pa.decimal128(21, 2)),
+    (pa.uint64(), pa.decimal128(10, 2), pa.decimal128(22, 2)),
     (pa.decimal128(38, 10), pa.decimal128(38, 0), pa.decimal256(48, 10)),
     (pa.float64(), pa.decimal128(5, 1), pa.float64()), (pa.string(), pa.date32(), pa.date32()),
     (pa.date32(), pa.timestamp("ms"), pa.timestamp("ms")), (pa.timestamp("s", "UTC"), pa.timestamp("ns", "UTC"),
