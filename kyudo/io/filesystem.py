@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import posixpath
+import re
 from dataclasses import dataclass
 from typing import Any, Iterable, Sequence
 
@@ -19,6 +20,7 @@ from fsspec.implementations.arrow import ArrowFSWrapper
 from fsspec.implementations.local import LocalFileSystem
 
 _GLOB_CHARS = frozenset("*?[")
+_DIGITS = re.compile(r"(\d+)")
 # fsspec implementations spell "last modified" differently; any one is enough
 # to notice that a file was rewritten with the same size.
 _MTIME_KEYS = ("mtime", "LastModified", "last_modified", "updated", "created")
@@ -137,7 +139,7 @@ def _expand_glob(fs, original: str, pattern: str) -> list[FileEntry]:
     matches = fs.glob(pattern, detail=True)
     entries = [
         _entry(info, base)
-        for name, info in sorted(matches.items())
+        for name, info in sorted(matches.items(), key=_natural_key)
         if info["type"] == "file" and not _is_hidden(name, base)
     ]
     if not entries:
@@ -149,7 +151,7 @@ def _expand_directory(fs, original: str, directory: str) -> list[FileEntry]:
     found = fs.find(directory, withdirs=False, detail=True)
     entries = [
         _entry(info, directory)
-        for name, info in sorted(found.items())
+        for name, info in sorted(found.items(), key=_natural_key)
         if info["type"] == "file" and not _is_hidden(name, directory)
     ]
     if not entries:
@@ -165,6 +167,16 @@ def _entry(info: dict, base_dir: str | None) -> FileEntry:
         mtime=None if mtime is None else str(mtime),
         base_dir=base_dir,
     )
+
+
+def _natural_key(item: tuple[str, dict]) -> list:
+    """Order ``part.2`` before ``part.10``, as writers number their files.
+
+    Digit runs compare as numbers, so a dataset written as ``part.0`` ..
+    ``part.N`` reads back in the order it was written.
+    """
+    return [(0, int(piece), "") if piece.isdigit() else (1, 0, piece)
+            for piece in _DIGITS.split(item[0])]
 
 
 def _static_prefix(pattern: str) -> str:
