@@ -257,6 +257,21 @@ class DataFrame:
     def to_arrow(self, scheduler=None) -> pa.Table:
         return compute_table(self.plan, scheduler)
 
+    def to_parquet(self, path: str, **options) -> list[str]:
+        """Write a Parquet dataset, all or nothing; see ``io_functions.to_parquet``."""
+        from kyudo.dataframe.io_functions import to_parquet
+        return to_parquet(self, path, **options)
+
+    def to_csv(self, path: str, **options) -> list[str]:
+        """Write CSV files (or ``single_file=True``); see ``io_functions.to_csv``."""
+        from kyudo.dataframe.io_functions import to_csv
+        return to_csv(self, path, **options)
+
+    def to_json(self, path: str, **options) -> list[str]:
+        """Write JSON-lines files; see ``io_functions.to_json``."""
+        from kyudo.dataframe.io_functions import to_json
+        return to_json(self, path, **options)
+
     def persist(self, scheduler=None) -> "DataFrame":
         """Compute now and keep the partitions in memory for later queries."""
         tables = compute_partitions(self.plan, scheduler)
