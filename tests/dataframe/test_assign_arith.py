@@ -88,8 +88,8 @@ def test_int_arithmetic(df, pdf, op, right):
     assert_eq(f(7, df.i), f(7, pdf.i))
 
 
-@pytest.mark.xfail(strict=True, reason="planner/functions.py types 'power' as float64 for every input, "
-                   "so int64 ** int gives float64 where pandas keeps int64")
+@pytest.mark.xfail(strict=True, reason="planner/functions.py types 'power' as float64 for every input "
+                   "(a documented SQL choice), so int64 ** int gives float64 where pandas keeps int64")
 def test_int_power_stays_int(df, pdf):
     assert_eq(df.i ** 2, pdf.i ** 2)
 
@@ -111,7 +111,8 @@ def test_int_mod_by_zero_is_missing(df, pdf):
 
 
 @pytest.mark.xfail(strict=True, reason="planner/functions.py _floordiv turns an integer divisor of 0 into NULL "
-                   "(NaN after compute) where pandas gives +inf/-inf for int64 // 0 (NaN only for 0 // 0)")
+                   "(NaN after compute; documented: a static int result type cannot become float) where pandas "
+                   "gives +inf/-inf for int64 // 0 (NaN only for 0 // 0)")
 def test_int_floordiv_by_zero(df, pdf):
     assert_eq(df.i // 0, pdf.i // 0)
 
