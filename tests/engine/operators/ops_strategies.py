@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 TYPES = {
     "int": pa.int64(),
     "float": pa.float64(),
+    "nanfloat": pa.float64(),
     "str": pa.string(),
     "date": pa.date32(),
     "ts": pa.timestamp("us"),
@@ -22,6 +23,7 @@ TYPES = {
 _VALUES = {
     "int": st.integers(-3, 3),
     "float": st.sampled_from([-2.5, -0.0, 0.0, 1.0, 1e6, 3.25]) | st.floats(-1e3, 1e3, allow_nan=False),
+    "nanfloat": st.sampled_from([float("nan"), -float("nan"), -1.5, -0.0, 0.0, 2.0]),
     "str": st.text(alphabet="aZé√😀", max_size=3),
     "date": st.dates(datetime.date(1969, 12, 30), datetime.date(1970, 1, 3)),
     "ts": st.datetimes(datetime.datetime(2000, 1, 1), datetime.datetime(2000, 1, 1, 0, 0, 3)),
@@ -48,3 +50,9 @@ def partitions(draw, table: pa.Table, max_parts: int = 5) -> list[pa.Table]:
     cuts = sorted(draw(st.lists(st.integers(0, table.num_rows), max_size=max_parts - 1)))
     bounds = [0, *cuts, table.num_rows]
     return [table.slice(a, b - a) for a, b in zip(bounds, bounds[1:])]
+
+
+def comparable(table: pa.Table) -> list[tuple]:
+    """Rows as tuples in which every NaN is the string "NaN" (NaN != NaN would
+    make equal results compare unequal)."""
+    return [tuple("NaN" if isinstance(v, float) and v != v else v for v in row.values()) for row in table.to_pylist()]

@@ -10,13 +10,13 @@ import duckdb
 import pandas as pd
 import pyarrow as pa
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from kyudo.engine.operators.join import hash_join
-from ops_strategies import tables
+from ops_strategies import comparable, tables
 
-KEY_KINDS = ["int", "str", "date", "dec", "float"]
+KEY_KINDS = ["int", "str", "date", "dec", "float", "nanfloat"]
 HOWS = ["inner", "left", "right", "outer", "semi", "anti", "cross"]
 DUCK_JOINS = {"inner": "JOIN", "left": "LEFT JOIN", "right": "RIGHT JOIN", "outer": "FULL OUTER JOIN",
               "semi": "SEMI JOIN", "anti": "ANTI JOIN"}
@@ -32,7 +32,7 @@ def join_inputs(draw):
 
 
 def rows(table: pa.Table) -> collections.Counter:
-    return collections.Counter(tuple(r.values()) for r in table.to_pylist())
+    return collections.Counter(comparable(table))
 
 
 def duckdb_join(left, right, lkeys, rkeys, how, null_equal):
@@ -59,8 +59,8 @@ def test_join_matches_duckdb(inputs, how, null_equal):
 @given(inputs=join_inputs(), how=st.sampled_from(["inner", "left", "right", "outer"]))
 def test_null_equal_join_matches_pandas_merge(inputs, how):
     left, right, lkeys, rkeys = inputs
-    if any(pa.types.is_floating(left.schema.field(k).type) for k in lkeys):
-        return  # pandas turns float NULLs into NaN, and -0.0 vs 0.0 is a separate question
+    # pandas cannot tell a float NULL from NaN; float keys are covered by the DuckDB test
+    assume(not any(pa.types.is_floating(left.schema.field(k).type) for k in lkeys))
     merged = pd.merge(left.to_pandas(), right.to_pandas(), left_on=lkeys, right_on=rkeys, how=how)
     got = hash_join(left, right, lkeys, rkeys, how, null_equal=True).to_pylist()
     assert plain(tuple(r.values()) for r in got) == plain(merged.itertuples(index=False))

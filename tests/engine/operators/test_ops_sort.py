@@ -18,9 +18,9 @@ from kyudo.engine.operators.sort import (
     sort_table,
     top_k,
 )
-from ops_strategies import partitions, tables
+from ops_strategies import comparable, partitions, tables
 
-KINDS = {"i": "int", "f": "float", "s": "str", "d": "date", "t": "ts", "m": "dec", "b": "bool"}
+KINDS = {"i": "int", "f": "float", "n": "nanfloat", "s": "str", "d": "date", "t": "ts", "m": "dec", "b": "bool"}
 
 
 _DUCK = duckdb.connect()
@@ -45,7 +45,7 @@ def duckdb_sorted(table: pa.Table, keys: list[SortKey]) -> pa.Table:
 @settings(max_examples=80, deadline=None)
 @given(table=tables(KINDS), keys=sort_keys())
 def test_sort_matches_duckdb_order_by(table, keys):
-    assert sort_table(table, keys).to_pylist() == duckdb_sorted(table, keys).to_pylist()
+    assert comparable(sort_table(table, keys)) == comparable(duckdb_sorted(table, keys))
 
 
 @settings(max_examples=80, deadline=None)
@@ -62,7 +62,7 @@ def test_range_partition_then_sort_equals_sort(data, keys, npartitions, sample_s
     pieces = [range_partition(p, keys, boundaries) for p in parts]
     outputs = [concat_tables([piece[j] for piece in pieces], table.schema) for j in range(len(boundaries) + 1)]
     result = concat_tables([sort_table(o, keys) for o in outputs], table.schema)
-    assert result.to_pylist() == sort_table(table, keys).to_pylist()
+    assert comparable(result) == comparable(sort_table(table, keys))
 
 
 def test_range_partition_puts_rows_equal_to_a_boundary_on_its_right():
@@ -98,9 +98,9 @@ def test_merge_sorted_and_top_k_agree_with_a_full_sort(data, keys, k):
     table = data.draw(tables(KINDS))
     parts = data.draw(partitions(table))
     whole = sort_table(table, keys)
-    assert merge_sorted([sort_table(p, keys) for p in parts], keys).to_pylist() == whole.to_pylist()
+    assert comparable(merge_sorted([sort_table(p, keys) for p in parts], keys)) == comparable(whole)
     tops = [top_k(p, keys, k) for p in parts]
-    assert top_k(concat_tables(tops, table.schema), keys, k).to_pylist() == whole.slice(0, k).to_pylist()
+    assert comparable(top_k(concat_tables(tops, table.schema), keys, k)) == comparable(whole.slice(0, k))
 
 
 def test_boundaries_are_tuples_over_all_keys_in_sort_order():
