@@ -306,9 +306,10 @@ def _with_options(name: str, *option_names: str, **fixed) -> Kernel:
     return kernel
 
 
-def _nullify_zero(value):
-    """NULL where ``value`` is zero: integer and decimal division by zero is NULL."""
-    return pc.if_else(pc.not_equal(value, 0), value, None)
+def _nullify_zero(value, t: pa.DataType):
+    """NULL where ``value`` (of type ``t``) is zero: integer and decimal division
+    by zero is NULL. Constants are typed so no implicit cast widens ``t``."""
+    return pc.if_else(pc.not_equal(value, pa.scalar(0, t)), value, _null_of(t))
 
 
 def _subtract(args, types, call):
@@ -322,7 +323,7 @@ def _subtract(args, types, call):
 def _divide(args, types, call):
     a, b = args
     if pat.is_decimal(types[1]):
-        b = _nullify_zero(b)
+        b = _nullify_zero(b, types[1])
     return pc.divide(a, b)
 
 
@@ -335,7 +336,7 @@ def _floordiv(args, types, call):
         div = pc.subtract(div, cast(wrong_sign, types[0]))
         whole = pc.round(div, round_mode="half_down")
         return pc.if_else(pc.equal(b, 0), pc.divide(a, b), whole)
-    b = _nullify_zero(b)
+    b = _nullify_zero(b, types[1])
     if pat.is_decimal(types[0]) or pat.is_decimal(types[1]):
         return pc.floor(pc.divide(a, b))
     truncated = pc.divide(a, b)
@@ -346,7 +347,7 @@ def _floordiv(args, types, call):
 
 def _mod(args, types, call):
     a, b = args
-    return pc.modulo(a, b if pat.is_floating(types[1]) else _nullify_zero(b))
+    return pc.modulo(a, b if pat.is_floating(types[1]) else _nullify_zero(b, types[1]))
 
 
 def _round(args, types, call):
@@ -356,8 +357,9 @@ def _round(args, types, call):
     x, ndigits = args[0], call.option("ndigits", 0)
     if not pat.is_floating(types[0]) or ndigits < 0:
         return pc.round(x, ndigits=ndigits, round_mode="half_to_even")
-    whole = pc.greater_equal(pc.abs(x), 2.0 ** 52)
-    rounded = pc.round(pc.if_else(whole, 0.0, x), ndigits=ndigits, round_mode="half_to_even")
+    whole = pc.greater_equal(pc.abs(x), pa.scalar(2.0 ** 52, types[0]))
+    rounded = pc.round(pc.if_else(whole, pa.scalar(0.0, types[0]), x),
+                       ndigits=ndigits, round_mode="half_to_even")
     return pc.if_else(whole, x, rounded)
 
 

@@ -260,6 +260,18 @@ def test_pushed_filter_selects_the_rows_evaluate_selects(expr, tmp_path):
         assert plain(got) == plain(want.drop_columns(["n"]).cast(got.schema))
 
 
+@pytest.mark.parametrize("expr", SAMPLES, ids=repr)
+def test_converted_expressions_project_the_values_evaluate_gives(expr):
+    """Every pushdown-capable kernel also works in Expression mode (as a projection)."""
+    arrow_expr = to_arrow_expression(expr, TABLE.schema)
+    if arrow_expr is None:
+        assert any(not FUNCTIONS[op].pushdown for op in _ops(expr))
+        return
+    got = ds.dataset(TABLE).to_table(columns={"r": arrow_expr})["r"]
+    assert got.type == evaluate(expr, TABLE).type
+    assert plain(got) == plain(evaluate(expr, TABLE))
+
+
 def _ops(expr):
     return {expr.op, *(op for a in expr.args for op in _ops(a))} if isinstance(expr, Call) else set()
 
