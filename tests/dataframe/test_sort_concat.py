@@ -69,9 +69,6 @@ def test_sort_one_partition_empty_frame():
     assert_eq(kd.from_pandas(pdf).sort_values("x"), pdf.sort_values("x"))
 
 
-@pytest.mark.xfail(strict=True, reason="planner: sorting a multi-partition frame whose rows were all filtered "
-                   "out fails with IndexError in task_functions.take_split (the range split of an empty "
-                   "partition has fewer pieces than output partitions)")
 def test_sort_of_filter_selecting_nothing_on_several_partitions(pdf):
     df = kd.from_pandas(pdf, npartitions=3)
     assert_eq(df[df.i > 100].sort_values("k"), _sort(pdf[pdf.i > 100], "k"))
