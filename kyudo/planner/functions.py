@@ -20,6 +20,8 @@ Semantics worth knowing (pandas for arithmetic, SQL for NULLs and predicates):
   numpy ints turn float, its nullable Int64 gives 0; NULL is the honest answer a
   static integer type allows); for floats it gives ±inf/NaN like pandas.
 * Comparisons with NaN are false (IEEE, pandas); DuckDB would order NaN last.
+* Decimal arithmetic follows Arrow's precision/scale rules, capped at 38 digits
+  as DuckDB does; a value that then does not fit raises at run time.
 * ``power`` always returns float64 (as SQL does; it avoids integer overflow and
   negative integer exponents).
 * ``subtract`` of two timestamps is a duration; of two dates it is the int64
@@ -68,6 +70,11 @@ class Signature:
 
 @dataclass(frozen=True, eq=False)
 class Function:
+    """One catalog entry. ``coerce(op, arg_types, call)`` returns the types the
+    arguments are cast to (or raises ExpressionError); ``kernel(args, types, call)``
+    computes on arguments already of those types, reading options from ``call``.
+    ``pushdown`` is False when the kernel cannot build a pc.Expression."""
+
     name: str
     kernel: Kernel
     coerce: Coerce
