@@ -90,7 +90,9 @@ class Function:
                 f"at least {self.min_args}" if self.max_args is None
                 else f"{self.min_args} to {self.max_args}")
             raise ExpressionError(f"{self.name} takes {expected} arguments, got {n}")
-        return _bind(self, tuple(arg_types), call.options)
+        # dictionary-encoded columns (categoricals) compute as their values
+        decoded = tuple(t.value_type if pat.is_dictionary(t) else t for t in arg_types)
+        return _bind(self, decoded, call.options)
 
     def apply(self, args: list, arg_types: Types, call: Call) -> Any:
         """Cast ``args`` (arrays, scalars or pc.Expressions) to the bound input

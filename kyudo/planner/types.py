@@ -146,6 +146,8 @@ def literal_type(node: Lit) -> pa.DataType:
     """The Arrow type of a literal: its pinned ``dtype`` or what Arrow infers."""
     if node.dtype is not None:
         return node.dtype
+    if isinstance(node.value, pa.Scalar):
+        return node.value.type
     return pa.scalar(node.value).type
 
 

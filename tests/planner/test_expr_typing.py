@@ -37,6 +37,7 @@ TABLE = pa.table({
     "tz": pa.array([datetime.datetime(2021, 3, 28, 1, 30), None, datetime.datetime(2020, 1, 1),
                     datetime.datetime(2000, 6, 1, 12)], pa.timestamp("us", "UTC")).cast(pa.timestamp("us", TZ)),
     "n": pa.nulls(4),
+    "cat": pa.array(["a", "b", None, "a"]).dictionary_encode(),
 })
 
 # At least one sample per catalog op; test_every_op_has_a_sample keeps it so.
@@ -77,7 +78,9 @@ SAMPLES = [
     call("nullif", col("s"), lit("")),
     call("cast", col("i64"), to=pa.string()), call("cast", col("s"), to=pa.large_string()),
     call("try_cast", col("s"), to=pa.float64()), call("try_cast", col("ls"), to=pa.date32()),
-    call("lower", col("s")), call("upper", col("ls")), call("length", col("ls")), call("length", col("s")),
+    call("lower", col("s")), call("upper", col("ls")), call("upper", col("cat")),
+    call("equal", col("cat"), lit("a")), call("coalesce", col("cat"), col("s")),
+    call("equal", col("i8"), Lit(pa.scalar(1, pa.int8()))), call("length", col("ls")), call("length", col("s")),
     call("strip", col("s")), call("lstrip", col("ls"), chars=","), call("rstrip", col("s")),
     call("starts_with", col("s"), pattern="A"), call("ends_with", col("ls"), pattern=","),
     call("contains", col("s"), pattern="b|x"), call("like", col("s"), pattern="%b_"),
