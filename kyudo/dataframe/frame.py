@@ -286,7 +286,9 @@ class DataFrame:
         plan = self.plan
         while isinstance(plan, (L.Project, L.Sort)):
             plan = plan.input
-        if isinstance(plan, L.Scan) and plan.predicate is None:
+        # a source's row count is exact only without a row-wise filter of its own
+        # (read_parquet(filters=...) counts the kept row groups' rows)
+        if isinstance(plan, L.Scan) and plan.predicate is None and getattr(plan.source, "filter", None) is None:
             rows = getattr(plan.source, "num_rows", None)
             if rows is not None:
                 return int(rows)
