@@ -112,3 +112,14 @@ def test_nan_stored_in_parquet_is_missing_in_aggregates(tmp_path):
     assert_eq(df.x.count(), pdf.x.count())
     assert_eq(df.x.mean(), pdf.x.mean())
     assert_eq(df.groupby("g").x.count(), pdf.groupby("g").x.count())
+
+
+def test_len_and_results_with_reader_filters(tmp_path):
+    pdf = pd.DataFrame({"x": range(20), "g": list("ab") * 10})
+    pq.write_table(pa.Table.from_pandas(pdf, preserve_index=False), tmp_path / "a.parquet", row_group_size=5)
+    df = kd.read_parquet(tmp_path, filters=[("x", ">", 12)])
+    expected = pdf[pdf.x > 12]
+    assert len(df) == len(expected)  # not the rows of the row groups that survive pruning
+    assert_eq(df, expected)
+    assert_eq(df.groupby("g").x.sum(), expected.groupby("g").x.sum())
+    assert len(kd.read_parquet(tmp_path)) == 20
