@@ -97,6 +97,11 @@ def discover_csv(
             f"{len(column_names)} names were given but the header of {first.path!r} has "
             f"{len(header_names)} columns: {header_names}"
         )
+    if usecols is not None:
+        unknown = [n for n in usecols if n not in column_names]
+        if unknown:
+            raise KeyError(f"usecols names columns not in {first.path!r}: {unknown}; have {column_names}")
+        usecols = [n for n in column_names if n in set(usecols)]
     source = CsvSource(
         fs, files, blocks, pa.schema([]),
         path_column=path_column_name(include_path_column),
@@ -104,7 +109,10 @@ def discover_csv(
                            on_bad_lines, first.path, sample),
     )
     body = head.split(b"\n", 1)[1] if header and b"\n" in head else (b"" if header else head)
-    inferred = source._parse_bytes(first, body, column_types={}, usecols=usecols).schema
+    if body.strip():
+        inferred = source._parse_bytes(first, body, column_types={}, usecols=usecols).schema
+    else:  # a header and no rows: nothing to infer types from
+        inferred = pa.schema([(n, pa.string()) for n in column_names if usecols is None or n in usecols])
     schema = apply_dtypes(inferred, dtype, first.path)
     return CsvSource(
         fs, files, blocks, schema,
@@ -148,8 +156,6 @@ class CsvSource(LineSource):
                     strings_can_be_null=True,
                 ),
             )
-        except KeyError as error:
-            raise KeyError(f"usecols names columns not in the CSV: {error}; have {list(names)}") from None
         except pa.ArrowInvalid as error:
             if bad_rows:
                 raise self._bad_line_error(block, data, bad_rows[0]) from None
