@@ -197,6 +197,12 @@ class _Simple(_Kind):
         return self.finish(spec, table, input_type)
 
 
+def _decoded(column):
+    """Dictionary columns (e.g. from Parquet) as plain values: Arrow has no
+    min/max kernel for them."""
+    return column.cast(column.type.value_type) if pa.types.is_dictionary(column.type) else column
+
+
 def _bools(column):
     return column if pa.types.is_boolean(column.type) else pc.cast(column, pa.bool_())
 
@@ -318,7 +324,10 @@ class _Distinct(_Kind):
     gid_phases = ("combine",)
 
     def partial_steps(self, spec, table):
-        return [_Step(spec.state("values"), table[spec.column], "distinct", _NON_NULL)]
+        values = table[spec.column]
+        if pa.types.is_null(values.type):  # pyarrow 26 crashes on hash_distinct of null-typed input
+            values = values.cast(pa.int8())
+        return [_Step(spec.state("values"), values, "distinct", _NON_NULL)]
 
     def combine_extra(self, spec, table, gid, ngroups):
         lists = table[spec.state("values")].combine_chunks()
@@ -345,8 +354,8 @@ _KINDS: dict[str, _Kind] = {
     "mean": _Simple(_SUM_STATES, _finish_mean, _averageable),
     "count": _Simple((_State("count", "count", _NON_NULL, "sum", _EMPTY_IS_ZERO, 0),), _finish_state("count")),
     "size": _Simple((_State("size", "count", _ALL_ROWS, "sum", _EMPTY_IS_ZERO, 0),), _finish_state("size")),
-    "min": _Simple((_State("min", "min", None, "min", None, None),), _finish_state("min")),
-    "max": _Simple((_State("max", "max", None, "max", None, None),), _finish_state("max")),
+    "min": _Simple((_State("min", "min", None, "min", None, None),), _finish_state("min"), _decoded),
+    "max": _Simple((_State("max", "max", None, "max", None, None),), _finish_state("max"), _decoded),
     "first": _Positional(last=False),
     "last": _Positional(last=True),
     "any": _Simple(

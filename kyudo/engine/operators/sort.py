@@ -31,6 +31,8 @@ def _order(columns: list[pa.ChunkedArray], keys: list[SortKey]) -> tuple[pa.Tabl
     helpers: dict[str, pa.ChunkedArray] = {}
     order: list[tuple[str, str]] = []
     for i, (column, key) in enumerate(zip(columns, keys)):
+        if pa.types.is_dictionary(column.type):  # pyarrow cannot sort tables by dictionary columns
+            column = column.cast(column.type.value_type)
         direction = "ascending" if key.ascending else "descending"
         helpers[f"n{i}"] = pc.is_null(column)
         order.append((f"n{i}", "descending" if key.nulls_first else "ascending"))

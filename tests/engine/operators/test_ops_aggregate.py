@@ -197,3 +197,11 @@ def test_partials_and_combined_states_can_be_merged_together():
     result = finalize_aggregate(combine_partials([first, second], ["k"], specs), ["k"], specs, table.schema)
     assert result.to_pydict() == {"k": ["x", "y", None], "u": [1, 1, 1], "sd": [2 ** 0.5, None, None],
                                   "f": [3.0, None, 4.0], "m": [2.0, None, 4.0]}
+
+
+def test_dictionary_and_null_typed_columns_aggregate_like_plain_ones():
+    table = pa.table({"k": pa.array(["a", "b", None, "a"]).dictionary_encode(), "n": pa.nulls(4)})
+    specs = [AggSpec("lo", "min", "k"), AggSpec("hi", "max", "k"), AggSpec("u", "count_distinct", "n"),
+             AggSpec("c", "count", "n"), AggSpec("s", "sum", "n")]
+    result = finalize_aggregate(partial_aggregate(table, [], specs), [], specs, table.schema)
+    assert result.to_pylist() == [{"lo": "a", "hi": "b", "u": 0, "c": 0, "s": 0}]

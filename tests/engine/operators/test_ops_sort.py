@@ -107,3 +107,10 @@ def test_boundaries_are_tuples_over_all_keys_in_sort_order():
     table = pa.table({"a": [1, 1, 2, 2, 3, 3], "b": ["z", "y", "x", "w", "v", "u"]})
     keys = [SortKey("a", ascending=False), SortKey("b")]
     assert boundaries_from_samples([table], keys, 3) == [(2, "w"), (1, "y")]
+
+
+def test_dictionary_columns_sort_and_range_partition_by_value():
+    table = pa.table({"k": pa.array(["b", "a", None, "c"]).dictionary_encode()})
+    keys = [SortKey("k", ascending=False)]
+    assert sort_table(table, keys)["k"].to_pylist() == ["c", "b", "a", None]
+    assert [p["k"].to_pylist() for p in range_partition(table, keys, [("b",)])] == [["c"], ["b", "a", None]]
