@@ -34,6 +34,13 @@ def to_expr(value: Any) -> Expr:
     return Lit(value)
 
 
+def _is_missing(value: Any) -> bool:
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):  # not a scalar
+        return False
+
+
 def _result_name(self: "Series", other) -> Any:
     """pandas names the result of two Series after them only when they share a name."""
     if isinstance(other, Series) and other.name != self.name:
@@ -159,7 +166,13 @@ class Series:
 
     def isin(self, values) -> "Series":
         values = tuple(values.tolist() if hasattr(values, "tolist") else values)
-        return self._derive(Call("fill_null", (Call("is_in", (self.expr,), (("values", values),)), Lit(False))))
+        # SQL's IN never matches NULL; pandas matches a missing value when
+        # ``values`` holds one (None, NaN or NaT)
+        present = tuple(v for v in values if not _is_missing(v))
+        expr = Call("fill_null", (Call("is_in", (self.expr,), (("values", present),)), Lit(False)))
+        if len(present) < len(values):
+            expr = Call("or", (expr, self.isna().expr))
+        return self._derive(expr)
 
     def between(self, left, right, inclusive: str = "both") -> "Series":
         expr = Call("between", (self.expr, to_expr(left), to_expr(right)), (("inclusive", inclusive),))
