@@ -64,6 +64,10 @@ def test_attribute_access(df, pdf):
     lambda d: d.a.isna(),
     lambda d: d.s.notna() & ~d.b.isna(),
     lambda d: d.s.isin(["x", "ü", "missing"]),
+    lambda d: d.s.isin(["x", None]),    # pandas matches missing values then
+    lambda d: d.a.isin([1, 2, np.nan]),
+    lambda d: d.a.isin([]),
+    lambda d: d.i.isin(np.array([3, 4])),
     lambda d: d.i.between(-1, 3),
 ], ids=lambda f: None)
 def test_boolean_masks_follow_pandas_null_semantics(df, pdf, mask):
