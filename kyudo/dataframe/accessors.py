@@ -54,7 +54,10 @@ class StringAccessor(_Accessor):
         if isinstance(key, slice) and key.step in (None, 1):
             return self.slice(key.start, key.stop)
         if isinstance(key, int) and key >= 0:
-            return self.slice(key, key + 1)
+            # pandas gives a missing value past the end ("ab"[5], ""[0]), not ""
+            present = Call("greater", (self.len().expr, Lit(key)))
+            missing = Lit(None, self._series.arrow_type)
+            return self._series._derive(Call("if_else", (present, self.slice(key, key + 1).expr, missing)))
         raise TypeError("only slices with step 1 and non-negative positions are supported")
 
     def cat(self, *others: Series):
