@@ -146,3 +146,11 @@ def test_from_arrow_timestamps_with_tz_and_dates(npartitions):
     df, pdf = kd.from_arrow(table, npartitions=npartitions), table.to_pandas()
     assert_eq(df, pdf)
     assert_eq(df.sort_values("t"), pdf.sort_values("t"))
+
+
+def test_string_positions_and_slices(npartitions):
+    pdf = pd.DataFrame({"s": ["abc", "", None, "日本語", "x"]})
+    df = kd.from_pandas(pdf, npartitions=npartitions)
+    for f in (lambda d: d.s.str[0], lambda d: d.s.str[2], lambda d: d.s.str[1:3], lambda d: d.s.str.slice(0, 2),
+              lambda d: d.s.str.slice(1), lambda d: d.s.str.len(), lambda d: d.s.str.upper()):
+        assert_eq(f(df), f(pdf))
