@@ -163,3 +163,27 @@ def test_map_partitions_error_at_run_time_propagates(df):
     mapped = df.map_partitions(boom)
     with pytest.raises(ZeroDivisionError, match="boom"):
         mapped.compute()
+
+
+@pytest.mark.parametrize("scheduler", ["sync", "threads"])
+def test_schedulers_give_the_same_results(df, pdf, scheduler):
+    query = df[df.i > -3].assign(c=df.i * df.b)
+    pquery = pdf[pdf.i > -3].assign(c=pdf.i * pdf.b)
+    assert_eq(query.compute(scheduler=scheduler), pquery, check_index=False)
+    assert_eq(query.groupby("k").c.sum().compute(scheduler=scheduler), pquery.groupby("k").c.sum())
+    assert_eq(query.head(3, scheduler=scheduler), pquery.head(3), check_index=False)
+    assert query.to_arrow(scheduler=scheduler).num_rows == len(pquery)
+    assert_eq(query.persist(scheduler=scheduler), pquery)
+
+
+def test_bool_arithmetic_like_pandas(df, pdf):
+    assert_eq(df.flag.sum(), pdf.flag.sum())
+    assert_eq(df.flag.mean(), pdf.flag.mean())
+    assert_eq(df.groupby("k").flag.sum(), pdf.groupby("k").flag.sum())
+
+
+@pytest.mark.xfail(strict=True, reason="planner/functions.py: 'multiply'/'add' have no kernel for (bool, int64) "
+                   "(ExpressionError), where pandas treats booleans as 0/1 in arithmetic")
+def test_bool_times_int(df, pdf):
+    assert_eq(df.flag * 2, pdf.flag * 2)
+    assert_eq(df.i + df.flag, pdf.i + pdf.flag)
