@@ -126,9 +126,9 @@ def _merge_moments(n: np.ndarray, mean: np.ndarray, m2: np.ndarray, gid: np.ndar
     """Merge (count, mean, M2) triples per group (Chan et al.): M2 = sum M2_i +
     sum n_i (mean_i - mean)^2, computed around the merged mean so nothing cancels."""
     total = np.bincount(gid, weights=n, minlength=ngroups)
-    with np.errstate(invalid="ignore", divide="ignore"):
+    with np.errstate(invalid="ignore", divide="ignore"):  # inf values make NaN, as in pandas
         merged_mean = np.where(total > 0, np.bincount(gid, weights=n * mean, minlength=ngroups) / total, 0.0)
-    spread = n * (mean - merged_mean[gid]) ** 2
+        spread = np.where(n > 0, n * (mean - merged_mean[gid]) ** 2, 0.0)
     merged_m2 = np.bincount(gid, weights=m2, minlength=ngroups) + np.bincount(gid, weights=spread, minlength=ngroups)
     return total, merged_mean, merged_m2
 
@@ -281,7 +281,8 @@ class _Moments(_Kind):
 
     def finalize(self, spec, table, input_type):
         dof = pc.subtract(pc.cast(table[spec.state("count")], pa.float64()), float(spec.option("ddof", 1)))
-        variance = pc.max_element_wise(pc.divide(table[spec.state("m2")], dof), 0.0)
+        variance = pc.divide(table[spec.state("m2")], dof)
+        variance = pc.if_else(pc.less(variance, 0.0), 0.0, variance)  # rounding; NaN (from inf) stays NaN
         result = pc.sqrt(variance) if self.root else variance
         return pc.if_else(pc.greater(dof, 0), result, pa.scalar(None, pa.float64()))
 

@@ -4,9 +4,10 @@ splitting by a computed partition index, filtering and concatenation.
 Hashes must agree between processes and runs (a shuffle writes partitions from
 many workers that are later read together), so they are computed from the raw
 value bytes with fixed constants, never with Python's salted ``hash``. Equal values
-of the same Arrow type always hash equally; values of different types (int32 vs
-int64 is fine: integers are widened first) are only comparable after the caller
-casts them to a common type, as a join between int and float keys must anyway.
+of the same Arrow type always hash equally, and so do equal numbers of different
+integer and float types (1, 1.0 and True hash alike: a join between int and float
+keys must send them to the same partition). Decimals hash by their unscaled bytes,
+so only decimals of the same scale are comparable; callers cast to a common type.
 """
 from __future__ import annotations
 
@@ -71,9 +72,11 @@ def _hash_array(array: pa.Array) -> np.ndarray:
         data = _buffer(array, 1, np.uint8)[array.offset * width: (array.offset + n) * width]
         hashes = _hash_bytes(data, np.arange(n + 1, dtype=np.int64) * width)
     elif pa.types.is_floating(kind):
-        values = pc.fill_null(array.cast(pa.float64()), 0.0).to_numpy(zero_copy_only=False) + 0.0  # -0.0 -> 0.0
+        values = pc.fill_null(array.cast(pa.float64()), 0.0).to_numpy(zero_copy_only=False)
+        whole = np.isfinite(values) & (values == np.round(values)) & (np.abs(values) < 2.0**63)
         values = np.where(np.isnan(values), np.nan, values)  # one NaN bit pattern
-        hashes = values.view(np.uint64)
+        # integral floats hash as the integer (1.0 like 1; -0.0 like 0), the rest by their bits
+        hashes = np.where(whole, np.where(whole, values, 0.0).astype(np.int64).view(np.uint64), values.view(np.uint64))
     elif pa.types.is_boolean(kind) or pa.types.is_integer(kind):
         as_int = pc.fill_null(array.cast(pa.int64(), safe=False), 0)
         hashes = as_int.to_numpy(zero_copy_only=False).view(np.uint64)

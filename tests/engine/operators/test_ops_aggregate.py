@@ -205,3 +205,12 @@ def test_dictionary_and_null_typed_columns_aggregate_like_plain_ones():
              AggSpec("c", "count", "n"), AggSpec("s", "sum", "n")]
     result = finalize_aggregate(partial_aggregate(table, [], specs), [], specs, table.schema)
     assert result.to_pylist() == [{"lo": "a", "hi": "b", "u": 0, "c": 0, "s": 0}]
+
+
+def test_variance_with_infinity_is_nan_like_pandas():
+    table = pa.table({"k": [1, 1, 1, 2], "v": [1.0, float("inf"), None, 2.0]})
+    specs = [AggSpec("var", "var", "v"), AggSpec("std", "std", "v")]
+    parts = [partial_aggregate(table.slice(i, 2), ["k"], specs) for i in (0, 2)]
+    result = finalize_aggregate(combine_partials(parts, ["k"], specs), ["k"], specs, table.schema).to_pydict()
+    assert math.isnan(result["var"][0]) and math.isnan(result["std"][0])
+    assert result["var"][1] is None

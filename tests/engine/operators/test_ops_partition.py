@@ -108,3 +108,11 @@ def test_concat_tables_promotes_and_accepts_an_empty_list_with_a_schema():
     assert concat_tables([a, b], schema).schema == schema
     with pytest.raises(ValueError):
         concat_tables([])
+
+
+def test_equal_numbers_of_different_types_hash_alike():
+    ints = pa.table({"k": pa.array([1, None, 0, -5, 2**40], pa.int64())})
+    for other in (pa.array([1.0, None, -0.0, -5.0, 2.0**40]), pa.array([1.0, None, 0.0, -5.0, 2.0**40], pa.float32())):
+        assert (hash_rows(pa.table({"k": other}), ["k"]) == hash_rows(ints, ["k"])).all()
+    assert hash_rows(pa.table({"k": [True]}), ["k"])[0] == hash_rows(ints.slice(0, 1), ["k"])[0]
+    assert hash_rows(pa.table({"k": [0.5]}), ["k"])[0] != hash_rows(pa.table({"k": [0.0]}), ["k"])[0]
