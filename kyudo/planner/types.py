@@ -8,30 +8,21 @@ with a string literal) and the recursive :func:`infer_type` that walks a tree.
 """
 from __future__ import annotations
 
-import difflib
-
 import pyarrow as pa
 import pyarrow.types as pat
 
+from kyudo.planner.errors import ColumnNotFoundError, PlanError, missing_column_message
 from kyudo.planner.expr import Call, Col, Expr, Lit
 
 
-class ExpressionError(ValueError):
-    """An expression cannot be typed or evaluated against the given schema."""
+class ExpressionError(PlanError):
+    """An expression cannot be typed or evaluated: an unknown function, argument
+    types it does not accept, a bad option."""
 
 
-class UnknownColumnError(ExpressionError, KeyError):
-    """A column reference names no column of the input."""
-
-    def __str__(self) -> str:  # KeyError would repr() the message
-        return str(self.args[0])
-
-
-def unknown_column(name: str, names: list[str]) -> UnknownColumnError:
+def unknown_column(name: str, names: list[str]) -> ColumnNotFoundError:
     """The error for a missing column, naming the closest existing one."""
-    close = difflib.get_close_matches(name, names, n=1)
-    hint = f"; did you mean {close[0]!r}?" if close else f"; available: {names}"
-    return UnknownColumnError(f"unknown column {name!r}{hint}")
+    return ColumnNotFoundError(missing_column_message(name, names))
 
 
 def is_string(t: pa.DataType) -> bool:
@@ -154,7 +145,8 @@ def literal_type(node: Lit) -> pa.DataType:
 def infer_type(expr: Expr, schema: pa.Schema) -> pa.DataType:
     """The Arrow type ``expr`` evaluates to over rows of ``schema``.
 
-    Raises :class:`UnknownColumnError` (naming the closest column) or
+    Raises :class:`~kyudo.planner.errors.ColumnNotFoundError` (naming the
+    closest column) or
     :class:`ExpressionError` (naming the op and argument types).
     """
     # functions depends on the promotion rules above, so it is imported here

@@ -16,7 +16,8 @@ from kyudo.planner.evaluate import constant_fold, evaluate
 from kyudo.planner.expr import Call, Lit, call, col, lit
 from kyudo.planner.functions import FUNCTIONS, is_deterministic
 from kyudo.planner.to_arrow import to_arrow_expression
-from kyudo.planner.types import ExpressionError, UnknownColumnError, common_type, infer_type
+from kyudo.planner.errors import ColumnNotFoundError
+from kyudo.planner.types import ExpressionError, common_type, infer_type
 
 TZ = "Europe/Paris"
 TABLE = pa.table({
@@ -150,9 +151,9 @@ def _substitute(expr, values):
 
 
 def test_unknown_column_names_the_closest_match():
-    with pytest.raises(UnknownColumnError, match="did you mean 'i32'"):
+    with pytest.raises(ColumnNotFoundError, match="did you mean 'i32'"):
         infer_type(call("add", col("i33"), lit(1)), TABLE.schema)
-    with pytest.raises(UnknownColumnError, match="did you mean 'flag'"):
+    with pytest.raises(ColumnNotFoundError, match="did you mean 'flag'"):
         evaluate(call("not", col("flg")), TABLE)
 
 
