@@ -295,18 +295,24 @@ def test_datetime_parts_match_pandas(table):
     aware = naive.dt.tz_localize("UTC").dt.tz_convert(TZ)
     zoned = table.set_column(table.schema.get_field_index("t"), "t",
                              table["t"].cast(pa.timestamp("us", "UTC")).cast(pa.timestamp("us", TZ)))
-    iso = lambda s: s.dt.isocalendar().week  # noqa: E731
-    parts = {"year": lambda s: s.dt.year, "month": lambda s: s.dt.month, "day": lambda s: s.dt.day,
-             "hour": lambda s: s.dt.hour, "minute": lambda s: s.dt.minute, "second": lambda s: s.dt.second,
-             "microsecond": lambda s: s.dt.microsecond, "day_of_week": lambda s: s.dt.day_of_week,
-             "day_of_year": lambda s: s.dt.day_of_year, "quarter": lambda s: s.dt.quarter, "week": iso,
-             "date": lambda s: s.dt.date,
-             "strftime": lambda s: s.dt.strftime("%Y-%m-%d %H:%M")}
-    for op, fn in parts.items():
-        options = {"format": "%Y-%m-%d %H:%M"} if op == "strftime" else {}
+    parts = [
+        (call("year", col("t")), lambda s: s.dt.year), (call("month", col("t")), lambda s: s.dt.month),
+        (call("day", col("t")), lambda s: s.dt.day), (call("hour", col("t")), lambda s: s.dt.hour),
+        (call("minute", col("t")), lambda s: s.dt.minute), (call("second", col("t")), lambda s: s.dt.second),
+        (call("microsecond", col("t")), lambda s: s.dt.microsecond),
+        (call("day_of_week", col("t")), lambda s: s.dt.day_of_week),
+        (call("day_of_year", col("t")), lambda s: s.dt.day_of_year),
+        (call("quarter", col("t")), lambda s: s.dt.quarter),
+        (call("week", col("t")), lambda s: s.dt.isocalendar().week),
+        (call("date", col("t")), lambda s: s.dt.date),
+        (call("strftime", col("t"), format="%Y-%m-%d %H:%M"), lambda s: s.dt.strftime("%Y-%m-%d %H:%M")),
+        (call("date_trunc", col("t"), unit="day"), lambda s: s.dt.normalize()),  # local midnight
+    ]
+    for expr, fn in parts:
         for source, series in ((table, naive), (zoned, aware)):
-            want = [None if pd.isna(v) else (v.item() if hasattr(v, "item") else v) for v in fn(series)]
-            assert_values(evaluate(call(op, col("t"), **options), source), want)
+            want = [None if pd.isna(v) else v.to_pydatetime() if isinstance(v, pd.Timestamp)
+                    else v.item() if hasattr(v, "item") else v for v in fn(series)]
+            assert_values(evaluate(expr, source), want)
 
 
 @SETTINGS
