@@ -8,6 +8,7 @@ Only what the planner tests use is supported.
 from __future__ import annotations
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from kyudo.planner.evaluate import evaluate
 from kyudo.planner.logical import (Aggregate, Distinct, Filter, Join, Limit, LogicalPlan,
@@ -58,6 +59,8 @@ def _run(plan: LogicalPlan) -> pa.Table:
         return out.rename_columns(plan.schema.names).cast(plan.schema)
     if isinstance(plan, Join):
         left, right = _run(plan.left), _run(plan.right)
+        if plan.condition is not None:
+            return _join_on_condition(plan, left, right)
         out = left.join(right, list(plan.left_on), list(plan.right_on),
                         join_type=_JOIN_TYPES[plan.how], coalesce_keys=False)
         return out.select(plan.schema.names)
@@ -77,3 +80,32 @@ def _run(plan: LogicalPlan) -> pa.Table:
     if isinstance(plan, MapPartitions):
         return plan.func(_run(plan.input))
     raise NotImplementedError(f"the reference interpreter has no {type(plan).__name__}")
+
+
+def _join_on_condition(plan: Join, left: pa.Table, right: pa.Table) -> pa.Table:
+    """A join with a residual condition: the matching pairs are the equi-join's pairs
+    that satisfy it; unmatched rows of a preserved side are padded with NULLs."""
+    left = left.append_column("__left_row", pa.array(range(left.num_rows), pa.int64()))
+    right = right.append_column("__right_row", pa.array(range(right.num_rows), pa.int64()))
+    pairs = left.join(right, list(plan.left_on), list(plan.right_on), join_type="inner",
+                      coalesce_keys=False)
+    pairs = pairs.filter(evaluate(plan.condition, pairs))
+    matched_left = pa.array(pairs["__left_row"].to_pylist() + [-1], pa.int64())
+    matched_right = pa.array(pairs["__right_row"].to_pylist() + [-1], pa.int64())
+    left_matched = pc.is_in(left["__left_row"], matched_left)
+    if plan.how == "semi":
+        return left.filter(left_matched).select(plan.schema.names)
+    if plan.how == "anti":
+        return left.filter(pc.invert(left_matched)).select(plan.schema.names)
+    parts = [pairs]
+    if plan.how in ("left", "outer"):
+        parts.append(left.filter(pc.invert(left_matched)))
+    if plan.how in ("right", "outer"):
+        parts.append(right.filter(pc.invert(pc.is_in(right["__right_row"], matched_right))))
+    schema = plan.schema
+
+    def padded(part: pa.Table) -> pa.Table:
+        return pa.table([part[f.name] if f.name in part.schema.names
+                         else pa.nulls(part.num_rows, f.type) for f in schema], schema=schema)
+
+    return pa.concat_tables([padded(part) for part in parts])

@@ -4,9 +4,10 @@ import pyarrow as pa
 
 from kyudo.engine.operators.aggregate import AggSpec
 from kyudo.engine.operators.sort import SortKey
+from kyudo.engine.operators.window import WindowFunction
 from kyudo.planner.expr import call, col, lit
 from kyudo.planner.logical import (Aggregate, Distinct, Filter, Join, Limit, MapPartitions, Project,
-                                   Sort, Union)
+                                   Sort, Union, Window)
 from kyudo.planner.rules.column_pruning import apply
 from reference import rows, table_scan
 
@@ -128,3 +129,29 @@ def test_root_schema_never_changes():
     plan = Filter(Sort(t, (SortKey("b"),)), gt("c", 7))
     assert apply(plan) == plan
     assert apply(plan).schema == plan.schema
+
+
+def test_join_keeps_condition_columns_of_both_sides():
+    t, u = wide(), table_scan(k=[1, 2], v=[10, 20], w=[0, 5])
+    condition = call("less", col("c"), call("add", col("w"), lit(5)))
+    plan = pick(Join(t, u, "left", ("a",), ("k",), condition=condition), "b")
+    expected = pick(Join(cols(t, "a", "b", "c"), cols(u, "k", "w"), "left", ("a",), ("k",),
+                         condition=condition), "b")
+    assert apply(plan) == expected
+    assert rows(apply(plan)) == rows(plan)
+
+
+def test_window_drops_unneeded_functions_and_keeps_its_columns():
+    t = wide()
+    window = Window(t, ("a",), (SortKey("b"),),
+                    (WindowFunction("r", "row_number"), WindowFunction("s", "sum", "c")))
+    plan = pick(window, "d", "r")
+    expected = pick(Window(cols(t, "a", "b", "d"), ("a",), (SortKey("b"),),
+                           (WindowFunction("r", "row_number"),)), "d", "r")
+    assert apply(plan) == expected
+
+
+def test_window_without_needed_functions_goes_away():
+    t = wide()
+    window = Window(t, ("a",), (SortKey("b"),), (WindowFunction("r", "row_number"),))
+    assert apply(pick(window, "d")) == pick(cols(t, "d"), "d")

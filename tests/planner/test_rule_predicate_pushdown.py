@@ -5,9 +5,10 @@ import pytest
 
 from kyudo.engine.operators.aggregate import AggSpec
 from kyudo.engine.operators.sort import SortKey
+from kyudo.engine.operators.window import WindowFunction
 from kyudo.planner.expr import call, col, conjoin, lit
 from kyudo.planner.logical import (Aggregate, Distinct, Filter, Join, Limit, MapPartitions, Project,
-                                   Sort, Union)
+                                   Sort, Union, Window)
 from kyudo.planner.rules.predicate_pushdown import apply
 from reference import table_scan
 
@@ -153,3 +154,48 @@ def test_schema_is_preserved():
     t = left()
     plan = Filter(Project(t, (("x", col("a")),)), gt("x", 1))
     assert apply(plan).schema == pa.schema([("x", pa.int64())])
+
+
+def lt(name, value):
+    return call("less", col(name), lit(value))
+
+
+@pytest.mark.parametrize("how, to_left, to_right", [
+    ("inner", True, True),
+    ("left", False, True),
+    ("right", True, False),
+    ("outer", False, False),
+    ("semi", True, True),
+    ("anti", False, True),
+])
+def test_join_condition_conjuncts_move_unless_that_side_is_preserved(how, to_left, to_right):
+    t, u = left(), right()
+    cross = call("less", col("b"), col("v"))
+    plan = Join(t, u, how, ("a",), ("k",), condition=conjoin([lt("b", 6), lt("v", 30), cross]))
+    kept = [] if to_left else [lt("b", 6)]
+    kept += [] if to_right else [lt("v", 30)]
+    expected = Join(scanned(t, lt("b", 6)) if to_left else t,
+                    scanned(u, lt("v", 30)) if to_right else u, how, ("a",), ("k",),
+                    condition=conjoin(kept + [cross]))
+    assert apply(plan) == expected
+
+
+def test_join_condition_that_moves_entirely_is_dropped():
+    t, u = left(), right()
+    plan = Join(t, u, "left", ("a",), ("k",), condition=lt("v", 30))
+    assert apply(plan) == Join(t, scanned(u, lt("v", 30)), "left", ("a",), ("k",))
+
+
+def test_semi_join_condition_on_a_name_both_sides_have_stays():
+    t, u = left(), table_scan(k=[1, 2], b=[1, 9])
+    plan = Join(t, u, "semi", ("a",), ("k",), condition=lt("b", 6))
+    assert apply(plan) == plan
+
+
+def test_window_passes_conjuncts_on_partition_keys_only():
+    t = left()
+    window = Window(t, ("a",), (SortKey("b"),), (WindowFunction("r", "row_number"),))
+    plan = Filter(window, call("and", gt("a", 1), gt("r", 1)))
+    assert apply(plan) == Filter(replace(window, input=scanned(t, gt("a", 1))), gt("r", 1))
+    plan = Filter(replace(window, partition_by=()), gt("a", 1))
+    assert apply(plan) == plan

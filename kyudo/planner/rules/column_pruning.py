@@ -5,7 +5,7 @@ from dataclasses import replace
 
 from kyudo.planner.expr import Col
 from kyudo.planner.logical import (Aggregate, Filter, Join, Limit, LogicalPlan, Project, Scan,
-                                   Sort, Union)
+                                   Sort, Union, Window)
 
 
 def apply(plan: LogicalPlan) -> LogicalPlan:
@@ -18,7 +18,9 @@ def apply(plan: LogicalPlan) -> LogicalPlan:
     * a Project drops outputs nobody needs (the root needs all of its outputs, so the
       plan's schema never changes), an Aggregate drops aggregations nobody needs;
     * Filter and Sort add the columns of their predicate / keys, a Join its key
-      columns, to what their inputs must provide;
+      and condition columns, to what their inputs must provide;
+    * a Window drops functions nobody needs (and goes away when none is left) and
+      adds its partition, order and function columns;
     * Distinct and MapPartitions need every input column (dropping one would change
       which rows are duplicates, or what the opaque function sees);
     * every input of a Union is pruned to the same columns, with a Project added on
@@ -71,15 +73,36 @@ def _prune(plan: LogicalPlan, required: set[str]) -> LogicalPlan:
     if isinstance(plan, Limit):
         return plan.with_children((_prune(plan.input, required),))
     if isinstance(plan, Join):
-        left = _prune(plan.left, (required & set(plan.left.schema.names)) | set(plan.left_on))
-        right_required = set(plan.right_on)
-        if plan.how not in ("semi", "anti"):  # their output has no right columns
-            right_required |= required & set(plan.right.schema.names)
-        return plan.with_children((left, _prune(plan.right, right_required)))
+        return _prune_join(plan, required)
+    if isinstance(plan, Window):
+        return _prune_window(plan, required)
     if isinstance(plan, Union):
         return _prune_union(plan, required)
     # Distinct, MapPartitions and anything unknown need every input column.
     return plan.with_children(tuple(_prune(c, set(c.schema.names)) for c in plan.children))
+
+
+def _prune_join(plan: Join, required: set[str]) -> LogicalPlan:
+    condition = plan.condition.columns() if plan.condition is not None else set()
+    left_names, right_names = set(plan.left.schema.names), set(plan.right.schema.names)
+    left_required = ((required | condition) & left_names) | set(plan.left_on)
+    right_required = (condition & right_names) | set(plan.right_on)
+    if plan.how not in ("semi", "anti"):  # their output has no right columns
+        right_required |= required & right_names
+    return plan.with_children((_prune(plan.left, left_required), _prune(plan.right, right_required)))
+
+
+def _prune_window(plan: Window, required: set[str]) -> LogicalPlan:
+    functions = tuple(f for f in plan.functions if f.output in required)
+    passed = required & set(plan.input.schema.names)
+    if not functions:  # a window without functions adds nothing to its input
+        return _prune(plan.input, passed)
+    needed = (passed | set(plan.partition_by) | {k.column for k in plan.order_by}
+              | {f.column for f in functions if f.column is not None})
+    child = _prune(plan.input, needed)
+    if functions == plan.functions and child is plan.input:
+        return plan
+    return replace(plan, input=child, functions=functions)
 
 
 def _prune_union(plan: Union, required: set[str]) -> LogicalPlan:

@@ -6,17 +6,30 @@ from dataclasses import replace
 from kyudo.planner.expr import Expr, conjoin, conjuncts
 from kyudo.planner.functions import is_deterministic
 from kyudo.planner.logical import (Aggregate, Distinct, Filter, Join, LogicalPlan, Project, Scan,
-                                   Sort, Union)
+                                   Sort, Union, Window)
 from kyudo.planner.rules._util import filter_on, substitute
 
-# Which join inputs a conjunct reading only that input's columns may move to.
-_JOIN_SIDES = {
+# Which join inputs a conjunct that reads only one input's columns may move to,
+# when it comes from a Filter above the join ...
+_FILTER_SIDES = {
     "inner": ("left", "right"),
     "cross": ("left", "right"),
     "left": ("left",),
     "right": ("right",),
     "semi": ("left",),
     "anti": ("left",),
+    "outer": (),
+}
+# ... and when it is part of the join's own condition, which decides matching: a
+# row of the preserved side of an outer join (or of an anti join's left side) is
+# output whether or not it satisfies the condition, so it cannot be filtered.
+_CONDITION_SIDES = {
+    "inner": ("left", "right"),
+    "cross": ("left", "right"),
+    "left": ("right",),
+    "right": ("left",),
+    "semi": ("left", "right"),
+    "anti": ("right",),
     "outer": (),
 }
 
@@ -29,11 +42,16 @@ def apply(plan: LogicalPlan) -> LogicalPlan:
       would call a non-deterministic function;
     * through Sort, Distinct and into every input of a Union (inputs are matched by
       name, so the conjunct needs no renaming);
-    * through an Aggregate only when it reads group keys alone (and the aggregate has
-      keys: a global aggregate returns one row even for an empty input);
+    * through an Aggregate (or a Window) only when it reads group keys (partition
+      keys) alone, and there are keys: a global aggregate returns one row even for
+      an empty input;
     * through a Join to the side whose columns it reads, where the join type allows:
       inner and cross joins to either side, left joins only to the left, right joins
       only to the right, semi and anti joins to the left, full outer joins not at all;
+    * the join's own condition is split the same way: a conjunct reading one side
+      only moves into that input unless that side's rows are output regardless of
+      the condition (the preserved side of a left/right join, an anti join's left
+      side, either side of a full outer join);
     * into a Scan, where it is ANDed with the Scan's own predicate.
 
     Never through a Limit (it would change which rows are kept) or a MapPartitions
@@ -71,10 +89,9 @@ def _push(plan: LogicalPlan, predicates: list[Expr]) -> LogicalPlan:
     elif isinstance(plan, (Sort, Distinct, Union)):
         plan, stuck = plan.with_children(tuple(_push(c, movable) for c in plan.children)), []
     elif isinstance(plan, Aggregate):
-        keys = set(plan.keys)
-        down = [p for p in movable if keys and p.columns() <= keys]
-        stuck = [p for p in movable if p not in down]
-        plan = plan.with_children((_push(plan.input, down),))
+        plan, stuck = _through_groups(plan, movable, plan.keys)
+    elif isinstance(plan, Window):
+        plan, stuck = _through_groups(plan, movable, plan.partition_by)
     elif isinstance(plan, Join):
         plan, stuck = _through_join(plan, movable)
     else:  # Limit, MapPartitions and anything unknown: nothing passes
@@ -101,10 +118,36 @@ def _through_project(plan: Project, predicates: list[Expr]) -> tuple[LogicalPlan
     return plan.with_children((_push(plan.input, down),)), stuck
 
 
+def _through_groups(plan: LogicalPlan, predicates: list[Expr],
+                    keys: tuple[str, ...]) -> tuple[LogicalPlan, list[Expr]]:
+    """Through a node that works on groups of rows: a conjunct on the grouping keys
+    alone keeps or drops whole groups, so it can go first. Without keys nothing
+    passes (a global aggregate gives one row even for no input)."""
+    down = [p for p in predicates if keys and p.columns() <= set(keys)]
+    stuck = [p for p in predicates if p not in down]
+    return plan.with_children((_push(plan.input, down),)), stuck
+
+
 def _through_join(plan: Join, predicates: list[Expr]) -> tuple[LogicalPlan, list[Expr]]:
-    sides = _JOIN_SIDES[plan.how]
     left_names, right_names = set(plan.left.schema.names), set(plan.right.schema.names)
-    left, right, stuck = [], [], []
+    left, right, stuck = _by_side(predicates, _FILTER_SIDES[plan.how], left_names, right_names)
+    condition = conjuncts(plan.condition) if plan.condition is not None else []
+    # Semi and anti join inputs may share names; such a name in the condition is
+    # not clearly one side's, so only names unique to a side count for it.
+    cond_left, cond_right, _ = _by_side([c for c in condition if is_deterministic(c)],
+                                        _CONDITION_SIDES[plan.how],
+                                        left_names - right_names, right_names - left_names)
+    if cond_left or cond_right:
+        moved = cond_left + cond_right
+        plan = replace(plan, condition=conjoin([c for c in condition if c not in moved]))
+    children = (_push(plan.left, cond_left + left), _push(plan.right, cond_right + right))
+    return plan.with_children(children), stuck
+
+
+def _by_side(predicates: list[Expr], sides: tuple[str, ...], left_names: set[str],
+             right_names: set[str]) -> tuple[list[Expr], list[Expr], list[Expr]]:
+    """Split into (to the left, to the right, neither) by the columns each reads."""
+    left, right, neither = [], [], []
     for predicate in predicates:
         used = predicate.columns()
         if "left" in sides and used <= left_names:
@@ -112,5 +155,5 @@ def _through_join(plan: Join, predicates: list[Expr]) -> tuple[LogicalPlan, list
         elif "right" in sides and used <= right_names:
             right.append(predicate)
         else:
-            stuck.append(predicate)
-    return plan.with_children((_push(plan.left, left), _push(plan.right, right))), stuck
+            neither.append(predicate)
+    return left, right, neither
