@@ -33,7 +33,6 @@ import platform
 import sys
 import time
 from datetime import datetime, timezone
-from importlib import metadata
 from pathlib import Path
 
 from benchmarks.tpch_queries import DATAFRAME_QUERIES, SQL_QUERIES, sql_text, table_dirs
@@ -194,13 +193,14 @@ def format_table(results: dict, queries: list[int], markdown: bool = False) -> s
 
 
 def _versions(engines: list[str]) -> dict[str, str]:
-    packages = {"kyudo": "kyudo", "dask": "dask", "duckdb": "duckdb", "polars": "polars"}
+    """Library versions from the imported modules, which also covers a kyudo run
+    from a source checkout that pip never installed."""
     found = {}
     for name in [*engines, "pyarrow", "pandas"]:
         try:
-            found[name] = metadata.version(packages.get(name, name))
-        except metadata.PackageNotFoundError:
-            found[name] = "not installed"
+            found[name] = importlib.import_module(name).__version__
+        except (ImportError, AttributeError):
+            found[name] = "not available"
     return found
 
 
