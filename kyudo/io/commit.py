@@ -21,6 +21,7 @@ import uuid
 from typing import Sequence
 
 import fsspec
+from fsspec.implementations.local import LocalFileSystem
 
 MODES = ("error", "overwrite", "append")
 _PART_NUMBER = re.compile(r"^part\.(\d+)\.")
@@ -72,7 +73,7 @@ class StagedWrite:
         backup = None
         if self.existed and self.mode == "overwrite":
             backup = self.staging + "-previous"
-            self.fs.mv(self.target, backup, recursive=True)
+            _move_tree(self.fs, self.target, backup)
         try:
             self.fs.makedirs(self.target, exist_ok=True)
             for (staged, _), destination in zip(moves, final):
@@ -81,7 +82,7 @@ class StagedWrite:
         except BaseException:
             if backup is not None:
                 _remove(self.fs, self.target)
-                self.fs.mv(backup, self.target, recursive=True)
+                _move_tree(self.fs, backup, self.target)
             raise
         if backup is not None:
             _remove(self.fs, backup)
@@ -111,6 +112,20 @@ def _exists_with_content(fs: fsspec.AbstractFileSystem, path: str) -> bool:
     except FileNotFoundError:
         return False
     return info["type"] != "directory" or bool(fs.ls(path, detail=False))
+
+
+def _move_tree(fs: fsspec.AbstractFileSystem, source: str, destination: str) -> None:
+    """Move a file or a directory with everything below it.
+
+    A local directory is renamed in one step.  Object stores have no
+    directories, only keys, so each key is moved (recursive ``mv`` in s3fs
+    also tries to copy the directory pseudo-key itself, which fails).
+    """
+    if isinstance(fs, LocalFileSystem) or fs.isfile(source):
+        fs.mv(source, destination, recursive=True)
+        return
+    for path in fs.find(source):
+        fs.mv(path, destination + path[len(source):])
 
 
 def _remove(fs: fsspec.AbstractFileSystem, path: str) -> None:
