@@ -80,12 +80,16 @@ def rewrite_types(path: Path) -> None:
 def generate(scale: float, out: Path, parts: int = 4) -> Path:
     """Make ``out`` hold the TPC-H tables at ``scale``; return ``out``.
 
-    Does nothing when ``out`` already holds a finished dataset with the same settings.
+    Does nothing when ``out`` already holds a finished dataset with the same settings;
+    replaces a dataset made with other settings; refuses to touch any other directory.
     """
     settings = {"scale": scale, "parts": parts, "tables": list(TABLES)}
     manifest = out / MANIFEST
     if manifest.exists() and json.loads(manifest.read_text()) == settings:
         return out
+    if out.exists() and any(out.iterdir()) and not manifest.exists():
+        # Replacing ``out`` deletes it; only ever delete a dataset this script made.
+        raise FileExistsError(f"{out} is not empty and was not made by make_tpch")
     out.parent.mkdir(parents=True, exist_ok=True)
     scratch = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
     try:
@@ -114,7 +118,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", type=Path, default=Path("data/tpch-sf0.1"))
     parser.add_argument("--parts", type=int, default=4, help="files for lineitem and orders")
     args = parser.parse_args(argv)
-    out = generate(args.scale, args.out, args.parts)
+    try:
+        out = generate(args.scale, args.out, args.parts)
+    except FileExistsError as exc:
+        parser.error(f"{exc}; choose another --out")
     print(f"TPC-H scale {args.scale:g} in {out}")
 
 
