@@ -53,7 +53,9 @@ def _run(plan: LogicalPlan) -> pa.Table:
         return table.filter(evaluate(plan.predicate, table))
     if isinstance(plan, Aggregate):
         table = _run(plan.input)
-        aggs = [(a.column if a.column is not None else [], _AGG_FUNCS[a.func]) for a in plan.aggs]
+        aggs = [(a.column if a.column is not None else [], _AGG_FUNCS[a.func],
+                 pc.ScalarAggregateOptions(min_count=a.option("min_count", 0))
+                 if a.func == "sum" else None) for a in plan.aggs]
         out = table.group_by(list(plan.keys)).aggregate(aggs)
         # pyarrow outputs the keys, then the aggregates in order.
         return out.rename_columns(plan.schema.names).cast(plan.schema)

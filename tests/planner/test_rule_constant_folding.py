@@ -61,3 +61,14 @@ def test_plan_without_constants_is_the_same_object():
     t = scan()
     plan = Filter(Project(t, (("a", col("a")),)), call("greater", col("a"), lit(1)))
     assert apply(plan) is plan
+
+
+def test_join_condition_is_folded_and_dropped_when_true():
+    t, u = scan(), table_scan(k=[1], v=[2])
+    condition = call("less", col("b"), call("add", col("v"), call("multiply", lit(2), lit(3))))
+    plan = Join(t, u, "left", ("a",), ("k",), condition=condition)
+    folded = call("less", col("b"), call("add", col("v"), lit(6, pa.int64())))
+    assert apply(plan) == Join(t, u, "left", ("a",), ("k",), condition=folded)
+    always = call("or", call("is_null", col("v")), call("less", lit(0), lit(1)))
+    plan = Join(t, u, "left", ("a",), ("k",), condition=always)
+    assert apply(plan) == Join(t, u, "left", ("a",), ("k",))

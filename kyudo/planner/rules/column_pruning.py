@@ -89,7 +89,8 @@ def _prune_join(plan: Join, required: set[str]) -> LogicalPlan:
     right_required = (condition & right_names) | set(plan.right_on)
     if plan.how not in ("semi", "anti"):  # their output has no right columns
         right_required |= required & right_names
-    return plan.with_children((_prune(plan.left, left_required), _prune(plan.right, right_required)))
+    left, right = _prune(plan.left, left_required), _prune(plan.right, right_required)
+    return plan.with_children((left, right))
 
 
 def _prune_window(plan: Window, required: set[str]) -> LogicalPlan:
