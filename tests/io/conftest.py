@@ -212,7 +212,7 @@ def http_root(tmp_path):
     """``(directory, base URL)``: files put in the directory are served over HTTP."""
     handler = functools.partial(_RangeHandler, directory=str(tmp_path))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     try:
         yield tmp_path, f"http://127.0.0.1:{server.server_address[1]}"
