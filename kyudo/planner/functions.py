@@ -133,6 +133,8 @@ def coerce_value(value, source: pa.DataType, to: pa.DataType):
     an offset in the string)."""
     if is_string(source) and pat.is_timestamp(to) and to.tz is not None:
         return pc.assume_timezone(cast(value, pa.timestamp(to.unit)), to.tz)
+    if pat.is_boolean(source) and pat.is_decimal(to):  # Arrow has no bool->decimal cast
+        return cast(cast(value, pa.int8()), to)
     return cast(value, to)
 
 
@@ -159,7 +161,11 @@ def _common(op: str, types: Types, call: Call) -> Types:
 def _numeric(op: str, types: Types, call: Call | None = None) -> Types:
     """Numbers (NULL literals included) cast to what the arithmetic needs: floats
     to a common float, integers with decimals to decimals (Arrow's decimal rules
-    then give the result scale), integers to a common integer."""
+    then give the result scale), integers to a common integer. Booleans next to a
+    number count as 0/1, as in pandas (``flag * 2``); on their own they are not
+    numbers (pandas' ``True + True`` is a logical or)."""
+    if any(is_numeric(t) for t in types):
+        types = tuple(pa.int8() if pat.is_boolean(t) else t for t in types)
     if not all(is_numeric(t) or pat.is_null(t) for t in types):
         raise _fail(op, types, "expected numeric arguments")
     known = [t for t in types if not pat.is_null(t)] or [pa.int64()]
@@ -207,7 +213,8 @@ def _fit_decimal128(op: str, types: Types) -> Types:
 
 
 def _arithmetic(op: str, types: Types, call: Call) -> Types:
-    if all(is_numeric(t) or pat.is_null(t) for t in types):
+    if all(is_numeric(t) or pat.is_null(t) or pat.is_boolean(t) for t in types) and \
+            not all(pat.is_boolean(t) for t in types):
         return _fit_decimal128(op, _numeric(op, types))
     if all(is_temporal(t) for t in types):
         return _common(op, types, call)

@@ -104,6 +104,17 @@ def test_integer_arithmetic_matches_pandas(table):
 
 @SETTINGS
 @given(tables())
+def test_booleans_count_as_zero_and_one_next_to_numbers_like_pandas(table):
+    a = pd.array(table["a"].to_pylist(), dtype="Int64")
+    p = pd.array(table["p"].to_pylist(), dtype="boolean")
+    for op, expected in {"add": a + p, "multiply": p * a, "subtract": p - a}.items():
+        want = [None if v is pd.NA else v for v in expected.tolist()]
+        args = (col("p"), col("a")) if op in ("multiply", "subtract") else (col("a"), col("p"))
+        assert_values(evaluate(call(op, *args), table), want)
+
+
+@SETTINGS
+@given(tables())
 def test_float_arithmetic_matches_numpy(table):
     x = table["x"].to_pylist()
     y = table["y"].to_pylist()

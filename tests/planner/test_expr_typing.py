@@ -48,6 +48,8 @@ SAMPLES = [
     call("subtract", col("dec"), col("f64")), call("subtract", col("d"), col("d")),
     call("subtract", col("ts"), col("d")), call("subtract", col("u16"), col("i8")),
     call("multiply", col("dec"), col("dec")), call("multiply", col("f32"), col("i8")),
+    call("multiply", col("flag"), col("i64")), call("add", col("f32"), col("flag")),
+    call("divide", col("flag"), col("dec")),
     call("multiply", call("multiply", col("dec"), call("subtract", lit(1), col("dec"))),
          call("add", lit(1), col("dec"))),  # beyond 38 digits unless capped
     call("divide", call("multiply", col("dec"), col("dec")), call("multiply", col("dec"), col("dec"))),
@@ -160,6 +162,7 @@ def test_unknown_column_names_the_closest_match():
 @pytest.mark.parametrize("expr, message", [
     (call("add", col("s"), col("i32")), r"add does not accept argument types \(string, int32\)"),
     (call("and", col("flag"), col("i8")), r"and: expected boolean arguments.*\(bool, int8\)"),
+    (call("add", col("flag"), col("flag")), r"add does not accept argument types \(bool, bool\)"),
     (call("lower", col("i8")), r"lower: expected string arguments.*\(int8\)"),
     (call("year", col("s")), r"year: expected a date or timestamp.*\(string\)"),
     (call("equal", col("d"), col("i8")), r"equal: no common type.*date32\[day\], int8"),
