@@ -51,10 +51,8 @@ def _pandas_tables(tpch_dir: Path) -> dict:
 
 
 def _kyudo_tables(tpch_dir: Path) -> dict:
-    # Skipped until kyudo.dataframe can read Parquet; drop both skips when it can.
-    kd = pytest.importorskip("kyudo.dataframe")
-    if not hasattr(kd, "read_parquet"):
-        pytest.skip("kyudo.dataframe.read_parquet is not written yet")
+    import kyudo.dataframe as kd
+
     return {name: kd.read_parquet(str(path)) for name, path in table_dirs(tpch_dir).items()}
 
 
