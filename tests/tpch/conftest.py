@@ -32,7 +32,6 @@ def sql_answer(tpch_dir):
     """``sql_answer(n)``: DuckDB's answer to the SQL of query ``n``, as pandas."""
     from benchmarks.tpch_queries.duckdb_views import connect
 
-    pytest.importorskip("duckdb")
     con = connect(tpch_dir)
     cache: dict[int, pd.DataFrame] = {}
 
