@@ -12,6 +12,9 @@ file is split (``blocksize=None`` reads whole files).
 
 from __future__ import annotations
 
+import lzma
+import zlib
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Sequence
 
@@ -62,8 +65,29 @@ def plan_blocks(
     return blocks
 
 
+class BlockReadError(ValueError):
+    """A file's bytes could not be read (truncated or corrupt compressed data)."""
+
+
 def read_block(fs: fsspec.AbstractFileSystem, block: Block) -> bytes:
-    """The bytes of the lines the block owns, ending with its last full line."""
+    """The bytes of the lines the block owns; errors name the file."""
+    with _naming_file(block.path, block.compression):
+        return _read_block(fs, block)
+
+
+@contextmanager
+def _naming_file(path: str, compression: str | None):
+    """Turn low-level read errors into ones that say which file is broken."""
+    try:
+        yield
+    except FileNotFoundError:
+        raise FileNotFoundError(f"file disappeared after the read was planned: {path!r}") from None
+    except (EOFError, OSError, zlib.error, lzma.LZMAError) as error:
+        codec = f" {compression}" if compression else ""
+        raise BlockReadError(f"cannot read {path!r}: truncated or corrupt{codec} data ({error})") from error
+
+
+def _read_block(fs: fsspec.AbstractFileSystem, block: Block) -> bytes:
     with fs.open(block.path, "rb", compression=block.compression) as f:
         if block.start:
             # The line containing byte start-1 began earlier: it is not ours.
@@ -99,7 +123,7 @@ def line_number_at(fs: fsspec.AbstractFileSystem, block: Block) -> int:
 
 def read_head(fs: fsspec.AbstractFileSystem, path: str, compression: str | None, nbytes: int) -> bytes:
     """Whole lines from the start of a file, about ``nbytes`` of them (a sample)."""
-    with fs.open(path, "rb", compression=compression) as f:
+    with _naming_file(path, compression), fs.open(path, "rb", compression=compression) as f:
         data = f.read(nbytes)
         if len(data) == nbytes and not data.endswith(b"\n"):
             data += f.readline()
