@@ -43,6 +43,14 @@ def test_a_disabled_rule_does_not_run():
     assert scan.predicate == call("greater", col("a"), lit(1, pa.int64()))
 
 
+def test_rules_can_be_disabled_by_config():
+    from kyudo import config
+
+    with config.set(optimizer_disabled={"predicate_pushdown", "column_pruning"}):
+        names = [s.name for s in optimize(small_plan()).steps]
+    assert names == [n for n in RULE_NAMES if n not in ("predicate_pushdown", "column_pruning")]
+
+
 def test_unknown_rule_name_is_an_error():
     with pytest.raises(PlanError, match="predicate_pushdwn"):
         optimize(small_plan(), disabled={"predicate_pushdwn"})
