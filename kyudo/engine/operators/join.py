@@ -57,10 +57,17 @@ def _rows(n: int) -> pa.Array:
     return pa.array(np.arange(n, dtype=np.int64))
 
 
+def _ordered(pairs: pa.Table, how: str) -> pa.Table:
+    """Pairs in the documented output order (NULL row numbers, i.e. the unmatched
+    rows of the other side, sort last)."""
+    if how in ("semi", "anti"):
+        return pairs.sort_by([("l", "ascending")])
+    order = [("r", "ascending"), ("l", "ascending")] if how == "right" else [("l", "ascending"), ("r", "ascending")]
+    return pairs.take(pc.sort_indices(pairs, sort_keys=order))
+
+
 def _matches(left, right, left_keys, right_keys, how, null_equal) -> pa.Table:
-    """Row-number pairs ``l``/``r`` (NULL for the unmatched side) of the join."""
-    if len(left_keys) != len(right_keys):
-        raise ValueError("left_keys and right_keys must have the same length")
+    """Row-number pairs ``l``/``r`` (NULL for the unmatched side) of the equi-join."""
     lcols, rcols = {"l": _rows(left.num_rows)}, {"r": _rows(right.num_rows)}
     for i, (lk, rk) in enumerate(zip(left_keys, right_keys)):
         lcols[f"lk{i}"], rcols[f"rk{i}"] = _codes(left[lk], right[rk], null_equal)
@@ -68,16 +75,49 @@ def _matches(left, right, left_keys, right_keys, how, null_equal) -> pa.Table:
     joined = pa.table(lcols).join(
         pa.table(rcols), lkeys, rkeys, join_type=_ACERO_TYPES[how], coalesce_keys=False, use_threads=True
     )
-    if how in ("semi", "anti"):
-        return joined.select(["l"]).sort_by([("l", "ascending")])
-    order = [("r", "ascending"), ("l", "ascending")] if how == "right" else [("l", "ascending"), ("r", "ascending")]
-    pairs = joined.select(["l", "r"])
-    return pairs.take(pc.sort_indices(pairs, sort_keys=order))  # unmatched (NULL) rows go last
+    return _ordered(joined.select(["l"] if how in ("semi", "anti") else ["l", "r"]), how)
 
 
 def _cross(left: pa.Table, right: pa.Table) -> pa.Table:
     n, m = left.num_rows, right.num_rows
     return pa.table({"l": np.repeat(np.arange(n, dtype=np.int64), m), "r": np.tile(np.arange(m, dtype=np.int64), n)})
+
+
+def _assemble(left: pa.Table, right: pa.Table, pairs: pa.Table, how: str) -> pa.Table:
+    """Output rows from row-number pairs: one ``take`` per side."""
+    columns = left.take(pairs["l"]).columns
+    names = list(left.column_names)
+    if how not in ("semi", "anti"):
+        columns += right.take(pairs["r"]).columns
+        names += right.column_names
+    return pa.Table.from_arrays(columns, names=names)
+
+
+def _unmatched(n: int, matched: np.ndarray) -> np.ndarray:
+    return np.setdiff1d(np.arange(n, dtype=np.int64), matched)
+
+
+def _residual(left, right, candidates: pa.Table, how: str, condition: pc.Expression) -> pa.Table:
+    """Keep the candidate pairs (inner matches on the keys) that satisfy
+    ``condition`` (NULL counts as false), then derive the outer, semi or anti
+    result from them: the condition decides what "matched" means."""
+    joined = _assemble(left, right, candidates, "inner")
+    joined = joined.append_column("__kyudo_pair", _rows(joined.num_rows))
+    kept = joined.filter(condition)["__kyudo_pair"].to_numpy()
+    lrows, rrows = candidates["l"].to_numpy()[kept], candidates["r"].to_numpy()[kept]
+    if how == "semi":
+        return pa.table({"l": np.unique(lrows)})
+    if how == "anti":
+        return pa.table({"l": _unmatched(left.num_rows, lrows)})
+    only_left = _unmatched(left.num_rows, lrows) if how in ("left", "outer", "full") else np.zeros(0, np.int64)
+    only_right = _unmatched(right.num_rows, rrows) if how in ("right", "outer", "full") else np.zeros(0, np.int64)
+    pad_left, pad_right = np.zeros(len(only_right), np.int64), np.zeros(len(only_left), np.int64)
+    l = np.concatenate([lrows, only_left, pad_left])
+    r = np.concatenate([rrows, pad_right, only_right])
+    missing_l = np.arange(len(l)) >= len(lrows) + len(only_left)
+    missing_r = (np.arange(len(r)) >= len(rrows)) & (np.arange(len(r)) < len(rrows) + len(only_left))
+    pairs = pa.table({"l": pa.array(l, mask=missing_l), "r": pa.array(r, mask=missing_r)})
+    return _ordered(pairs, how)
 
 
 def hash_join(
@@ -87,21 +127,24 @@ def hash_join(
     right_keys: list[str],
     how: str,
     null_equal: bool = False,
+    condition: pc.Expression | None = None,
 ) -> pa.Table:
     """Join ``left`` and ``right`` where all key pairs are equal.
 
     how: inner, left, right, outer (or full), semi, anti, cross (keys ignored).
     null_equal: False is SQL (a NULL key matches nothing; anti keeps such left
-    rows), True is pandas ``merge`` (NULL keys match each other)."""
-    if how == "cross":
-        pairs = _cross(left, right)
-    elif how in _ACERO_TYPES:
-        pairs = _matches(left, right, left_keys, right_keys, how, null_equal)
-    else:
+    rows), True is pandas ``merge`` (NULL keys match each other).
+    condition: an extra predicate over the left and right columns (by name) that a
+    pair must also satisfy (SQL ``ON a.k = b.k AND a.x < b.y``); for outer, semi
+    and anti joins it decides matching. With a condition, ``left_keys`` may be
+    empty (a nested-loop join over all pairs)."""
+    if how != "cross" and how not in _ACERO_TYPES:
         raise ValueError(f"unknown join type {how!r}")
-    columns = left.take(pairs["l"]).columns
-    names = list(left.column_names)
-    if how not in ("semi", "anti"):
-        columns += right.take(pairs["r"]).columns
-        names += right.column_names
-    return pa.Table.from_arrays(columns, names=names)
+    if len(left_keys) != len(right_keys):
+        raise ValueError("left_keys and right_keys must have the same length")
+    if condition is None:
+        pairs = _cross(left, right) if how == "cross" else _matches(left, right, left_keys, right_keys, how, null_equal)
+        return _assemble(left, right, pairs, how)
+    all_pairs = how == "cross" or not left_keys
+    candidates = _cross(left, right) if all_pairs else _matches(left, right, left_keys, right_keys, "inner", null_equal)
+    return _assemble(left, right, _residual(left, right, candidates, how, condition), how)

@@ -9,6 +9,7 @@ import decimal
 import duckdb
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
@@ -125,3 +126,34 @@ def test_negative_zero_matches_zero_and_bad_arguments_are_rejected():
         hash_join(left, right, ["a"], ["b"], "sideways")
     with pytest.raises(ValueError):
         hash_join(left, right, ["a"], [], "inner")
+
+
+@settings(max_examples=120, deadline=None)
+@given(
+    left=tables({"lk": "int", "x": "int", "ls": "str"}, max_rows=12),
+    right=tables({"rk": "int", "y": "int", "rs": "str"}, max_rows=12),
+    how=st.sampled_from(HOWS),
+    equi=st.booleans(),
+)
+def test_residual_condition_decides_matching_like_duckdb(left, right, how, equi):
+    keys = (["lk"], ["rk"]) if equi and how != "cross" else ([], [])
+    condition = pc.field("x") < pc.field("y")
+    result = hash_join(left, right, *keys, how, condition=condition)
+    _DUCK.register("l", left)
+    _DUCK.register("r", right)
+    on = ("l.lk = r.rk AND " if keys[0] else "") + "l.x < r.y"
+    join = "JOIN" if how == "cross" else DUCK_JOINS[how]
+    assert rows(result) == rows(pa.table(_DUCK.sql(f"SELECT * FROM l {join} r ON {on}")))
+
+
+def test_residual_condition_keeps_the_output_order_and_treats_null_as_false():
+    left = pa.table({"lk": [1, 1, 2, 3], "x": [5, 1, 1, None]})
+    right = pa.table({"rk": [1, 1, 3, 4], "y": [2, 6, 9, 0]})
+    condition = pc.field("x") < pc.field("y")
+    outer = hash_join(left, right, ["lk"], ["rk"], "outer", condition=condition)
+    assert list(zip(outer["x"].to_pylist(), outer["y"].to_pylist())) == [
+        (5, 6), (1, 2), (1, 6), (1, None), (None, None), (None, 9), (None, 0)]
+    assert hash_join(left, right, ["lk"], ["rk"], "anti", condition=condition)["x"].to_pylist() == [1, None]
+    assert hash_join(left, right, [], [], "semi", condition=condition)["x"].to_pylist() == [5, 1, 1]
+    right_join = hash_join(left, right, ["lk"], ["rk"], "right", condition=condition)
+    assert right_join["y"].to_pylist() == [2, 6, 6, 9, 0]
