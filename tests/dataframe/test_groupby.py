@@ -190,9 +190,6 @@ def test_reduction_of_expression_and_scalar_arithmetic(df, pdf):
 
 
 @pytest.mark.filterwarnings("ignore:invalid value encountered")
-@pytest.mark.xfail(strict=True, reason="engine/operators/aggregate.py: var/std of values including inf give 0.0 "
-                   "(the M2 merge computes inf - inf = NaN and finalize's max_element_wise(NaN, 0) returns 0) "
-                   "where pandas gives NaN")
 def test_var_with_inf_is_nan(npartitions):
     pdf = pd.DataFrame({"g": [1, 1, 2, 2], "f": [0.0, np.inf, 1.0, 2.0]})
     df = kd.from_pandas(pdf, npartitions=npartitions)

@@ -182,8 +182,6 @@ def test_bool_arithmetic_like_pandas(df, pdf):
     assert_eq(df.groupby("k").flag.sum(), pdf.groupby("k").flag.sum())
 
 
-@pytest.mark.xfail(strict=True, reason="planner/functions.py: 'multiply'/'add' have no kernel for (bool, int64) "
-                   "(ExpressionError), where pandas treats booleans as 0/1 in arithmetic")
 def test_bool_times_int(df, pdf):
     assert_eq(df.flag * 2, pdf.flag * 2)
     assert_eq(df.i + df.flag, pdf.i + pdf.flag)
