@@ -198,8 +198,8 @@ class Aggregate(UnaryPlan):
         return pa.schema(fields)
 
     def describe(self) -> str:
-        aggs = ", ".join(f"{a.output}={a.func}({a.column or ''})" for a in self.aggs)
-        return f"Aggregate(keys=[{', '.join(self.keys)}], {aggs})"
+        aggs = "".join(f", {a.output}={a.func}({a.column or ''})" for a in self.aggs)
+        return f"Aggregate(keys=[{', '.join(self.keys)}]{aggs})"
 
 
 JOIN_TYPES = ("inner", "left", "right", "outer", "semi", "anti", "cross")

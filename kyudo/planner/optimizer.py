@@ -1,7 +1,8 @@
 """The optimizer: an ordered list of named rules, each a pure ``plan -> plan``.
 
 Every rule lives in its own module under :mod:`kyudo.planner.rules` and exports a
-function ``apply(plan) -> plan``. ``optimize`` runs them in order, checks after
+function ``apply(plan) -> plan``. ``optimize`` runs them in order (repeating the
+list until the plan stops changing, at most ``MAX_PASSES`` times), checks after
 each that the output schema (names and types) did not change, and records what
 each rule changed so ``explain()`` can show it. A rule can be switched off by name
 (``optimize(plan, disabled={"predicate_pushdown"})`` or the ``optimizer_disabled``
@@ -25,8 +26,14 @@ RULE_NAMES: tuple[str, ...] = (
     "predicate_pushdown",
     "column_pruning",
     "limit_pushdown",
+    "eliminate_sorts",
     "remove_noops",
 )
+
+# One pass is not a fixed point: pushdown creates constant conjuncts that folding
+# already passed, pruning exposes projections that can now merge. A few passes
+# reach it in practice; the cap keeps planning time bounded.
+MAX_PASSES = 3
 
 
 def _load_rule(name: str) -> Callable[[LogicalPlan], LogicalPlan]:
@@ -64,14 +71,18 @@ def optimize(plan: LogicalPlan, disabled: frozenset[str] | set[str] = frozenset(
         raise PlanError(f"unknown optimizer rules {sorted(unknown)}; rules are {list(RULE_NAMES)}")
     result = Optimized(plan)
     expected = plan.schema
-    for name in RULE_NAMES:
-        if name in disabled:
-            continue
-        before = result.plan
-        after = _load_rule(name)(before)
-        if not _same_schema(after.schema, expected):
-            raise PlanError(f"optimizer rule {name!r} changed the output schema from "
-                            f"{expected} to {after.schema}")
-        result.steps.append(RuleStep(name, before, after))
-        result.plan = after
+    for _ in range(MAX_PASSES):
+        start = result.plan
+        for name in RULE_NAMES:
+            if name in disabled:
+                continue
+            before = result.plan
+            after = _load_rule(name)(before)
+            if not _same_schema(after.schema, expected):
+                raise PlanError(f"optimizer rule {name!r} changed the output schema from "
+                                f"{expected} to {after.schema}")
+            result.steps.append(RuleStep(name, before, after))
+            result.plan = after
+        if result.plan == start:
+            break
     return result
