@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from kyudo.engine.operators.join import hash_join
 from ops_strategies import comparable, tables
 
-KEY_KINDS = ["int", "str", "date", "dec", "float", "nanfloat"]
+KEY_KINDS = ["int", "str", "date", "ts", "dec", "float", "nanfloat", "bool"]
 HOWS = ["inner", "left", "right", "outer", "semi", "anti", "cross"]
 DUCK_JOINS = {"inner": "JOIN", "left": "LEFT JOIN", "right": "RIGHT JOIN", "outer": "FULL OUTER JOIN",
               "semi": "SEMI JOIN", "anti": "ANTI JOIN"}
