@@ -130,7 +130,7 @@ def _merge_moments(n: np.ndarray, mean: np.ndarray, m2: np.ndarray, gid: np.ndar
         merged_mean = np.where(total > 0, np.bincount(gid, weights=n * mean, minlength=ngroups) / total, 0.0)
         spread = np.where(n > 0, n * (mean - merged_mean[gid]) ** 2, 0.0)
     merged_m2 = np.bincount(gid, weights=m2, minlength=ngroups) + np.bincount(gid, weights=spread, minlength=ngroups)
-    return total, merged_mean, merged_m2
+    return merged_mean, merged_m2
 
 
 class _Kind:
@@ -273,7 +273,7 @@ class _Moments(_Kind):
 
     @staticmethod
     def _moments(spec, n, mean, m2, gid, ngroups):
-        _, merged_mean, merged_m2 = _merge_moments(n, mean, m2, gid, ngroups)
+        merged_mean, merged_m2 = _merge_moments(n, mean, m2, gid, ngroups)
         return {spec.state("mean"): pa.array(merged_mean), spec.state("m2"): pa.array(merged_m2)}
 
     def identity(self, spec):
