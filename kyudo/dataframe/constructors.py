@@ -12,7 +12,7 @@ from kyudo.dataframe.convert import pandas_to_table
 from kyudo.dataframe.frame import DataFrame
 from kyudo.planner import logical as L
 from kyudo.planner.errors import PlanError
-from kyudo.planner.expr import Col, Lit
+from kyudo.planner.expr import Call, Col, Lit
 from kyudo.planner.sources import InMemorySource
 
 
@@ -76,8 +76,17 @@ def concat(frames: Sequence[DataFrame]) -> DataFrame:
             if field.name not in types:
                 names.append(field.name)
                 types[field.name] = field.type
+    for n in names:
+        # pandas fills a column missing from some frame with NaN, so ints become float64
+        if pa.types.is_integer(types[n]) and any(n not in f.plan.schema.names for f in frames):
+            types[n] = pa.float64()
     plans = []
     for f in frames:
-        have = set(f.plan.schema.names)
-        plans.append(L.Project(f.plan, tuple((n, Col(n) if n in have else Lit(None, types[n])) for n in names)))
+        have = f.plan.schema
+        plans.append(L.Project(f.plan, tuple((n, _as_type(Col(n), have.field(n).type, types[n]) if n in have.names
+                                              else Lit(None, types[n])) for n in names)))
     return DataFrame(L.Union(tuple(plans)), index)
+
+
+def _as_type(expr, have: pa.DataType, want: pa.DataType):
+    return expr if have == want else Call("cast", (expr,), (("to", want),))
