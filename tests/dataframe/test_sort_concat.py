@@ -100,6 +100,14 @@ def test_concat_differing_columns(npartitions):
     assert_eq(kd.concat(frames), pd.concat([p1, p2, p3]))
 
 
+def test_concat_missing_int_column_becomes_float_as_in_pandas(npartitions):
+    p1 = pd.DataFrame({"n": [1, 2], "s": ["a", "b"]})
+    p2 = pd.DataFrame({"s": ["c"]})
+    empty = pd.DataFrame({"s": pd.Series([], dtype="str")})
+    for frames in ([p1, p2], [p2, p1], [p1, empty], [p1.iloc[:0], empty], [p1, p1]):
+        assert_eq(kd.concat([kd.from_pandas(f, npartitions) for f in frames]), pd.concat(frames))
+
+
 def test_concat_with_empty_and_then_aggregate(df, pdf):
     result = kd.concat([df[df.i > 100], df])
     expected = pd.concat([pdf[pdf.i > 100], pdf])
