@@ -94,3 +94,37 @@ def test_merge(left, right, how, on):
     rp, rk = right
     l, r = kd.from_pandas(lp, npartitions=lk), kd.from_pandas(rp, npartitions=rk)
     assert_eq(l.merge(r, on=on, how=how), lp.merge(rp, on=on, how=how), sort_results=True)
+
+
+@SETTINGS
+@given(frames(min_rows=1), st.integers(-5, 5), st.sampled_from(["a", "ä", ""]), st.integers(1, 7))
+def test_filters_pushed_into_parquet(tmp_path_factory, data, threshold, text, row_group_size):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    pdf, k = data
+    path = tmp_path_factory.mktemp("pq")
+    table = pa.Table.from_pandas(pdf, preserve_index=False)
+    half = pdf.shape[0] // 2
+    pq.write_table(table.slice(0, half), path / "0.parquet", row_group_size=row_group_size)
+    pq.write_table(table.slice(half), path / "1.parquet", row_group_size=row_group_size)
+    df = kd.read_parquet(path)
+    for mask in (lambda d: d.i > threshold,
+                 lambda d: ~(d.f < threshold),
+                 lambda d: (d.i != threshold) & (d.s != text),
+                 lambda d: (d.s == text) | d.k.isna() | (d.f >= 0),
+                 lambda d: ~((d.i <= threshold) | d.s.isin([text, "b"]))):
+        assert_eq(df[mask(df)], pdf[mask(pdf)])
+        assert_eq(df[mask(df)][["n", "s"]], pdf[mask(pdf)][["n", "s"]])
+
+
+@SETTINGS
+@given(frames(), frames(), st.integers(0, 40))
+def test_concat_head_persist(first, second, n):
+    (p1, k1), (p2, k2) = first, second
+    d1, d2 = kd.from_pandas(p1, npartitions=k1), kd.from_pandas(p2, npartitions=k2)
+    both, pboth = kd.concat([d1, d2[["s", "i", "f"]]]), pd.concat([p1, p2[["s", "i", "f"]]])
+    assert_eq(both, pboth)
+    assert_eq(both.head(n), pboth.head(n), check_index=False)
+    kept = both[both.i > 0].persist()
+    assert_eq(kept, pboth[pboth.i > 0])
+    assert len(kept) == int((pboth.i > 0).sum())
