@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any, Iterable, Sequence
 
 import fsspec
+import pyarrow as pa
 import pyarrow.fs as pafs
 from fsspec.implementations.arrow import ArrowFSWrapper
 from fsspec.implementations.local import LocalFileSystem
@@ -87,7 +88,22 @@ def to_arrow_filesystem(fs: fsspec.AbstractFileSystem) -> pafs.FileSystem:
         return pafs.LocalFileSystem()
     if isinstance(fs, ArrowFSWrapper):
         return fs.fs
-    return pafs.PyFileSystem(pafs.FSSpecHandler(fs))
+    return pafs.PyFileSystem(_ExactRangeHandler(fs))
+
+
+class _ExactRangeHandler(pafs.FSSpecHandler):
+    """Random-access files that fetch exactly the byte ranges pyarrow asks for.
+
+    pyarrow plans its own reads (the footer, then column chunks coalesced by
+    pre-buffering).  fsspec's default read-ahead would turn each of them into
+    a request for up to a block (50 MB on s3fs) past the range, so reading
+    one column of a large object would download most of the object.
+    """
+
+    def open_input_file(self, path):
+        if not self.fs.isfile(path):
+            raise FileNotFoundError(path)
+        return pa.PythonFile(self.fs.open(path, mode="rb", cache_type="none"), mode="r")
 
 
 def filesystem_token(fs: fsspec.AbstractFileSystem) -> str:

@@ -123,3 +123,28 @@ def test_planning_many_objects_reads_footers_in_parallel(s3_bucket):
     assert source.npartitions == 200 and source.num_rows == 2000
     # one request per footer, 32 at a time: far below 200 sequential round trips
     assert elapsed < 15, elapsed
+
+
+def test_reading_one_column_fetches_only_its_bytes(s3_bucket, monkeypatch):
+    import pyarrow as pa
+    import s3fs
+
+    fs, bucket, options = s3_bucket
+    rng = np.random.default_rng(0)
+    table = pa.table({name: rng.random(200_000) for name in "abcdefgh"})
+    pq.write_table(table, f"{bucket}/wide.parquet", filesystem=fs, compression=None)
+    size = fs.size(f"{bucket}/wide.parquet")
+    fetched = []
+    real_fetch = s3fs.core.S3File._fetch_range
+
+    def counting_fetch(self, start, end):
+        data = real_fetch(self, start, end)
+        fetched.append(len(data))
+        return data
+
+    monkeypatch.setattr(s3fs.core.S3File, "_fetch_range", counting_fetch)
+    frame = kd.read_parquet(f"s3://{bucket}/wide.parquet", storage_options=options)
+    assert sum(fetched) <= 64 * 1024  # planning read the footer only
+    fetched.clear()
+    assert frame[["c"]].compute().c.tolist() == table.column("c").to_pylist()
+    assert sum(fetched) < size / 4, (sum(fetched), size)  # one column of eight, not the object
