@@ -29,6 +29,9 @@ def to_expr(value: Any) -> Expr:
         return value.expr
     if isinstance(value, Expr):
         return value
+    if isinstance(value, Scalar):
+        raise TypeError(f"cannot combine a Series with a lazy {value!r} yet; use its value, "
+                        "e.g. df.x - df.x.mean().compute()")
     if isinstance(value, pd.Timestamp):
         value = value.to_pydatetime()
     return Lit(value)
