@@ -143,7 +143,11 @@ class _Lowering:
     def _choose_join(self, plan: L.Join, left: P.PhysicalNode, right: P.PhysicalNode) -> str:
         """Broadcast the side that is small by its estimates, else hash-shuffle."""
         if plan.strategy == "broadcast":
-            return "broadcast_right" if plan.how in _BROADCAST_RIGHT else "broadcast_left"
+            # An outer join cannot broadcast either side: the broadcast side's
+            # unmatched rows would come out once per partition of the other.
+            if plan.how in _BROADCAST_RIGHT:
+                return "broadcast_right"
+            return "broadcast_left" if plan.how in _BROADCAST_LEFT else "hash"
         if plan.strategy == "hash":
             return "hash"
         _, left_bytes = estimate(plan.left)

@@ -90,20 +90,8 @@ def test_many_to_many(npartitions, how):
 @pytest.mark.parametrize("how", HOWS)
 @pytest.mark.parametrize("broadcast", [True, False])
 def test_forced_strategies(sides, how, broadcast):
-    if broadcast and how == "outer":
-        pytest.skip("covered by test_broadcast_outer_join")
     l, r, lp, rp = sides
     assert_eq(l.merge(r, on="key", how=how, broadcast=broadcast), lp.merge(rp, on="key", how=how),
-              sort_results=True)
-
-
-@pytest.mark.xfail(strict=True, reason="planner: merge(how='outer', broadcast=True) lowers to a broadcast join, "
-                   "which emits the unmatched rows of the broadcast side once per partition of the other side "
-                   "(rows duplicated)")
-def test_broadcast_outer_join():
-    lp, rp = left_pdf(), right_pdf()
-    l, r = kd.from_pandas(lp, npartitions=3), kd.from_pandas(rp, npartitions=2)
-    assert_eq(l.merge(r, on="key", how="outer", broadcast=True), lp.merge(rp, on="key", how="outer"),
               sort_results=True)
 
 
@@ -111,8 +99,6 @@ def test_broadcast_outer_join():
 @pytest.mark.parametrize("broadcast", [None, True, False])
 def test_keys_of_different_numeric_types(how, broadcast):
     # float64 keys against int64 keys: 1.0 meets 1 whichever strategy is used
-    if broadcast and how == "outer":
-        pytest.skip("covered by test_broadcast_outer_join")
     lp = pd.DataFrame({"k": [1.0, 2.0, None, 3.0, 1.0, 5.0], "v": range(6)})
     rp = pd.DataFrame({"k": [1, 1, 3, 7, 2], "z": list("pqrst")})
     l, r = kd.from_pandas(lp, npartitions=3), kd.from_pandas(rp, npartitions=2)
