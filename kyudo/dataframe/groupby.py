@@ -89,8 +89,12 @@ class GroupBy:
         if self.sort and self.keys:
             plan = L.Sort(plan, tuple(SortKey(k, True, False) for k in self.keys))
         index = self.keys if self.as_index else ()
+        if labels is not None and not self.as_index:
+            # the keys are leading data columns here: pandas labels them (key, "")
+            labels = tuple((k, "") for k in self.keys) + tuple(labels)
         frame = DataFrame(plan, index, labels)
-        if series_name is not ...:
+        if series_name is not ... and self.as_index:
+            # as_index=False gives a frame with the keys as columns, even for one column
             return Series(frame, Col(specs[0].output), series_name)
         return frame
 
