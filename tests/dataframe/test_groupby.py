@@ -90,6 +90,18 @@ def test_as_index_false(df, pdf):
               pdf.groupby("k", as_index=False).agg(t=("b", "sum")))
 
 
+def test_as_index_false_with_lists_and_one_selected_column(df, pdf):
+    for f in (lambda d: d.groupby("k", as_index=False).agg({"a": ["sum", "max"], "b": "mean"}),
+              lambda d: d[["k", "flag", "a", "b"]].groupby(["k", "flag"], as_index=False).agg(["sum", "count"]),
+              lambda d: d.groupby("k", as_index=False).a.sum(),
+              lambda d: d.groupby("k", as_index=False)["b"].agg("max"),
+              lambda d: d.groupby(["k", "flag"], as_index=False).i.mean(),
+              lambda d: d.groupby(d.i % 2, as_index=False).a.sum()):
+        result, expected = f(df), f(pdf)
+        assert list(result.columns) == list(expected.columns)
+        assert_eq(result, expected)
+
+
 def test_reset_index_after_groupby(df, pdf):
     assert_eq(df.groupby("k").agg({"i": "sum"}).reset_index(), pdf.groupby("k").agg({"i": "sum"}).reset_index())
 
