@@ -128,3 +128,26 @@ def test_concat_head_persist(first, second, n):
     kept = both[both.i > 0].persist()
     assert_eq(kept, pboth[pboth.i > 0])
     assert len(kept) == int((pboth.i > 0).sum())
+
+
+@SETTINGS
+@given(frames(inf=False), st.booleans(), st.booleans(), st.integers(2, 4))
+def test_groupby_options_and_expression_keys(data, sort, as_index, m):
+    pdf, k = data
+    df = kd.from_pandas(pdf, npartitions=k)
+    for by in (lambda d: d.n % m, lambda d: [d.k, d.n % m], lambda d: d.s.str.upper()):
+        result = df.groupby(by(df), sort=sort, as_index=as_index).agg(t=("f", "sum"), c=("s", "count"))
+        expected = pdf.groupby(by(pdf), sort=sort, as_index=as_index).agg(t=("f", "sum"), c=("s", "count"))
+        assert_eq(result, expected, sort_results=not sort)
+
+
+@SETTINGS
+@given(frames(max_rows=15), frames(max_rows=15), st.sampled_from(["inner", "left", "right", "outer"]))
+def test_merge_left_on_right_on(left, right, how):
+    (lp, lk), (rp, rk) = left, right
+    rp = rp.rename(columns={"k": "rk", "s": "rs"})
+    l, r = kd.from_pandas(lp, npartitions=lk), kd.from_pandas(rp, npartitions=rk)
+    result = l.merge(r, left_on=["k", "s"], right_on=["rk", "rs"], how=how, suffixes=("_l", "_r"))
+    expected = lp.merge(rp, left_on=["k", "s"], right_on=["rk", "rs"], how=how, suffixes=("_l", "_r"))
+    assert list(result.columns) == list(expected.columns)
+    assert_eq(result, expected, sort_results=True)
