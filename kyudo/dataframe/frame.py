@@ -14,7 +14,7 @@ import pyarrow as pa
 
 from kyudo.dataframe.convert import table_to_pandas
 from kyudo.dataframe.dtypes import pandas_dtypes, to_arrow_type
-from kyudo.dataframe.series import Series, to_expr
+from kyudo.dataframe.series import Series, cast_expr, to_expr
 from kyudo.engine.operators.aggregate import AggSpec
 from kyudo.engine.operators.sort import SortKey
 from kyudo.planner import logical as L
@@ -173,7 +173,7 @@ class DataFrame:
             types = {n: to_arrow_type(t) for n, t in dtype.items()}
         else:
             types = {n: to_arrow_type(dtype) for n in self._data_columns}
-        exprs = tuple((n, Call("cast", (Col(n),), (("to", types[n]),)) if n in types else Col(n))
+        exprs = tuple((n, cast_expr(Col(n), self.plan.schema.field(n).type, types[n]) if n in types else Col(n))
                       for n in self.plan.schema.names)
         return self._with(L.Project(self.plan, exprs))
 

@@ -37,6 +37,14 @@ def to_expr(value: Any) -> Expr:
     return Lit(value)
 
 
+def cast_expr(expr: Expr, have: pa.DataType, to: pa.DataType) -> Expr:
+    """``astype``: floats cast to integers truncate toward zero, as numpy's astype
+    does (Arrow's safe cast raises on 1.5)."""
+    if pa.types.is_floating(have) and pa.types.is_integer(to):
+        return Call("cast", (expr,), (("safe", False), ("to", to)))
+    return Call("cast", (expr,), (("to", to),))
+
+
 def _is_missing(value: Any) -> bool:
     try:
         return bool(pd.isna(value))
@@ -198,7 +206,7 @@ class Series:
     notnull = notna
 
     def astype(self, dtype) -> "Series":
-        return self._derive(Call("cast", (self.expr,), (("to", to_arrow_type(dtype)),)))
+        return self._derive(cast_expr(self.expr, self.arrow_type, to_arrow_type(dtype)))
 
     def rename(self, name) -> "Series":
         return self._derive(self.expr, name)
