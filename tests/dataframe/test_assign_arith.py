@@ -214,3 +214,11 @@ def test_nan_in_an_arrow_table_is_missing(npartitions):
     assert_eq(df.groupby("g").x.count(), pdf.groupby("g").x.count())
     assert_eq(df.groupby("x", dropna=False).g.count(), pdf.groupby("x", dropna=False).g.count())
     assert_eq(df.sort_values("x", na_position="first"), pdf.sort_values("x", na_position="first", kind="mergesort"))
+
+
+def test_astype_float_to_int_truncates_like_pandas(npartitions):
+    pdf = pd.DataFrame({"f": [1.5, -2.7, 0.0, 3.99, -0.5], "g": [1.0, 2.0, 3.0, 4.0, 5.0]})
+    df = kd.from_pandas(pdf, npartitions=npartitions)
+    assert_eq(df.f.astype("int64"), pdf.f.astype("int64"))
+    assert_eq(df.astype({"f": "int32"}), pdf.astype({"f": "int32"}))
+    assert_eq(df.astype(int), pdf.astype(int))
