@@ -1,21 +1,46 @@
 """Window functions over one partition that already holds whole window groups
 (the planner shuffles on the PARTITION BY keys first).
 
-Contract (kernel to be implemented with the Window node):
 ``compute_window(table, partition_by, order_by, functions) -> pa.Table`` returns
 ``table`` with one extra column per :class:`WindowFunction`, in order, rows in the
 input order.
+
+How: one stable sort brings every window group together, ordered by
+``order_by`` (ties keep input order, so ``row_number`` among peers follows the
+input). In that sorted order each row gets the bounds of its group and of its
+peer group (rows with equal ORDER BY values, NULLs equal to each other and NaN
+to NaN, as in DuckDB) as plain numpy arrays, and every function is arithmetic
+on those bounds: ranks from the bounds, lag/lead and first/last/nth_value as
+source row numbers (one ``take``), and aggregates over a frame from a segment
+tree compiled with numba (every frame is summed as a balanced tree, so no
+prefix-sum difference loses small values next to large ones, and inf/NaN stay
+where they belong). Results are scattered back to input order.
+
+NULL handling follows SQL: aggregates skip NULLs (a frame without values gives
+NULL, ``count`` gives 0); first/last/nth_value and lag/lead return NULL values
+as they are; lag/lead give ``default`` only past the group's edge.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
 
+import numba
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from kyudo.engine.operators.sort import SortKey, sort_table
+
 
 @dataclass(frozen=True, slots=True)
 class WindowFrame:
     """ROWS or RANGE frame; ``start``/``end`` are offsets relative to the current
-    row (negative = preceding), ``None`` = unbounded on that side."""
+    row (negative = preceding), ``None`` = unbounded on that side.
+
+    A RANGE frame counts in peer groups, so only 0 (CURRENT ROW: the first peer
+    for ``start``, the last for ``end``) and ``None`` are supported there; value
+    offsets (``RANGE 5 PRECEDING``) raise ValueError."""
 
     kind: str = "range"  # "rows" or "range"
     start: int | None = None
@@ -30,10 +55,14 @@ class WindowFunction:
              lead, first_value, last_value, nth_value, or an aggregate (sum, mean,
              count, size, min, max, std, var) evaluated over ``frame``
     column:  input column (None for row_number/rank/... and count(*))
-    options: (name, value) pairs, e.g. offset and default for lag/lead
+    options: (name, value) pairs: ``offset`` (lag/lead, default 1) and ``default``
+             (lag/lead, the value past the group's edge, default NULL); ``n``
+             (ntile: number of buckets; nth_value: 1-based position in the
+             frame); ``ddof`` (std/var, default 1)
     frame:   the frame for aggregates and first/last/nth_value; SQL's default is
              RANGE UNBOUNDED PRECEDING to CURRENT ROW with an ORDER BY, the whole
-             partition without one
+             partition without one (without ORDER BY every row is a peer, so the
+             default frame is the same ``WindowFrame()`` in both cases)
     """
 
     output: str
@@ -41,3 +70,375 @@ class WindowFunction:
     column: str | None = None
     options: tuple[tuple[str, Any], ...] = ()
     frame: WindowFrame | None = None
+
+    def option(self, name: str, default: Any = None) -> Any:
+        for key, value in self.options:
+            if key == name:
+                return value
+        return default
+
+
+_ROW = "__kyudo_row"
+
+
+# ---- layout: groups and peers in sorted order -------------------------------------
+
+def _plain(column: pa.ChunkedArray | pa.Array) -> pa.Array:
+    """One contiguous array with dictionaries decoded."""
+    array = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+    if pa.types.is_dictionary(array.type):
+        array = array.dictionary_decode()
+    return array
+
+
+def _equality_codes(column) -> np.ndarray:
+    """Equal int64 codes for values that window grouping treats as equal: NULL
+    with NULL, every NaN with every NaN, -0.0 with 0.0."""
+    array = _plain(column)
+    if pa.types.is_floating(array.type):
+        array = pc.add(array, pa.scalar(0.0, array.type))  # -0.0 + 0.0 is 0.0
+        array = pc.if_else(pc.is_nan(array), pa.scalar(float("nan"), array.type), array)
+    if pa.types.is_null(array.type):
+        return np.zeros(len(array), np.int64)
+    encoded = pc.dictionary_encode(array, null_encoding="encode")
+    return encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+
+
+def _row_codes(table: pa.Table, columns: list[str]) -> np.ndarray:
+    """One int64 code per row, equal exactly when all ``columns`` are equal."""
+    codes = np.zeros(table.num_rows, np.int64)
+    for name in columns:
+        column = _equality_codes(table[name])
+        combined = codes * (int(column.max(initial=0)) + 1) + column
+        codes = np.unique(combined, return_inverse=True)[1].astype(np.int64).reshape(-1)
+    return codes
+
+
+def _bounds(new_group: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Start (inclusive) and end (exclusive) of each row's run, given where runs start."""
+    n = len(new_group)
+    starts = np.flatnonzero(new_group)
+    run = np.cumsum(new_group) - 1
+    return starts[run], np.append(starts[1:], n)[run]
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """Rows in window order: ``perm[i]`` is the input row at sorted position i;
+    the other arrays give, per sorted position, the bounds of its group (part)
+    and of its peers (equal ORDER BY values within the group)."""
+
+    perm: np.ndarray
+    part_start: np.ndarray
+    part_end: np.ndarray
+    peer_start: np.ndarray
+    peer_end: np.ndarray
+
+    @property
+    def position(self) -> np.ndarray:
+        return np.arange(len(self.perm), dtype=np.int64)
+
+
+def _layout(table: pa.Table, partition_by: list[str], order_by: list[SortKey]) -> _Layout:
+    n = table.num_rows
+    group = _row_codes(table, partition_by)
+    helper = {"g": pa.array(group), _ROW: pa.array(np.arange(n, dtype=np.int64))}
+    keys = [SortKey("g")]
+    for i, key in enumerate(order_by):
+        helper[f"o{i}"] = table[key.column]
+        keys.append(SortKey(f"o{i}", key.ascending, key.nulls_first))
+    perm = sort_table(pa.table(helper), keys)[_ROW].to_numpy()
+    group = group[perm]
+    peers = _row_codes(table, [k.column for k in order_by])[perm]
+    first = np.arange(n) == 0
+    new_part = first.copy()
+    new_part[1:] |= group[1:] != group[:-1]
+    new_peer = new_part.copy()
+    new_peer[1:] |= peers[1:] != peers[:-1]
+    return _Layout(perm, *_bounds(new_part), *_bounds(new_peer))
+
+
+def _frame(layout: _Layout, frame: WindowFrame | None) -> tuple[np.ndarray, np.ndarray]:
+    """Inclusive frame bounds per sorted position; ``start > end`` is an empty frame."""
+    frame = frame or WindowFrame()
+    last = layout.part_end - 1
+    if frame.kind == "rows":
+        pos = layout.position
+        start = layout.part_start if frame.start is None else np.maximum(pos + frame.start, layout.part_start)
+        end = last if frame.end is None else np.minimum(pos + frame.end, last)
+        return start, end
+    if frame.kind != "range":
+        raise ValueError(f"unknown window frame kind {frame.kind!r}")
+    if frame.start not in (None, 0) or frame.end not in (None, 0):
+        raise ValueError("RANGE frames support only UNBOUNDED and CURRENT ROW bounds")
+    start = layout.part_start if frame.start is None else layout.peer_start
+    end = last if frame.end is None else layout.peer_end - 1
+    return start, end
+
+
+# ---- ranking -------------------------------------------------------------------------
+
+def _ntile(layout: _Layout, buckets: int) -> np.ndarray:
+    """Bucket numbers 1..buckets; bucket sizes differ by at most one, the larger
+    ones first (SQL's NTILE)."""
+    if buckets is None or buckets < 1:
+        raise ValueError("ntile needs a positive number of buckets (option 'n')")
+    size = layout.part_end - layout.part_start
+    k = layout.position - layout.part_start
+    small, extra = size // buckets, size % buckets
+    big_rows = extra * (small + 1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        later = extra + (k - big_rows) // np.maximum(small, 1)
+    return np.where(k < big_rows, k // (small + 1), later) + 1
+
+
+def _ranking(layout: _Layout, fn: WindowFunction) -> pa.Array:
+    pos, start = layout.position, layout.part_start
+    size = layout.part_end - start
+    rank = layout.peer_start - start + 1
+    if fn.func == "row_number":
+        values = pos - start + 1
+    elif fn.func == "rank":
+        values = rank
+    elif fn.func == "dense_rank":
+        new_peer = (layout.peer_start == pos).astype(np.int64)
+        seen = np.cumsum(new_peer)
+        values = seen - seen[start] + 1
+    elif fn.func == "percent_rank":
+        values = np.where(size > 1, (rank - 1) / np.maximum(size - 1, 1), 0.0)
+    elif fn.func == "cume_dist":
+        values = (layout.peer_end - start) / size
+    else:
+        values = _ntile(layout, fn.option("n"))
+    return values
+
+
+# ---- values from other rows ------------------------------------------------------------
+
+def _source_row(layout: _Layout, fn: WindowFunction) -> tuple[np.ndarray, np.ndarray]:
+    """The sorted position whose value each row takes, and whether it exists."""
+    pos = layout.position
+    if fn.func in ("lag", "lead"):
+        offset = fn.option("offset", 1)
+        source = pos - offset if fn.func == "lag" else pos + offset
+        return source, (source >= layout.part_start) & (source < layout.part_end)
+    start, end = _frame(layout, fn.frame)
+    if fn.func == "first_value":
+        source = start
+    elif fn.func == "last_value":
+        source = end
+    else:
+        nth = fn.option("n")
+        if nth is None or nth < 1:
+            raise ValueError("nth_value needs a 1-based position (option 'n')")
+        source = start + nth - 1
+    return source, (start <= end) & (source <= end)
+
+
+def _from_rows(layout: _Layout, fn: WindowFunction, column) -> pa.Array:
+    """Values taken from other rows, in input order (one ``take`` of the input)."""
+    source, exists = _source_row(layout, fn)
+    rows = layout.perm[np.where(exists, source, 0)] if len(source) else source
+    taken = _plain(column).take(pa.array(_scatter(layout, rows), mask=~_scatter(layout, exists)))
+    default = fn.option("default")
+    if fn.func in ("lag", "lead") and default is not None:
+        fill = default if isinstance(default, pa.Scalar) else pa.scalar(default)
+        taken = pc.if_else(pa.array(_scatter(layout, exists)), taken, fill.cast(taken.type))
+    return taken
+
+
+# ---- aggregates over frames -------------------------------------------------------------
+
+_SUM, _MIN, _MAX = 0, 1, 2
+
+
+@numba.njit(cache=True, nogil=True)
+def _frame_reduce(values, start, end, op, identity):  # pragma: no cover - compiled
+    """out[i] = reduction (sum, min or max) of values[start[i]..end[i]] over a
+    segment tree; ``identity`` for an empty frame."""
+    n = values.shape[0]
+    size = 1
+    while size < n:
+        size *= 2
+    tree = np.full(2 * size, identity, dtype=values.dtype)
+    tree[size:size + n] = values
+    for i in range(size - 1, 0, -1):
+        a, b = tree[2 * i], tree[2 * i + 1]
+        tree[i] = a + b if op == 0 else (min(a, b) if op == 1 else max(a, b))
+    out = np.empty(n, dtype=values.dtype)
+    for i in range(n):
+        acc = identity
+        lo, hi = start[i] + size, end[i] + 1 + size
+        while lo < hi:
+            if lo & 1:
+                v = tree[lo]
+                acc = acc + v if op == 0 else (min(acc, v) if op == 1 else max(acc, v))
+                lo += 1
+            if hi & 1:
+                hi -= 1
+                v = tree[hi]
+                acc = acc + v if op == 0 else (min(acc, v) if op == 1 else max(acc, v))
+            lo //= 2
+            hi //= 2
+        out[i] = acc
+    return out
+
+
+@numba.njit(cache=True, nogil=True)
+def _merge(n1, m1, s1, n2, m2, s2):  # pragma: no cover - compiled
+    """Chan et al.: merge (count, mean, M2) of two disjoint sets."""
+    n = n1 + n2
+    if n == 0:
+        return 0.0, 0.0, 0.0
+    delta = m2 - m1
+    mean = m1 + delta * n2 / n if n2 > 0 else m1
+    return n, mean, s1 + s2 + (delta * delta * n1 * n2 / n if n1 > 0 and n2 > 0 else 0.0)
+
+
+@numba.njit(cache=True, nogil=True)
+def _frame_moments(values, valid, start, end):  # pragma: no cover - compiled
+    """(count, M2) of the valid values in each frame, from a segment tree of
+    (count, mean, M2) triples: variance without cancelling sums of squares."""
+    n = values.shape[0]
+    size = 1
+    while size < n:
+        size *= 2
+    cnt, mean, m2 = np.zeros(2 * size), np.zeros(2 * size), np.zeros(2 * size)
+    for i in range(n):
+        if valid[i]:
+            cnt[size + i], mean[size + i] = 1.0, values[i]
+    for i in range(size - 1, 0, -1):
+        cnt[i], mean[i], m2[i] = _merge(cnt[2 * i], mean[2 * i], m2[2 * i],
+                                        cnt[2 * i + 1], mean[2 * i + 1], m2[2 * i + 1])
+    out_n, out_m2 = np.zeros(n), np.zeros(n)
+    for i in range(n):
+        c, m, s = 0.0, 0.0, 0.0
+        lo, hi = start[i] + size, end[i] + 1 + size
+        while lo < hi:
+            if lo & 1:
+                c, m, s = _merge(c, m, s, cnt[lo], mean[lo], m2[lo])
+                lo += 1
+            if hi & 1:
+                hi -= 1
+                c, m, s = _merge(c, m, s, cnt[hi], mean[hi], m2[hi])
+            lo //= 2
+            hi //= 2
+        out_n[i], out_m2[i] = c, s
+    return out_n, out_m2
+
+
+def _decimal_units(array: pa.Array) -> np.ndarray:
+    """Unscaled int64 values of a decimal128 array of precision <= 18 (the low
+    word of each 16-byte value holds it exactly)."""
+    if array.type.precision > 18:
+        raise TypeError(f"window sums of {array.type} (precision above 18) are not supported")
+    words = np.frombuffer(array.buffers()[1], dtype=np.int64)
+    return words[2 * array.offset: 2 * (array.offset + len(array)): 2].copy()
+
+
+def _decimal_from_units(units: np.ndarray, valid: np.ndarray, scale: int) -> pa.Array:
+    """decimal128(38, scale) array from int64 unscaled values (sign-extended)."""
+    words = np.column_stack([units, np.where(units < 0, -1, 0)]).astype(np.int64).ravel()
+    validity = None if valid.all() else pa.array(valid).buffers()[1]
+    return pa.Array.from_buffers(pa.decimal128(38, scale), len(units), [validity, pa.py_buffer(words)])
+
+
+def _summable(array: pa.Array) -> tuple[np.ndarray, Any]:
+    """Values for the sum tree (NULLs as 0) and how to turn sums back into Arrow."""
+    kind = array.type
+    if pa.types.is_decimal(kind):
+        scale = kind.scale
+        return _decimal_units(array), lambda s, ok: _decimal_from_units(s, ok, scale)
+    if pa.types.is_floating(kind):
+        values = pc.fill_null(array.cast(pa.float64()), 0.0).to_numpy(zero_copy_only=False)
+        return values, lambda s, ok: pa.array(s, mask=~ok)
+    if pa.types.is_duration(kind):
+        values = pc.fill_null(array.view(pa.int64()), 0).to_numpy(zero_copy_only=False)
+        return values, lambda s, ok: pa.array(s, mask=~ok).view(kind)
+    if pa.types.is_integer(kind) or pa.types.is_boolean(kind):
+        values = pc.fill_null(array.cast(pa.int64(), safe=False), 0).to_numpy(zero_copy_only=False)
+        out = pa.uint64() if pa.types.is_unsigned_integer(kind) else pa.int64()
+        return values, lambda s, ok: pa.array(s, mask=~ok).view(out)
+    raise TypeError(f"cannot sum a column of type {kind} in a window")
+
+
+def _extreme(array: pa.Array, valid: np.ndarray, start, end, op: int) -> pa.Array:
+    """min/max for any orderable type: reduce dense rank codes, take the values."""
+    if pa.types.is_null(array.type):
+        return array
+    codes = pc.rank(array, sort_keys="ascending", tiebreaker="dense").to_numpy().astype(np.int64)
+    sentinel = np.iinfo(np.int64).max if op == _MIN else -1
+    codes = np.where(valid, codes, sentinel)
+    best = _frame_reduce(codes, start, end, op, sentinel)
+    holder = np.zeros(len(codes) + 1, np.int64)  # dense ranks are 1..n
+    holder[np.where(valid, codes, 0)] = np.arange(len(codes))
+    found = best != sentinel
+    return array.take(pa.array(holder[np.where(found, best, 0)], mask=~found))
+
+
+def _aggregate(layout: _Layout, fn: WindowFunction, column) -> pa.Array:
+    start, end = _frame(layout, fn.frame)
+    empty = start > end
+    start, end = np.where(empty, 0, start), np.where(empty, -1, end)  # keep the tree in range
+    if fn.func == "size" or column is None:  # count(*) counts rows, like size
+        return pa.array(end - start + 1, pa.int64())
+    array = _plain(column).take(pa.array(layout.perm, pa.int64()))
+    valid = pc.is_valid(array).to_numpy(zero_copy_only=False)
+    count = _frame_reduce(valid.astype(np.int64), start, end, _SUM, 0)
+    if fn.func == "count":
+        return pa.array(count, pa.int64())
+    some = count > 0
+    if fn.func in ("min", "max"):
+        return _extreme(array, valid, start, end, _MIN if fn.func == "min" else _MAX)
+    if fn.func in ("std", "var"):
+        values = pc.fill_null(array.cast(pa.float64()), 0.0).to_numpy(zero_copy_only=False)
+        total, m2 = _frame_moments(values, valid, start, end)
+        dof = total - float(fn.option("ddof", 1))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            variance = np.maximum(m2 / dof, 0.0)
+        result = np.sqrt(variance) if fn.func == "std" else variance
+        return pa.array(result, mask=~(dof > 0))
+    values, to_arrow = _summable(array)
+    sums = _frame_reduce(values, start, end, _SUM, values.dtype.type(0))
+    if fn.func == "sum":
+        return to_arrow(sums, some)
+    if fn.func == "mean":
+        scale = 10.0 ** array.type.scale if pa.types.is_decimal(array.type) else 1.0
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return pa.array(sums.astype(np.float64) / scale / count, mask=~some)
+    raise ValueError(f"unknown window function {fn.func!r}")
+
+
+# ---- entry point ---------------------------------------------------------------------
+
+_RANKING = ("row_number", "rank", "dense_rank", "percent_rank", "cume_dist", "ntile")
+_FROM_ROWS = ("lag", "lead", "first_value", "last_value", "nth_value")
+_AGGREGATES = ("sum", "mean", "count", "size", "min", "max", "std", "var")
+
+
+def _scatter(layout: _Layout, values: np.ndarray) -> np.ndarray:
+    """A per-sorted-position numpy result, in input row order."""
+    out = np.empty_like(values)
+    out[layout.perm] = values
+    return out
+
+
+def compute_window(table: pa.Table, partition_by: list[str], order_by: list[SortKey],
+                   functions: list[WindowFunction]) -> pa.Table:
+    """``table`` (rows in input order) plus one column per function, in order."""
+    layout = _layout(table, list(partition_by), list(order_by))
+    inverse = None
+    for fn in functions:
+        column = table[fn.column] if fn.column is not None else None
+        if fn.func in _RANKING:
+            values = pa.array(_scatter(layout, _ranking(layout, fn)))
+        elif fn.func in _FROM_ROWS:
+            values = _from_rows(layout, fn, column)
+        elif fn.func in _AGGREGATES:
+            if inverse is None:
+                inverse = pa.array(_scatter(layout, layout.position))
+            values = _aggregate(layout, fn, column).take(inverse)
+        else:
+            raise ValueError(f"unknown window function {fn.func!r}")
+        table = table.append_column(fn.output, values)
+    return table
