@@ -69,7 +69,7 @@ def _nan_as_null(expr: Expr, schema: pa.Schema) -> Expr:
     dtype = infer_type(expr, schema)
     if not pa.types.is_floating(dtype):
         return expr
-    return Call("if_else", (Call("is_nan", (expr,)), Lit(None, dtype), expr))
+    return Call("nan_to_null", (expr,))
 
 
 def _binary(op: str, reflected: bool = False):

@@ -404,6 +404,15 @@ def _is_nan(args, types, call):
     return pc.is_nan(args[0])
 
 
+def _nan_to_null(args, types, call):
+    """NaN becomes NULL: pandas has one missing value for floats where Arrow has
+    two. One kernel, so the argument is evaluated once."""
+    x = args[0]
+    if not pat.is_floating(types[0]):
+        return x
+    return pc.if_else(pc.is_nan(x), _null_of(types[0]), x)
+
+
 def _kleene(name: str) -> Kernel:
     fn = getattr(pc, name)
     return lambda args, types, call: functools.reduce(fn, args)
@@ -603,6 +612,42 @@ def _strftime(args, types, call):
     return pc.strftime(args[0], format=call.option("format", "%Y-%m-%dT%H:%M:%S"))
 
 
+def _python_udf(args, types, call):
+    """A user's vectorised scalar function (SQL ``register_function``). Options:
+    ``func``; ``result_type``; ``input``: "arrow" (pyarrow arrays), "pandas"
+    (Series) or "numpy" (arrays, NULL in any argument gives NULL; what numba
+    compiled functions take). Constant arguments are repeated to the batch length."""
+    func, result_type = call.option("func"), call.option("result_type")
+    lengths = [len(a) for a in args if not isinstance(a, pa.Scalar)]
+    if lengths and lengths[0] == 0:
+        return pa.array([], result_type)
+    n = lengths[0] if lengths else 1
+    arrays = [pa.repeat(a, n) if isinstance(a, pa.Scalar) else
+              a.combine_chunks() if isinstance(a, pa.ChunkedArray) else a for a in args]
+    kind = call.option("input", "arrow")
+    if kind == "pandas":
+        out = func(*[a.to_pandas() for a in arrays])
+    elif kind == "numpy":
+        null = np.zeros(n, dtype=bool)
+        for a in arrays:
+            null |= a.is_null().to_numpy(zero_copy_only=False)
+        values = [pc.fill_null(a, pa.scalar(0, a.type) if not pat.is_string(a.type) else "")
+                  .to_numpy(zero_copy_only=False) for a in arrays]
+        out = pa.array(func(*values), mask=null if null.any() else None)
+    else:
+        out = func(*arrays)
+    result = pc.cast(pa.array(out) if not isinstance(out, (pa.Array, pa.ChunkedArray)) else out,
+                     result_type)
+    return result if lengths else result[0]
+
+
+def _declared_arguments(op: str, types: Types, call: Call) -> Types:
+    declared = tuple(call.option("arg_types", ()))
+    if len(declared) != len(types):
+        raise ExpressionError(f"{call.option('name', op)} takes {len(declared)} arguments, got {len(types)}")
+    return declared
+
+
 # ---------------------------------------------------------------- the catalog
 
 
@@ -638,6 +683,7 @@ def _entries() -> list[Function]:
         F("is_null", _elementwise("is_null"), _keep, 1, 1),
         F("is_not_null", _elementwise("is_valid"), _keep, 1, 1),
         F("is_nan", _is_nan, _to_float, 1, 1),
+        F("nan_to_null", _nan_to_null, _keep, 1, 1),
         F("and", _kleene("and_kleene"), _boolean, 2, None),
         F("or", _kleene("or_kleene"), _boolean, 2, None),
         F("not", _elementwise("invert"), _boolean, 1, 1),
@@ -668,6 +714,7 @@ def _entries() -> list[Function]:
         F("date", lambda args, types, call: cast(args[0], pa.date32()), _temporal, 1, 1),
         F("date_trunc", _date_trunc, _temporal, 1, 1),
         F("add_interval", _array_only(_add_interval_array), _temporal, 1, 1, pushdown=False),
+        F("python_udf", _python_udf, _declared_arguments, 0, None, pushdown=False),
     ]
 
 

@@ -70,7 +70,7 @@ SAMPLES = [
     call("between", col("i8"), lit(0), lit(2.5)), call("between", col("d"), lit("1999-01-01"), col("d")),
     call("is_in", col("i32"), values=(2, None)), call("is_in", col("d"), values=("2020-01-31",)),
     call("is_in", col("s"), values=()), call("is_in", col("i8"), values=(1, 300)),
-    call("is_null", col("f64")), call("is_not_null", col("n")), call("is_nan", col("f64")), call("is_nan", col("i8")),
+    call("is_null", col("f64")), call("is_not_null", col("n")), call("is_nan", col("f64")), call("is_nan", col("i8")), call("nan_to_null", col("f64")), call("nan_to_null", col("i8")),
     call("and", col("flag"), lit(None)), call("or", col("flag"), call("is_null", col("s")), lit(False)),
     call("not", col("flag")),
     call("if_else", col("flag"), col("i8"), col("f32")), call("if_else", col("flag"), col("s"), lit(None)),
@@ -316,3 +316,10 @@ def test_pushdown_on_row_groups_with_nulls(values, op, bound):
     expr = call("or", call(op, col("v"), lit(bound)), call("is_in", col("v"), values=(bound + 1, None)))
     want = table.filter(evaluate(expr, table), null_selection_behavior="drop")
     assert ds.dataset(table).to_table(filter=to_arrow_expression(expr, table.schema)).equals(want)
+
+
+def test_nan_to_null_turns_only_nan_into_null():
+    table = pa.table({"f": [1.0, float("nan"), None, float("inf")]})
+    from kyudo.planner.evaluate import evaluate
+
+    assert evaluate(call("nan_to_null", col("f")), table).to_pylist() == [1.0, None, None, float("inf")]
