@@ -1,0 +1,111 @@
+"""Statements that are not queries: CREATE TABLE/VIEW, DROP, SHOW TABLES,
+DESCRIBE, COPY ... TO. Each returns a (small, lazy) result frame, so a pipeline
+can be written in SQL alone."""
+from __future__ import annotations
+
+import pandas as pd
+from sqlglot import exp
+
+from kyudo.sql.errors import SQLError, UnsupportedSQLError
+from kyudo.sql.translate.types import sql_type_name
+
+
+def _frame(data: dict):
+    from kyudo.dataframe import from_pandas
+    return from_pandas(pd.DataFrame(data))
+
+
+def _properties(node: exp.Expression) -> dict[str, str]:
+    """``WITH (location = '...', format = 'parquet')`` as a lower-case dict."""
+    props = node.args.get("properties")
+    out = {}
+    for p in (props.expressions if props is not None else []):
+        if isinstance(p, exp.LocationProperty):
+            out["location"] = p.this.name
+        elif isinstance(p, exp.FileFormatProperty):
+            out["format"] = p.this.name.lower()
+        elif isinstance(p, exp.Property):
+            out[p.name.lower()] = p.args["value"].name
+        else:
+            raise UnsupportedSQLError(f"table property {p.sql()} is not supported")
+    return out
+
+
+def create(context, node: exp.Create, dialect):
+    kind = (node.args.get("kind") or "").upper()
+    name = node.this.name if isinstance(node.this, exp.Table) else node.this.this.name
+    replace = bool(node.args.get("replace"))
+    if node.args.get("exists") and name.lower() in context.catalog.entries:
+        return _frame({"status": [f"{kind.lower()} {name} exists"]})
+    if kind not in ("TABLE", "VIEW"):
+        raise UnsupportedSQLError(f"CREATE {kind} is not supported")
+    query = node.args.get("expression")
+    if query is not None:
+        frame = context._query_frame(query, dialect)
+        if kind == "TABLE":
+            frame = frame.persist()  # CREATE TABLE AS stores the rows, a view recomputes
+        context.catalog.add(name, kind.lower(), frame, replace=replace)
+    else:
+        props = _properties(node)
+        if kind != "TABLE" or "location" not in props:
+            raise SQLError("CREATE TABLE needs AS SELECT ... or WITH (location = '...')")
+        options = {k: v for k, v in props.items() if k not in ("location", "format")}
+        context.create_table(name, props["location"], format=props.get("format"), **options)
+    return _frame({"status": [f"created {kind.lower()} {name}"]})
+
+
+def drop(context, node: exp.Drop):
+    kind = (node.args.get("kind") or "").upper()
+    if kind not in ("TABLE", "VIEW"):
+        raise UnsupportedSQLError(f"DROP {kind} is not supported")
+    for table in node.expressions or [node.this]:
+        context.catalog.drop(table.name, kind.lower(), missing_ok=bool(node.args.get("exists")))
+    return _frame({"status": [f"dropped {kind.lower()}"]})
+
+
+def show(context, node: exp.Show):
+    if node.name.upper() != "TABLES":
+        raise UnsupportedSQLError(f"SHOW {node.name} is not supported")
+    return _frame({"name": sorted(context.catalog.names())})
+
+
+def describe(context, node: exp.Describe):
+    schema = context.catalog.schema(node.this.name)
+    return _frame({"column_name": schema.names,
+                   "column_type": [sql_type_name(f.type) for f in schema],
+                   "null": ["YES" if f.nullable else "NO" for f in schema]})
+
+
+def copy(context, node: exp.Copy, dialect):
+    """``COPY (query) TO 'path' (FORMAT parquet|csv|json, PARTITION_BY (a, b))``."""
+    if node.args.get("kind") is not False and node.args.get("kind") is not None:
+        raise UnsupportedSQLError("COPY ... FROM is not supported; use CREATE TABLE ... WITH (location=...)")
+    source = node.this
+    query = source.this if isinstance(source, exp.Subquery) else exp.select("*").from_(source)
+    frame = context._query_frame(query, dialect)
+    path = node.args["files"][0].name
+    params = {p.this.name.upper(): p.args.get("expression") for p in node.args.get("params") or []}
+    fmt = params.pop("FORMAT", None)
+    fmt = fmt.name.lower() if fmt is not None else _format_of(path)
+    partition = params.pop("PARTITION_BY", None)
+    if params:
+        raise UnsupportedSQLError(f"COPY options {sorted(params)} are not supported")
+    columns = []
+    if partition is not None:
+        items = partition.expressions if isinstance(partition, exp.Tuple) else [partition.unnest()]
+        columns = [i.name for i in items]
+    writers = {"parquet": frame.to_parquet, "csv": frame.to_csv, "json": frame.to_json}
+    if fmt not in writers:
+        raise UnsupportedSQLError(f"COPY format {fmt!r} is not supported (parquet, csv, json)")
+    if columns and fmt != "parquet":
+        raise UnsupportedSQLError("PARTITION_BY is only supported for parquet")
+    files = writers[fmt](path, partition_on=columns) if columns else writers[fmt](path)
+    return _frame({"files": list(files or [])})
+
+
+def _format_of(path: str) -> str:
+    for fmt in ("parquet", "csv", "json"):
+        if path.rstrip("/").endswith("." + fmt):
+            return fmt
+    return "parquet"
+

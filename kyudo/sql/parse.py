@@ -1,0 +1,45 @@
+"""Parsing with sqlglot, and qualification of column references.
+
+The default dialect is DuckDB's: it is the closest widely used dialect to the
+ANSI text of TPC-H and what most Python SQL users meet first (its ``::`` casts,
+``date '...'`` literals, ``interval '3' month``). Any dialect sqlglot knows can
+be passed instead; the AST is the same afterwards.
+"""
+from __future__ import annotations
+
+import sqlglot
+from sqlglot import exp
+from sqlglot.errors import ErrorLevel, OptimizeError, ParseError, TokenError
+from sqlglot.optimizer.qualify import qualify
+
+from kyudo.sql.errors import SQLSyntaxError
+
+DEFAULT_DIALECT = "duckdb"
+
+
+def parse(query: str, dialect: str | None = None) -> list[exp.Expression]:
+    """All statements of ``query``; a syntax error carries its line and column."""
+    try:
+        statements = sqlglot.parse(query, read=dialect or DEFAULT_DIALECT,
+                                   error_level=ErrorLevel.RAISE)
+    except ParseError as err:
+        first = err.errors[0] if err.errors else {}
+        raise SQLSyntaxError(first.get("description") or str(err),
+                             first.get("line"), first.get("col")) from None
+    except TokenError as err:
+        raise SQLSyntaxError(str(err)) from None
+    return [s for s in statements if s is not None]
+
+
+def qualify_query(query: exp.Expression, schema: dict, dialect: str | None = None) -> exp.Expression:
+    """Expand ``*``, attach every column to its table alias (outer ones too, for
+    correlated subqueries), replace GROUP BY positions and select aliases used in
+    WHERE/GROUP BY/HAVING by their expressions. Unresolvable columns are left
+    unqualified: the translator reports them with the closest match."""
+    try:
+        return qualify(query, schema=schema, dialect=dialect or DEFAULT_DIALECT,
+                       validate_qualify_columns=False, quote_identifiers=False,
+                       identify=False)
+    except OptimizeError as err:
+        from kyudo.sql.errors import SQLError
+        raise SQLError(str(err)) from None

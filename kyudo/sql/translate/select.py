@@ -1,0 +1,250 @@
+"""One SELECT block: FROM, WHERE, GROUP BY, HAVING, windows, the select list.
+
+``SelectBlock`` is built in two steps so subqueries can stop half way:
+:meth:`from_where` builds the joined and filtered input, setting aside the WHERE
+conjuncts that read an enclosing query's columns (``correlated``), and
+:meth:`finish` adds grouping, windows and the select list. A correlated scalar
+subquery calls ``finish(extra_keys=...)`` to group by its correlation columns.
+"""
+from __future__ import annotations
+
+from sqlglot import exp
+
+from kyudo.planner import logical as L
+from kyudo.planner.expr import Col, Expr, Lit, conjoin, conjuncts
+from kyudo.sql.errors import UnsupportedSQLError
+from kyudo.sql.translate import aggregates as agg
+from kyudo.sql.translate import subqueries, windows
+from kyudo.sql.translate.expressions import ExpressionTranslator, key, typed
+from kyudo.sql.translate.joins import join, join_graph, join_kind, split_keys
+from kyudo.sql.translate.relation import Relation, one_row, with_columns
+from kyudo.sql.translate.scope import Scope
+
+
+def _and_terms(node: exp.Expression | None) -> list[exp.Expression]:
+    if node is None:
+        return []
+    while isinstance(node, exp.Paren):
+        node = node.this
+    if isinstance(node, exp.And):
+        return _and_terms(node.this) + _and_terms(node.expression)
+    return [node]
+
+
+class SelectBlock:
+    def __init__(self, translator, node: exp.Select, parent: Scope | None):
+        self.t, self.node = translator, node
+        self.scope = Scope(parent=parent)
+        self.plan: L.LogicalPlan | None = None
+        self.correlated: list[Expr] = []
+        self.replacements: dict[str, str] = {}
+
+    # ---- helpers -------------------------------------------------------------------------
+
+    def expr(self, node: exp.Expression, clause: str, allow_outer: bool = False) -> Expr:
+        """Translate ``node`` over the current plan; scalar subqueries in it are
+        joined onto the plan first."""
+        for sub in _scalar_subqueries(node):
+            if key(sub) not in self.replacements:
+                self.plan, column = subqueries.join_scalar(self, sub)
+                self.replacements[key(sub)] = column
+                if getattr(self, "grouped", None) is not None:
+                    self.grouped.add(column)
+        tr = ExpressionTranslator(self.scope, self.plan.schema, self.replacements,
+                                  self.t.catalog.functions, clause)
+        result = tr(node)
+        if tr.outer and not allow_outer:
+            raise UnsupportedSQLError(f"a correlated reference is only supported in the WHERE "
+                                      f"clause of a subquery: {node.sql()}")
+        self.last_outer = tr.outer
+        if not tr.outer:
+            typed(result, node, self.plan.schema)
+        return result
+
+    def column_for(self, node: exp.Expression, clause: str) -> str:
+        """A plan column holding ``node``'s value (computed by a Project if needed)."""
+        e = self.expr(node, clause)
+        if isinstance(e, Col):
+            return e.name
+        name = self.t.namer.fresh(f"__{clause.replace(' ', '_')}")
+        self.plan = with_columns(self.plan, [(name, e)])
+        return name
+
+    # ---- FROM and WHERE ------------------------------------------------------------------
+
+    def from_where(self) -> None:
+        node = self.node
+        where = _and_terms(node.args["where"].this) if node.args.get("where") else []
+        plain = [w for w in where if not subqueries.is_predicate_subquery(w)
+                 and not _scalar_subqueries(w)]
+        later = [w for w in where if w not in plain]
+        from_ = node.args.get("from_")
+        if from_ is None:
+            self.plan = one_row()
+            pending = []
+        else:
+            items = [from_.this] + [j for j in node.args.get("joins") or []]
+            pending = self._build_from(items, plain)
+        if pending:
+            self.plan = L.Filter(self.plan, conjoin(pending))
+        for w in later:
+            if subqueries.is_predicate_subquery(w):
+                self.plan = subqueries.apply_predicate(self, w)
+            else:
+                self._filter(w)
+
+    def _filter(self, w: exp.Expression) -> None:
+        e = self.expr(w, "WHERE", allow_outer=True)
+        if self.last_outer:
+            self.correlated.append(e)
+        else:
+            self.plan = L.Filter(self.plan, e)
+
+    def _build_from(self, items, where: list[exp.Expression]) -> list[Expr]:
+        """Join the FROM items; returns the WHERE conjuncts still to apply.
+        Comma-separated items are pooled and joined on WHERE equalities once every
+        item is in scope; an explicit JOIN joins the pool before it."""
+        pool: list[L.LogicalPlan] = []
+        for i, item in enumerate(items):
+            how = "cross" if i == 0 else join_kind(item)
+            table = item.this if isinstance(item, exp.Join) else item
+            plan = self.t.from_item(table, self.scope)
+            if how == "cross":
+                pool.append(plan)
+                continue
+            left, _ = join_graph(pool, [], self.t.namer)
+            pool = [self._explicit_join(left, plan, item, how)]
+        self.plan = _placeholder(pool)
+        conditions = []
+        for w in where:
+            e = self.expr(w, "WHERE", allow_outer=True)
+            (self.correlated if self.last_outer else conditions).extend(conjuncts(e))
+        self.plan, rest = join_graph(pool, conditions, self.t.namer)
+        return rest
+
+    def _explicit_join(self, left, right, item: exp.Join, how: str) -> L.LogicalPlan:
+        on = item.args.get("on")
+        using = item.args.get("using")
+        if how == "cross" and on is None and not using:
+            return join(left, right, "cross", [], [], self.t.namer)
+        self.plan = _placeholder([left, right])
+        if using:
+            raise UnsupportedSQLError(f"JOIN ... USING is not supported; write the ON condition: {item.sql()}")
+        predicates = conjuncts(self.expr(on, "ON"))
+        keys, residual = split_keys(predicates, set(left.schema.names), set(right.schema.names))
+        if how == "inner":
+            joined = join(left, right, how, keys, [], self.t.namer)
+            return L.Filter(joined, conjoin(residual)) if residual else joined
+        return join(left, right, how, keys, residual, self.t.namer)
+
+    # ---- the rest of the block ----------------------------------------------------------
+
+    def finish(self, extra_keys: tuple[str, ...] = ()) -> Relation:
+        node = self.node
+        selects = list(node.expressions)
+        having = node.args["having"].this if node.args.get("having") else None
+        order = node.args.get("order")
+        order_nodes = [o.this for o in order.expressions] if order else []
+        group_keys, sets = agg.grouping_sets(node.args.get("group"))
+        aggregates = agg.find_aggregates(selects + [having] + order_nodes)
+        if group_keys or aggregates or having is not None or extra_keys:
+            self._aggregate(group_keys, sets, aggregates, extra_keys)
+        elif extra_keys:
+            raise UnsupportedSQLError("a correlated subquery must aggregate")
+        if having is not None:
+            predicate = self.expr(having, "HAVING")  # may join scalar subqueries first
+            self.plan = L.Filter(self.plan, predicate)
+        self._windows(selects + order_nodes)
+        return self.t.finish_select(self, selects, extra_keys)
+
+    def _aggregate(self, group_keys, sets, aggregates, extra_keys) -> None:
+        key_columns = [self.column_for(k, "GROUP BY") for k in group_keys]
+        specs, seen = [], {}
+        for a in aggregates:
+            k = key(a)
+            if k in seen:
+                continue
+            argument = agg.aggregate_argument(a)
+            column = self.column_for(argument, "aggregate") if argument is not None else None
+            output = self.t.namer.fresh(a.sql_name().lower())
+            specs.append(agg.aggregate_spec(a, output, column))
+            seen[k] = output
+        keys = tuple(dict.fromkeys(list(extra_keys) + key_columns))
+        if sets is None:
+            self.plan = L.Aggregate(self.plan, keys, tuple(specs))
+        else:
+            self.plan = _grouping_sets_plan(self, keys, key_columns, sets, specs)
+        for k_node, column in zip(group_keys, key_columns):
+            self.replacements[key(k_node)] = column
+        self.replacements.update(seen)
+        self.grouped = set(self.plan.schema.names)
+
+    def _windows(self, nodes) -> None:
+        found = windows.find_windows(nodes)
+        groups: dict[tuple, list] = {}
+        for w in found:
+            if key(w) in self.replacements:
+                continue
+            partition = tuple(self.column_for(p, "PARTITION BY") for p in w.args.get("partition_by") or [])
+            order = windows.sort_keys(w.args.get("order"), lambda n: self.column_for(n, "window ORDER BY"))
+            output = self.t.namer.fresh(w.this.sql_name().lower())
+            fn = windows.window_function(w, output, lambda n: self.column_for(n, "window"),
+                                         self._constant)
+            groups.setdefault((partition, order), []).append(fn)
+            self.replacements[key(w)] = output
+        for (partition, order), functions in groups.items():
+            self.plan = L.Window(self.plan, partition, order, tuple(functions))
+
+    def _constant(self, node):
+        value = self.expr(node, "window")
+        if not isinstance(value, Lit):
+            raise UnsupportedSQLError(f"{node.sql()} must be a constant")
+        return value.value
+
+
+def _placeholder(plans: list[L.LogicalPlan]) -> L.LogicalPlan:
+    """A plan with every column of ``plans`` (a cross join, never run) so that
+    expressions over several FROM items can be translated and typed."""
+    plan = plans[0]
+    for p in plans[1:]:
+        plan = L.Join(plan, p, "cross", (), ())
+    return plan
+
+
+def _scalar_subqueries(node: exp.Expression) -> list[exp.Subquery]:
+    """Scalar subqueries directly in ``node`` (not inside a nested subquery, an
+    EXISTS or an IN (subquery))."""
+    found = []
+
+    def visit(n):
+        if isinstance(n, exp.Subquery):
+            found.append(n)
+            return
+        if isinstance(n, (exp.Exists, exp.Select)):
+            return
+        if isinstance(n, exp.In) and n.args.get("query") is not None:
+            visit(n.this)
+            return
+        for child in n.iter_expressions():
+            visit(child)
+
+    visit(node)
+    return found
+
+
+def _grouping_sets_plan(block: SelectBlock, keys, key_columns, sets, specs) -> L.LogicalPlan:
+    """One Aggregate per grouping set, keys outside the set NULL, unioned."""
+    schema = block.plan.schema
+    branches = []
+    for members in sets:
+        kept = tuple(k for k in keys if k not in key_columns or key_columns.index(k) in members)
+        branch = L.Aggregate(block.plan, kept, tuple(specs))
+        exprs = []
+        for f in L.Aggregate(block.plan, keys, tuple(specs)).schema:
+            if f.name in kept or f.name not in keys:
+                exprs.append((f.name, Col(f.name)))
+            else:
+                exprs.append((f.name, Lit(None, schema.field(f.name).type)))
+        branches.append(L.Project(branch, tuple(exprs)))
+    return L.Union(tuple(branches)) if len(branches) > 1 else branches[0]
+

@@ -1,0 +1,205 @@
+"""Subqueries decorrelated into joins.
+
+* ``EXISTS`` / ``NOT EXISTS`` -> semi / anti join; the subquery's WHERE conjuncts
+  that read outer columns become the join: equalities the keys, the rest the
+  join condition.
+* ``x IN (SELECT y ...)`` -> semi join on ``x = y`` (plus any correlation);
+  ``NOT IN`` -> a null-aware anti join, which keeps no row when the subquery
+  yields a NULL and drops rows whose ``x`` is NULL unless the subquery is empty.
+* uncorrelated scalar subquery -> its one-row result cross-joined (only when it
+  is known to give at most one row: a global aggregate or LIMIT 1).
+* correlated scalar subquery (an aggregate over correlation equalities) ->
+  aggregate grouped by the inner correlation columns, left-joined on them; rows
+  with no match get what the aggregate gives over no rows (COUNT is 0).
+"""
+from __future__ import annotations
+
+import pyarrow as pa
+from sqlglot import exp
+
+from kyudo.engine.operators.aggregate import AggSpec
+from kyudo.planner import logical as L
+from kyudo.planner.expr import Call, Col, Expr, Lit, transform
+from kyudo.planner.types import infer_type
+from kyudo.sql.errors import SQLError, UnsupportedSQLError
+from kyudo.sql.translate.joins import join, split_keys
+from kyudo.sql.translate.relation import with_columns
+
+
+def _unwrap(node: exp.Expression) -> tuple[exp.Expression, bool]:
+    negated = False
+    while isinstance(node, (exp.Not, exp.Paren)):
+        if isinstance(node, exp.Not):
+            negated = not negated
+        node = node.this
+    if node.args.get("negate"):
+        node = node.copy()
+        node.set("negate", False)
+        negated = not negated
+    return node, negated
+
+
+def is_predicate_subquery(node: exp.Expression) -> bool:
+    inner, _ = _unwrap(node)
+    return isinstance(inner, exp.Exists) or (isinstance(inner, exp.In) and inner.args.get("query") is not None)
+
+
+def _query_of(node: exp.Expression) -> exp.Expression:
+    return node.this if isinstance(node, exp.Subquery) else node
+
+
+def apply_predicate(block, node: exp.Expression) -> L.LogicalPlan:
+    """The block's plan filtered by an [NOT] EXISTS / [NOT] IN subquery."""
+    inner, negated = _unwrap(node)
+    if isinstance(inner, exp.Exists):
+        return _exists(block, _query_of(inner.this), negated)
+    return _in(block, inner, negated)
+
+
+def _inner_block(block, query: exp.Expression):
+    from kyudo.sql.translate.select import SelectBlock
+    if not isinstance(query, exp.Select):
+        return None
+    sub = SelectBlock(block.t, query, block.scope)
+    sub.from_where()
+    return sub
+
+
+def _is_simple(query: exp.Select) -> bool:
+    """No grouping, aggregates, windows, DISTINCT or LIMIT: the rows of FROM+WHERE."""
+    from kyudo.sql.translate.aggregates import find_aggregates
+    return not (query.args.get("group") or query.args.get("having") or query.args.get("distinct")
+                or query.args.get("limit") or query.args.get("offset")
+                or find_aggregates(query.expressions) or list(query.find_all(exp.Window)))
+
+
+def _exists(block, query: exp.Expression, negated: bool) -> L.LogicalPlan:
+    how = "anti" if negated else "semi"
+    sub = _inner_block(block, query)
+    if sub is not None and sub.correlated:
+        if not _is_simple(query):
+            raise UnsupportedSQLError(f"a correlated EXISTS subquery with grouping or LIMIT: {query.sql()}")
+        keys, residual = split_keys(sub.correlated, set(block.plan.schema.names), set(sub.plan.schema.names))
+        return join(block.plan, sub.plan, how, keys, residual, block.t.namer)
+    # uncorrelated: keep all rows or none, by the subquery's row count
+    rel = block.t.query(query, block.scope)
+    counted = L.Aggregate(rel.plan, (), (AggSpec(block.t.namer.fresh("__exists"), "size", None),))
+    n = counted.schema.names[0]
+    joined = L.Join(block.plan, counted, "cross", (), ())
+    test = Call("greater", (Col(n), Lit(0)))
+    kept = L.Filter(joined, Call("not", (test,)) if negated else test)
+    return L.Project(kept, tuple((c, Col(c)) for c in block.plan.schema.names))
+
+
+def _in(block, node: exp.In, negated: bool) -> L.LogicalPlan:
+    query = _query_of(node.args["query"])
+    value = block.expr(node.this, "IN")
+    sub = _inner_block(block, query) if isinstance(query, exp.Select) else None
+    if sub is not None and sub.correlated:
+        if negated or not _is_simple(query) or len(query.expressions) != 1:
+            raise UnsupportedSQLError(f"a correlated [NOT] IN subquery of this shape: {query.sql()}")
+        inner_value = sub.expr(query.expressions[0], "IN")
+        predicates = [Call("equal", (value, inner_value))] + sub.correlated
+        keys, residual = split_keys(predicates, set(block.plan.schema.names), set(sub.plan.schema.names))
+        return join(block.plan, sub.plan, "semi", keys, residual, block.t.namer)
+    rel = block.t.query(query, block.scope)
+    if len(rel.columns) != 1:
+        raise SQLError(f"a subquery in IN must return one column, not {len(rel.columns)}")
+    keys = [(value, Col(rel.columns[0]))]
+    if not negated:
+        return join(block.plan, rel.plan, "semi", keys, [], block.t.namer)
+    joined = join(block.plan, rel.plan, "anti", keys, [], block.t.namer)
+    return L.Join(joined.left, joined.right, "anti", joined.left_on, joined.right_on,
+                  null_aware=True)
+
+
+def join_scalar(block, node: exp.Subquery) -> tuple[L.LogicalPlan, str]:
+    """Join scalar subquery ``node`` onto the block's plan; returns the new plan
+    and the column holding the subquery's value."""
+    query = _query_of(node)
+    sub = _inner_block(block, query)
+    if sub is not None and sub.correlated:
+        return _correlated_scalar(block, sub, query)
+    rel = block.t.query(query, block.scope)
+    if len(rel.columns) != 1:
+        raise SQLError(f"a scalar subquery must return one column, not {len(rel.columns)}: {node.sql()}")
+    plan, column = rel.plan, rel.columns[0]
+    if not _one_row(plan):
+        if not (isinstance(plan, L.Project) and _limit_one(plan.input)) and not _limit_one(plan):
+            raise UnsupportedSQLError(f"a scalar subquery that may return several rows "
+                                      f"(only aggregates or LIMIT 1 are supported): {node.sql()}")
+        value = block.t.namer.fresh("__scalar")
+        plan = L.Aggregate(plan, (), (AggSpec(value, "first", column),))
+        column = value
+    plan = L.Project(plan, ((column, Col(column)),))
+    return L.Join(block.plan, plan, "cross", (), ()), column
+
+
+def _one_row(plan: L.LogicalPlan) -> bool:
+    while isinstance(plan, L.Project):
+        plan = plan.input
+    return isinstance(plan, L.Aggregate) and not plan.keys
+
+
+def _limit_one(plan: L.LogicalPlan) -> bool:
+    return isinstance(plan, L.Limit) and plan.n is not None and plan.n <= 1
+
+
+def _correlated_scalar(block, sub, query: exp.Select) -> tuple[L.LogicalPlan, str]:
+    outer_names = set(block.plan.schema.names)
+    keys, residual = split_keys(sub.correlated, outer_names, set(sub.plan.schema.names))
+    if residual or not keys:
+        raise UnsupportedSQLError(f"a correlated scalar subquery whose correlation is not a set "
+                                  f"of equalities: {query.sql()}")
+    inner_columns = []
+    for _, inner in keys:
+        if isinstance(inner, Col):
+            inner_columns.append(inner.name)
+        else:
+            name = block.t.namer.fresh("__corr")
+            sub.plan = with_columns(sub.plan, [(name, inner)])
+            inner_columns.append(name)
+    if len(query.expressions) != 1:
+        raise SQLError(f"a scalar subquery must return one column: {query.sql()}")
+    rel = sub.finish(extra_keys=tuple(inner_columns))
+    value_column = rel.columns[-1]
+    matched = block.t.namer.fresh("__matched")
+    right = L.Project(rel.plan, tuple((c, Col(c)) for c in inner_columns)
+                      + ((value_column, Col(value_column)), (matched, Lit(True, pa.bool_()))))
+    joined = join(block.plan, right, "left",
+                  [(o, Col(i)) for (o, _), i in zip(keys, inner_columns)], [], block.t.namer)
+    empty = _empty_value(sub, rel, value_column)
+    if empty is None:
+        return joined, value_column
+    result = block.t.namer.fresh("__scalar")
+    value = Call("if_else", (Call("is_null", (Col(matched),)), empty, Col(value_column)))
+    return with_columns(joined, [(result, value)]), result
+
+
+def _empty_value(sub, rel, value_column: str) -> Expr | None:
+    """What the subquery's value is over no rows, when that is not simply NULL:
+    its select expression with COUNTs as 0 and other aggregates as NULL."""
+    plan = rel.plan
+    while isinstance(plan, L.Project) and not isinstance(plan.input, L.Aggregate):
+        plan = plan.input
+    if not isinstance(plan, L.Project):
+        return None
+    aggregate = plan.input
+    counts = {a.output for a in aggregate.aggs if a.func in ("count", "size", "count_distinct")}
+    if not counts:
+        return None
+    expr = dict(plan.exprs).get(value_column)
+    if expr is None:
+        return None
+    in_schema = aggregate.schema
+
+    def empty(node):
+        if isinstance(node, Col):
+            if node.name in counts:
+                return Lit(0, pa.int64())
+            return Lit(None, in_schema.field(node.name).type)
+        return node
+    result = transform(expr, empty)
+    infer_type(result, in_schema)
+    return result
+
