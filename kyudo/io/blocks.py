@@ -23,17 +23,23 @@ from fsspec.utils import infer_compression
 
 from .filesystem import FileEntry
 
-_COPY_CHUNK = 4 * 2**20
+_SCAN_CHUNK = 64 * 2**10
+_STREAM_BLOCK = 4 * 2**20
 
 
 @dataclass(frozen=True)
 class Block:
-    """Lines of ``path`` starting in ``[start, end)``; ``end=None`` means to the end."""
+    """Lines of ``path`` starting in ``[start, end)``; ``end=None`` means to the end.
+
+    ``size`` is the file's size when it was listed: ranged reads must not
+    start at or past it (object stores refuse such ranges).
+    """
 
     path: str
     start: int
     end: int | None
     compression: str | None
+    size: int
 
     @property
     def is_first(self) -> bool:
@@ -55,11 +61,11 @@ def plan_blocks(
     for entry in files:
         codec = file_compression(entry.path, compression)
         if codec is not None or blocksize is None or entry.size <= blocksize:
-            blocks.append(Block(entry.path, 0, None, codec))
+            blocks.append(Block(entry.path, 0, None, codec, entry.size))
             continue
         starts = range(0, entry.size, blocksize)
         blocks.extend(
-            Block(entry.path, s, None if s + blocksize >= entry.size else s + blocksize, None)
+            Block(entry.path, s, None if s + blocksize >= entry.size else s + blocksize, None, entry.size)
             for s in starts
         )
     return blocks
@@ -88,20 +94,47 @@ def _naming_file(path: str, compression: str | None):
 
 
 def _read_block(fs: fsspec.AbstractFileSystem, block: Block) -> bytes:
-    with fs.open(block.path, "rb", compression=block.compression) as f:
-        if block.start:
-            # The line containing byte start-1 began earlier: it is not ours.
-            f.seek(block.start - 1)
-            f.readline()
-        if block.end is None:
+    if block.compression is not None:
+        with _open_stream(fs, block.path, block.compression) as f:
             return f.read()
-        position = f.tell()
-        if position >= block.end:
-            return b""
-        data = f.read(block.end - position)
-        if data and not data.endswith(b"\n"):
-            data += f.readline()
-        return data
+    if block.start == 0 and block.end is None:
+        return fs.cat_file(block.path)
+    begin = block.start
+    if begin:
+        # The line holding byte start-1 began in an earlier block: skip past its newline.
+        begin += len(_through_newline(fs, block.path, begin - 1, block.size)) - 1
+    end = block.size if block.end is None else block.end
+    if begin >= end:
+        return b""
+    data = fs.cat_file(block.path, start=begin, end=end)
+    if block.end is not None and not data.endswith(b"\n"):
+        data += _through_newline(fs, block.path, end, block.size)
+    return data
+
+
+def _through_newline(fs: fsspec.AbstractFileSystem, path: str, position: int, size: int) -> bytes:
+    """The bytes from ``position`` through the next newline (or to the end of file).
+
+    Read in small ranges: a line is short, and a file-sized read-ahead on an
+    object store would fetch megabytes to find one newline.
+    """
+    pieces = []
+    while position < size:
+        chunk = fs.cat_file(path, start=position, end=min(position + _SCAN_CHUNK, size))
+        cut = chunk.find(b"\n")
+        if cut >= 0:
+            pieces.append(chunk[: cut + 1])
+            break
+        if not chunk:
+            break
+        pieces.append(chunk)
+        position += len(chunk)
+    return b"".join(pieces)
+
+
+def _open_stream(fs: fsspec.AbstractFileSystem, path: str, compression: str | None):
+    """A file for reading from the start, with modest read-ahead, decompressed."""
+    return fs.open(path, "rb", compression=compression, block_size=_STREAM_BLOCK)
 
 
 def line_number_at(fs: fsspec.AbstractFileSystem, block: Block) -> int:
@@ -109,10 +142,10 @@ def line_number_at(fs: fsspec.AbstractFileSystem, block: Block) -> int:
     if not block.start:
         return 1
     newlines = 0
-    with fs.open(block.path, "rb", compression=block.compression) as f:
+    with _open_stream(fs, block.path, block.compression) as f:
         remaining = block.start - 1
         while remaining > 0:
-            chunk = f.read(min(_COPY_CHUNK, remaining))
+            chunk = f.read(min(_STREAM_BLOCK, remaining))
             if not chunk:
                 break
             newlines += chunk.count(b"\n")
@@ -121,10 +154,16 @@ def line_number_at(fs: fsspec.AbstractFileSystem, block: Block) -> int:
     return newlines + 2
 
 
-def read_head(fs: fsspec.AbstractFileSystem, path: str, compression: str | None, nbytes: int) -> bytes:
+def read_head(fs: fsspec.AbstractFileSystem, entry: FileEntry, compression: str | None, nbytes: int) -> bytes:
     """Whole lines from the start of a file, about ``nbytes`` of them (a sample)."""
-    with _naming_file(path, compression), fs.open(path, "rb", compression=compression) as f:
-        data = f.read(nbytes)
-        if len(data) == nbytes and not data.endswith(b"\n"):
-            data += f.readline()
-    return data
+    with _naming_file(entry.path, compression):
+        if compression is None and entry.size:
+            data = fs.cat_file(entry.path, start=0, end=min(nbytes, entry.size))
+            if len(data) == nbytes and not data.endswith(b"\n"):
+                data += _through_newline(fs, entry.path, nbytes, entry.size)
+            return data
+        with _open_stream(fs, entry.path, compression) as f:
+            data = f.read(nbytes)
+            if len(data) == nbytes and not data.endswith(b"\n"):
+                data += f.readline()
+        return data

@@ -84,7 +84,7 @@ def discover_csv(
         raise ValueError(f"on_bad_lines must be one of {_ON_BAD_LINES}, not {on_bad_lines!r}")
     fs, files, blocks = resolve_blocks(path_or_paths, storage_options, filesystem, blocksize, compression)
     first = blocks[0]
-    head = read_head(fs, first.path, first.compression, sample)
+    head = read_head(fs, files[0], first.compression, sample)
     if header and not head.strip():
         raise ValueError(f"CSV file {first.path!r} is empty: there is no header to take column names from")
     header_names = _header_names(head, sep) if header else None

@@ -37,7 +37,7 @@ def discover_json(
     """Plan blocks and infer the schema from ``sample`` bytes of the first file."""
     fs, files, blocks = resolve_blocks(path_or_paths, storage_options, filesystem, blocksize, compression)
     first = blocks[0]
-    head = read_head(fs, first.path, first.compression, sample)
+    head = read_head(fs, files[0], first.compression, sample)
     if not head.strip():
         raise ValueError(f"JSON file {first.path!r} is empty: there is no record to infer a schema from")
     try:
