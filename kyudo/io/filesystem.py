@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import posixpath
 import re
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Iterable, Sequence
 
@@ -22,6 +23,7 @@ from fsspec.implementations.local import LocalFileSystem
 
 _GLOB_CHARS = frozenset("*?[")
 _DIGITS = re.compile(r"(\d+)")
+_MAX_THREADS = 32
 # fsspec implementations spell "last modified" differently; any one is enough
 # to notice that a file was rewritten with the same size.
 _MTIME_KEYS = ("mtime", "LastModified", "last_modified", "updated", "created")
@@ -67,10 +69,16 @@ def resolve_files(
     """
     raw = _as_path_list(path_or_paths)
     fs = _filesystem_for(raw[0], storage_options, filesystem)
+    if len(raw) == 1:
+        expanded = [_expand(fs, raw[0])]
+    else:
+        # Each path is a round trip on an object store; ask about them together.
+        with ThreadPoolExecutor(min(_MAX_THREADS, len(raw)), thread_name_prefix="kyudo-list") as pool:
+            expanded = list(pool.map(lambda original: _expand(fs, original), raw))
     files: list[FileEntry] = []
     seen: set[str] = set()
-    for original in raw:
-        for entry in _expand(fs, original):
+    for entries in expanded:
+        for entry in entries:
             if entry.path not in seen:
                 seen.add(entry.path)
                 files.append(entry)

@@ -148,3 +148,12 @@ def test_reading_one_column_fetches_only_its_bytes(s3_bucket, monkeypatch):
     fetched.clear()
     assert frame[["c"]].compute().c.tolist() == table.column("c").to_pylist()
     assert sum(fetched) < size / 4, (sum(fetched), size)  # one column of eight, not the object
+
+
+def test_a_list_of_objects_keeps_its_order(s3_bucket):
+    fs, bucket, options = s3_bucket
+    for i in range(40):
+        fs.pipe(f"{bucket}/l/{i}.csv", f"n\n{i}\n".encode())
+    paths = [f"s3://{bucket}/l/{i}.csv" for i in reversed(range(40))]
+    result = kd.read_csv(paths + paths[:3], storage_options=options).compute()
+    assert result.n.tolist() == list(reversed(range(40)))
