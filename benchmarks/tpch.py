@@ -3,7 +3,7 @@
 Usage::
 
     python -m benchmarks.tpch --data data/tpch-sf0.1 [--queries 1,3,6 | all]
-        [--engines kyudo,duckdb,polars,dask] [--repeat 3] [--output result.json]
+        [--engines kyudo,kyudo-sql,duckdb,polars,dask] [--repeat 3] [--output result.json]
         [--markdown]
 
 Engines and what they run:
@@ -11,6 +11,8 @@ Engines and what they run:
 * ``kyudo`` -- the DataFrame-API queries of :mod:`benchmarks.tpch_queries.dataframe`
   on ``kyudo.dataframe.read_parquet`` frames, then ``.compute()`` (unless the
   answer is already eager: ``head`` computes at once);
+* ``kyudo-sql`` -- the SQL text through ``kyudo.sql.Context`` over the same
+  ``read_parquet`` frames, then ``.compute()``;
 * ``dask``  -- the same functions on ``dask.dataframe.read_parquet`` frames;
 * ``duckdb`` -- the SQL text over views of the Parquet directories;
 * ``polars`` -- the same SQL through ``polars.SQLContext`` over ``scan_parquet``.
@@ -39,7 +41,7 @@ from benchmarks.tpch_queries import DATAFRAME_QUERIES, SQL_QUERIES, sql_text, ta
 from benchmarks.tpch_queries.answers import materialize, mismatches
 
 RESULTS_DIR = Path(__file__).with_name("results")
-DEFAULT_ENGINES = ("kyudo", "duckdb", "polars")
+DEFAULT_ENGINES = ("kyudo", "kyudo-sql", "duckdb", "polars")
 REFERENCE = "duckdb"
 SUBJECT = "kyudo"
 
@@ -84,10 +86,26 @@ class PolarsEngine:
         return self.context.execute(sql_text(number)).collect()
 
 
+class KyudoSQLEngine:
+    """Runs the SQL text with ``kyudo.sql.Context`` over Parquet tables."""
+
+    def __init__(self, data_dir: Path):
+        from kyudo.sql import Context
+
+        self.context = Context()
+        for name, path in table_dirs(data_dir).items():
+            self.context.create_table(name, str(path))
+        self.queries = set(SQL_QUERIES)
+
+    def run(self, number: int):
+        return self.context.sql(sql_text(number)).compute()
+
+
 # Each engine imports its library when it is created, so a missing or broken one
 # becomes error cells in the table instead of stopping the other engines.
 ENGINES = {
     "kyudo": lambda data: DataFrameEngine("kyudo.dataframe", data),
+    "kyudo-sql": KyudoSQLEngine,
     "dask": lambda data: DataFrameEngine("dask.dataframe", data),
     "duckdb": DuckDBEngine,
     "polars": PolarsEngine,
