@@ -104,7 +104,7 @@ def read_orc(path, columns: Sequence[str] | None = None, storage_options: dict |
 def to_parquet(df: "DataFrame", path: str, partition_on: Sequence[str] | str | None = None,
                compression: str | None = "snappy", compression_level: int | None = None,
                row_group_size: int | None = None, mode: str = "error",
-               storage_options: dict | None = None) -> list[str]:
+               storage_options: dict | None = None, scheduler=None) -> list[str]:
     """Write the frame as a Parquet dataset (a directory of ``part.N.parquet``).
 
     ``partition_on`` columns become hive directories (``key=value/``).
@@ -125,7 +125,7 @@ def to_parquet(df: "DataFrame", path: str, partition_on: Sequence[str] | str | N
         _check_append_schema(staged, df.plan.schema, partition_on)
         writer = ParquetWriter(fs, staged.staging, partition_on, compression, compression_level,
                                row_group_size)
-        written = _run_writer(df, writer, "to_parquet")
+        written = _run_writer(df, writer, "to_parquet", scheduler)
         if not written and mode != "append":
             written = [{"staged": writer.write_empty(df.plan.schema), "directory": ""}]
         first = staged.first_part_number()
@@ -140,23 +140,24 @@ def to_parquet(df: "DataFrame", path: str, partition_on: Sequence[str] | str | N
 
 def to_csv(df: "DataFrame", path: str, single_file: bool = False, header: bool = True,
            compression: str | None = "infer", mode: str = "error",
-           storage_options: dict | None = None) -> list[str]:
+           storage_options: dict | None = None, scheduler=None) -> list[str]:
     """Write CSV: one file per non-empty partition, or ``single_file=True``.
 
     ``path`` is a directory (files ``part.N.csv``), a pattern whose ``*``
     becomes the file number (``out/data-*.csv.gz``), or with ``single_file``
     the file itself.  Compression follows the file extension.
     """
-    return _to_text(df, path, "csv", single_file, header, compression, mode, storage_options)
+    return _to_text(df, path, "csv", single_file, header, compression, mode, storage_options, scheduler)
 
 
 def to_json(df: "DataFrame", path: str, single_file: bool = False, compression: str | None = "infer",
-            mode: str = "error", storage_options: dict | None = None) -> list[str]:
+            mode: str = "error", storage_options: dict | None = None, scheduler=None) -> list[str]:
     """Write JSON lines (one object per row), laid out like :func:`to_csv`."""
-    return _to_text(df, path, "json", single_file, False, compression, mode, storage_options)
+    return _to_text(df, path, "json", single_file, False, compression, mode, storage_options, scheduler)
 
 
-def _to_text(df, path, format, single_file, header, compression, mode, storage_options) -> list[str]:
+def _to_text(df, path, format, single_file, header, compression, mode, storage_options,
+             scheduler) -> list[str]:
     fs, target = fsspec.core.url_to_fs(path, **(storage_options or {}))
     directory, template = _text_layout(target, format, single_file)
     staged = StagedWrite(fs, target if single_file else directory, mode)
@@ -164,11 +165,11 @@ def _to_text(df, path, format, single_file, header, compression, mode, storage_o
         codec = file_compression(template, compression)
         if single_file:
             writer = TextWriter(fs, staged.staging, format, header=False, compression=None)
-            parts = [w["staged"] for w in _run_writer(df, writer, f"to_{format}")]
+            parts = [w["staged"] for w in _run_writer(df, writer, f"to_{format}", scheduler)]
             prefix = encode_rows(df.plan.schema.empty_table(), format, header)
             return [staged.commit_file(concatenate(fs, staged.staging, parts, "whole", prefix, codec))]
         writer = TextWriter(fs, staged.staging, format, header=header, compression=codec)
-        written = _run_writer(df, writer, f"to_{format}")
+        written = _run_writer(df, writer, f"to_{format}", scheduler)
         if not written and mode != "append":
             written = [{"staged": writer.write_empty(df.plan.schema)}]
         first = staged.first_part_number() if "part.*" in template else 0
@@ -189,10 +190,10 @@ def _text_layout(target: str, format: str, single_file: bool) -> tuple[str, str]
     return target, f"part.*.{format}"
 
 
-def _run_writer(df: "DataFrame", writer, name: str) -> list[dict]:
+def _run_writer(df: "DataFrame", writer, name: str, scheduler) -> list[dict]:
     """Run the plan with ``writer`` on each partition; what was written, in order."""
     plan = L.MapPartitions(df.plan, writer, WRITTEN, name, token=uuid.uuid4().hex)
-    return [row for table in compute_partitions(plan) for row in table.to_pylist()]
+    return [row for table in compute_partitions(plan, scheduler) for row in table.to_pylist()]
 
 
 def _check_append_schema(staged: StagedWrite, schema: pa.Schema, partition_on: tuple[str, ...]) -> None:

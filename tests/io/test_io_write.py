@@ -248,3 +248,10 @@ def test_json_values_follow_pandas(tmp_path):
     lines = (tmp_path / "v.json").read_text(encoding="utf-8").splitlines()
     assert lines[0] == '{"t": "2024-01-02T03:04:05", "f": null, "s": "ü"}'
     assert lines[1] == '{"t": null, "f": 2.5, "s": null}'
+
+
+def test_writers_run_on_the_chosen_scheduler(tmp_path, sales):
+    frame = kd.from_pandas(sales, npartitions=3)
+    frame.to_parquet(str(tmp_path / "p"), scheduler="sync", partition_on="year")
+    frame.to_csv(str(tmp_path / "c.csv"), single_file=True, scheduler="sync")
+    assert len(kd.read_parquet(str(tmp_path / "p")).compute()) == len(pd.read_csv(tmp_path / "c.csv")) == 240
