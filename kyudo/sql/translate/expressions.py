@@ -246,6 +246,8 @@ class ExpressionTranslator:
                 return Lit(pa.scalar(value.value).cast(to).as_py(), to)
             except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as err:
                 raise SQLError(f"{node.sql()}: {err}") from None
+        if pa.types.is_integer(to) and _is_float(value, self.schema):
+            value = _round_half_away(value)  # SQL rounds, Arrow's safe cast would refuse
         return call(op, value, to=to)
 
     def _Extract(self, node):
@@ -339,6 +341,19 @@ def _decimal_as_float(expr: Expr, schema: pa.Schema) -> Expr:
     except (ExpressionError, KeyError):
         return expr  # outer references: typed later, over the joined plan
     return call("cast", expr, to=pa.float64()) if pa.types.is_decimal(t) else expr
+
+
+def _is_float(expr: Expr, schema: pa.Schema) -> bool:
+    try:
+        return pa.types.is_floating(infer_type(expr, schema))
+    except (ExpressionError, KeyError):
+        return False
+
+
+def _round_half_away(x: Expr) -> Expr:
+    """Round to a whole number, halves away from zero (SQL's CAST to integer)."""
+    magnitude = Call("floor", (Call("add", (Call("abs", (x,)), Lit(0.5))),))
+    return Call("multiply", (Call("sign", (x,)), magnitude))
 
 
 def typed(expr: Expr, node: exp.Expression, schema: pa.Schema) -> Expr:

@@ -132,8 +132,8 @@ class SelectBlock:
             raise UnsupportedSQLError(f"JOIN ... USING is not supported; write the ON condition: {item.sql()}")
         predicates = conjuncts(self.expr(on, "ON"))
         keys, residual = split_keys(predicates, set(left.schema.names), set(right.schema.names))
-        if how == "inner":
-            joined = join(left, right, how, keys, [], self.t.namer)
+        if how == "inner":  # the residual is a filter; with no keys, over a cross join
+            joined = join(left, right, "inner" if keys else "cross", keys, [], self.t.namer)
             return L.Filter(joined, conjoin(residual)) if residual else joined
         return join(left, right, how, keys, residual, self.t.namer)
 
@@ -192,6 +192,8 @@ class SelectBlock:
                                          self._constant)
             groups.setdefault((partition, order), []).append(fn)
             self.replacements[key(w)] = output
+            if getattr(self, "grouped", None) is not None:
+                self.grouped.add(output)
         for (partition, order), functions in groups.items():
             self.plan = L.Window(self.plan, partition, order, tuple(functions))
 
