@@ -14,7 +14,8 @@ import pyarrow as pa
 
 from kyudo.dataframe.convert import table_to_pandas
 from kyudo.dataframe.dtypes import pandas_dtypes, to_arrow_type
-from kyudo.dataframe.series import Series, cast_expr, to_expr
+from kyudo.dataframe.scalars import is_scalar_join, join_scalar, peel, rejoin
+from kyudo.dataframe.series import Scalar, Series, cast_expr, to_expr
 from kyudo.engine.operators.aggregate import AggSpec
 from kyudo.engine.operators.sort import SortKey
 from kyudo.planner import logical as L
@@ -77,12 +78,17 @@ class DataFrame:
         mask's columns through unchanged until the mask's own plan is reached.
         Filters and sorts only drop or reorder rows, so ``df[df.x > 1].assign(
         y=df.z * 2)`` gives each kept row its own value, as pandas' alignment on
-        the index does.
+        the index does. A Series that reads lazy scalars (``df.x > df.x.mean()``)
+        comes back over this frame widened by the same scalar joins.
         """
-        target, needed = self.plan, series.expr.columns()
+        base, rights = peel(series.frame.plan)
+        target = self.plan
+        needed = series.expr.columns() - {r.exprs[0][0] for r in rights}
         while True:
-            if target is series.frame.plan or target == series.frame.plan:
-                return Series(self, series.expr, series.name)
+            if target is base or target == base:
+                plan, expr = rejoin(self.plan, rights, series.expr)
+                frame = self if plan is self.plan else DataFrame(plan, self.index, self._column_labels)
+                return Series(frame, expr, series.name)
             if isinstance(target, L.Project):
                 passed = {n for n, e in target.exprs if e == Col(n)}
                 if not needed <= passed:
@@ -90,6 +96,8 @@ class DataFrame:
                 target = target.input
             elif isinstance(target, (L.Filter, L.Sort)):
                 target = target.input
+            elif is_scalar_join(target):
+                target = target.left
             else:
                 return None
 
@@ -122,12 +130,14 @@ class DataFrame:
         return self._with(L.Project(self.plan, exprs))
 
     def _filter(self, mask: Series) -> "DataFrame":
-        if mask.frame.plan is not self.plan and mask.frame.plan != self.plan:
-            rebased = self._rebase(mask)
-            if rebased is None:
-                raise ValueError("the boolean mask was built from a different frame")
-            mask = rebased
-        return self._with(L.Filter(self.plan, _filter_predicate(mask.expr)))
+        rebased = self._rebase(mask)
+        if rebased is None:
+            raise ValueError("the boolean mask was built from a different frame")
+        filtered = L.Filter(rebased.frame.plan, _filter_predicate(rebased.expr))
+        if rebased.frame.plan is not self.plan:
+            # drop the scalar columns a widened mask brought along
+            filtered = L.Project(filtered, tuple((n, Col(n)) for n in self.plan.schema.names))
+        return self._with(filtered)
 
     # ---- new columns ----------------------------------------------------------------
 
@@ -140,7 +150,16 @@ class DataFrame:
         return frame
 
     def _assign_one(self, name: str, value: Any) -> "DataFrame":
-        expr = self._column_of_series(value) if isinstance(value, Series) else to_expr(value)
+        plan = self.plan
+        if isinstance(value, Series):
+            rebased = self._rebase(value)
+            if rebased is None:
+                raise ValueError("cannot assign a Series built from a different frame")
+            plan, expr = rebased.frame.plan, rebased.expr
+        elif isinstance(value, Scalar):
+            plan, expr = join_scalar(plan, value)
+        else:
+            expr = to_expr(value)
         exprs, replaced = [], False
         for n in self.plan.schema.names:
             if n == name:
@@ -150,15 +169,7 @@ class DataFrame:
                 exprs.append((n, Col(n)))
         if not replaced:
             exprs.append((name, expr))
-        return self._with(L.Project(self.plan, tuple(exprs)))
-
-    def _column_of_series(self, value: Series) -> Expr:
-        if value.frame.plan is self.plan or value.frame.plan == self.plan:
-            return value.expr
-        rebased = self._rebase(value)
-        if rebased is None:
-            raise ValueError("cannot assign a Series built from a different frame")
-        return rebased.expr
+        return self._with(L.Project(plan, tuple(exprs)))
 
     def __setitem__(self, key, value) -> None:
         if isinstance(key, (list, tuple)):

@@ -13,6 +13,7 @@ import pandas as pd
 import pyarrow as pa
 
 from kyudo.dataframe.dtypes import to_arrow_type
+from kyudo.dataframe.scalars import join_scalar
 from kyudo.engine.operators.aggregate import AggSpec
 from kyudo.planner import logical as L
 from kyudo.planner.compile import compute_table, explain
@@ -30,8 +31,7 @@ def to_expr(value: Any) -> Expr:
     if isinstance(value, Expr):
         return value
     if isinstance(value, Scalar):
-        raise TypeError(f"cannot combine a Series with a lazy {value!r} yet; use its value, "
-                        "e.g. df.x - df.x.mean().compute()")
+        raise TypeError(f"a lazy {value!r} can only be combined with a Series or another scalar")
     if isinstance(value, pd.Timestamp):
         value = value.to_pydatetime()
     return Lit(value)
@@ -75,8 +75,7 @@ def _nan_as_null(expr: Expr, schema: pa.Schema) -> Expr:
 def _binary(op: str, reflected: bool = False):
     def method(self: "Series", other):
         name = _result_name(self, other)
-        if isinstance(other, Series):
-            other = self._aligned(other)
+        self, other = self._aligned(other)
         left, right = (to_expr(other), self.expr) if reflected else (self.expr, to_expr(other))
         expr = Call(op, (left, right))
         if op in _ARITHMETIC:
@@ -91,8 +90,7 @@ def _comparison(op: str, when_null: bool):
     compares False (True for ``!=``). SQL's NULL result is filled accordingly."""
     def method(self: "Series", other):
         name = _result_name(self, other)
-        if isinstance(other, Series):
-            other = self._aligned(other)
+        self, other = self._aligned(other)
         return self._derive(Call("fill_null", (Call(op, (self.expr, to_expr(other))), Lit(when_null))), name)
     method.__name__ = f"__{op}__"
     return method
@@ -114,14 +112,27 @@ class Series:
     def _derive(self, expr: Expr, name: Any = ...) -> "Series":
         return Series(self.frame, expr, self.name if name is ... else name)
 
-    def _aligned(self, other: "Series") -> "Series":
-        if other.frame.plan is self.frame.plan or other.frame.plan == self.frame.plan:
-            return other
+    def _aligned(self, other) -> tuple["Series", Any]:
+        """``self`` and ``other`` over one plan. A lazy Scalar becomes a column
+        joined onto this frame; of two Series, the one whose plan is the other's
+        widened by scalar joins lends its plan to both."""
+        if isinstance(other, Scalar):
+            from kyudo.dataframe.frame import DataFrame
+            plan, value = join_scalar(self.frame.plan, other)
+            frame = DataFrame(plan, self.frame.index, self.frame._column_labels)
+            return Series(frame, self.expr, self.name), Series(frame, value, None)
+        if not isinstance(other, Series) or other.frame.plan is self.frame.plan:
+            return self, other
         rebased = self.frame._rebase(other)
-        if rebased is None:
-            raise ValueError("cannot combine Series from different frames; kyudo does not align "
-                             "on the index yet, so build both from the same DataFrame")
-        return rebased
+        if rebased is not None and rebased.frame.plan is self.frame.plan:
+            return self, rebased
+        mine = other.frame._rebase(self)
+        if mine is not None and mine.frame.plan is other.frame.plan:
+            return mine, other
+        if rebased is not None:  # both read scalars: put other's onto self's plan
+            return Series(rebased.frame, self.expr, self.name), rebased
+        raise ValueError("cannot combine Series from different frames; kyudo does not align "
+                         "on the index yet, so build both from the same DataFrame")
 
     @property
     def dtype(self):
@@ -315,6 +326,8 @@ class Scalar:
         self.func = func
 
     def _combine(self, op: str, other, reflected: bool) -> "Scalar":
+        if isinstance(other, Series):
+            return NotImplemented  # Series' reflected operator joins this scalar in
         if isinstance(other, Scalar):
             left = L.Project(self.plan, (("__left__", Col(self.plan.schema.names[0])),))
             right = L.Project(other.plan, (("__right__", Col(other.plan.schema.names[0])),))

@@ -58,14 +58,3 @@ def test_bad_key_types(money):
         money[["amount", "qty"]] = 1
     with pytest.raises(TypeError):
         money.groupby("region").agg(3)
-
-
-def test_series_with_lazy_scalar_is_a_clear_error(money):
-    for use in (lambda d: d.amount - d.amount.mean(), lambda d: d.assign(t=d.qty.sum()),
-                lambda d: d[d.amount > d.amount.mean()]):
-        with pytest.raises(TypeError, match=r"compute\(\)"):
-            use(money)
-    # with the value computed first it works
-    pdf = money.compute()
-    assert (money.amount - money.amount.mean().compute()).compute().tolist() == \
-        (pdf.amount - pdf.amount.mean()).tolist()
