@@ -102,6 +102,8 @@ def discover_csv(
         if unknown:
             raise KeyError(f"usecols names columns not in {first.path!r}: {unknown}; have {column_names}")
         usecols = [n for n in column_names if n in set(usecols)]
+    # A source without a schema yet parses the sample, so that a bad line in
+    # the sample is reported (file, line) like one in any block.
     source = CsvSource(
         fs, files, blocks, pa.schema([]),
         path_column=path_column_name(include_path_column),

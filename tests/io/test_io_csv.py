@@ -186,3 +186,10 @@ def test_token_depends_on_options(people):
     assert a.token() == discover_csv(str(path)).token()
     assert a.token() != discover_csv(str(path), blocksize=100).token()
     assert a.token() != discover_csv(str(path), dtype={"id": pa.float64()}).token()
+
+
+def test_byte_order_mark_and_windows_line_ends(tmp_path):
+    path = tmp_path / "excel.csv"
+    path.write_bytes(b"\xef\xbb\xbfa,b\r\n1,x\r\n2,y\r\n")
+    for blocksize in (1, 4, None):
+        pd.testing.assert_frame_equal(kd.read_csv(str(path), blocksize=blocksize).compute(), pd.read_csv(path))
