@@ -215,7 +215,11 @@ class Join(LogicalPlan):
     ``condition`` is a predicate over the joined columns that a pair of rows must
     also satisfy to match (SQL ``ON a.x = b.x AND a.y < b.y``); for outer, semi
     and anti joins it decides matching, so it is not the same as a Filter above.
-    ``strategy`` is a user override: "broadcast" or "hash"."""
+    ``strategy`` is a user override: "broadcast" or "hash".
+    ``null_aware`` (anti joins only) is SQL ``NOT IN (subquery)``: a NULL key on
+    either side matches every value, so a right side holding a NULL key leaves no
+    row, and a left row with a NULL key is kept only when no right row satisfies
+    the condition (no right row at all, without a condition)."""
 
     left: LogicalPlan
     right: LogicalPlan
@@ -225,10 +229,13 @@ class Join(LogicalPlan):
     null_equal: bool = False
     strategy: str | None = None
     condition: Expr | None = None
+    null_aware: bool = False
 
     def __post_init__(self):
         if self.how not in JOIN_TYPES:
             raise PlanError(f"unknown join type {self.how!r}; expected one of {JOIN_TYPES}")
+        if self.null_aware and self.how != "anti":
+            raise PlanError("null_aware applies to anti joins only (SQL NOT IN)")
         if len(self.left_on) != len(self.right_on):
             raise PlanError("left_on and right_on must have the same length")
         check_columns(set(self.left_on), self.left.schema)
@@ -264,7 +271,8 @@ class Join(LogicalPlan):
     def describe(self) -> str:
         on = ", ".join(f"{a}={b}" for a, b in zip(self.left_on, self.right_on))
         cond = f", condition={self.condition!r}" if self.condition is not None else ""
-        return f"Join({self.how}, on=[{on}]{', null_equal' if self.null_equal else ''}{cond})"
+        flags = (", null_equal" if self.null_equal else "") + (", null_aware" if self.null_aware else "")
+        return f"Join({self.how}, on=[{on}]{flags}{cond})"
 
 
 @dataclass(frozen=True, eq=True)

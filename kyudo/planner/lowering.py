@@ -128,23 +128,33 @@ class _Lowering:
         return P.Concatenate(tuple(children), plan.schema)
 
     def _lower_join(self, plan: L.Join):
+        _check_condition_names(plan)
         left, right = self.lower(plan.left), self.lower(plan.right)
         args = (plan.how, plan.left_on, plan.right_on, plan.null_equal)
+        extra = {"condition": plan.condition, "null_aware": plan.null_aware}
         strategy = self._choose_join(plan, left, right)
         if strategy == "broadcast_right":
-            return P.BroadcastJoin(left, right, "right", *args, plan.schema)
+            return P.BroadcastJoin(left, right, "right", *args, plan.schema, **extra)
         if strategy == "broadcast_left":
-            return P.BroadcastJoin(left, right, "left", *args, plan.schema)
-        if plan.how == "cross":
-            raise PlanError("a cross join needs one side broadcast")
-        npartitions = max(left.npartitions, right.npartitions)
-        return P.HashJoin(left, right, *args, npartitions, plan.schema)
+            return P.BroadcastJoin(left, right, "left", *args, plan.schema, **extra)
+        # Without keys every row goes to one partition anyway (a full outer join
+        # on a condition alone, which no broadcast can do).
+        npartitions = max(left.npartitions, right.npartitions) if plan.left_on else 1
+        return P.HashJoin(left, right, *args, npartitions, plan.schema, **extra)
 
     def _choose_join(self, plan: L.Join, left: P.PhysicalNode, right: P.PhysicalNode) -> str:
-        """Broadcast the side that is small by its estimates, else hash-shuffle."""
-        if plan.strategy == "broadcast":
-            # An outer join cannot broadcast either side: the broadcast side's
-            # unmatched rows would come out once per partition of the other.
+        """Broadcast the side that is small by its estimates, else hash-shuffle.
+
+        A join without keys (cross, or on a condition alone) broadcasts whenever
+        its type allows, since hashing on nothing sends every row to one
+        partition. A null-aware anti join always broadcasts its right side: a
+        NULL key must meet every right row, whatever partition it hashed to. A
+        broadcast override is ignored for full outer joins, which no broadcast
+        computes correctly (unmatched rows of the broadcast side would repeat)."""
+        if plan.null_aware:
+            return "broadcast_right"
+        nested = not plan.left_on
+        if plan.strategy == "broadcast" or (nested and plan.strategy == "hash"):
             if plan.how in _BROADCAST_RIGHT:
                 return "broadcast_right"
             return "broadcast_left" if plan.how in _BROADCAST_LEFT else "hash"
@@ -161,6 +171,29 @@ class _Lowering:
             return "broadcast_left"
         if right_small and plan.how in _BROADCAST_RIGHT:
             return "broadcast_right"
-        if plan.how == "cross":
+        if nested and plan.how in _BROADCAST_RIGHT:
             return "broadcast_right"
+        if nested and plan.how in _BROADCAST_LEFT:
+            return "broadcast_left"
         return "hash"
+
+    def _lower_window(self, plan: L.Window):
+        child = self.lower(plan.input)
+        keys = plan.partition_by
+        npartitions = child.npartitions if keys else 1
+        # Stacked windows on the same keys (one per OVER clause) shuffle once.
+        shuffle = not (isinstance(child, P.WindowShuffle) and child.partition_by == keys)
+        return P.WindowShuffle(child, keys, plan.order_by, plan.functions, npartitions, shuffle,
+                               plan.schema, plan.input.schema)
+
+
+def _check_condition_names(plan: L.Join) -> None:
+    """A semi or anti join's inputs may share column names (only the left ones are
+    output), but its condition is evaluated over both sides: a shared name there
+    would be ambiguous."""
+    if plan.condition is None or plan.how not in ("semi", "anti"):
+        return
+    shared = set(plan.left.schema.names) & set(plan.right.schema.names) & plan.condition.columns()
+    if shared:
+        raise PlanError(f"the {plan.how} join condition reads {sorted(shared)}, which both inputs have; "
+                        "rename one side")

@@ -240,6 +240,8 @@ class BroadcastJoin(PhysicalNode):
     right_on: tuple
     null_equal: bool
     schema: pa.Schema
+    condition: Any = None  # planner expression over the joined row, or None
+    null_aware: bool = False
 
     @property
     def npartitions(self):
@@ -253,16 +255,28 @@ class BroadcastJoin(PhysicalNode):
         name = builder.new_name("broadcast-join")
         lkeys, rkeys = builder.keys_of(self.left), builder.keys_of(self.right)
         args = (self.how, self.left_on, self.right_on, self.null_equal, self.schema)
+        extra = {"condition": self.condition, "null_aware": self.null_aware}
         if self.broadcast == "right":
             small = _refs(rkeys)
-            return [builder.add(name, i, Task(tf.join_broadcast_right, Ref(k), small, self.right.schema, *args))
+            return [builder.add(name, i, Task(tf.join_broadcast_right, Ref(k), small, self.right.schema,
+                                              *args, **extra))
                     for i, k in enumerate(lkeys)]
         small = _refs(lkeys)
-        return [builder.add(name, i, Task(tf.join_broadcast_left, small, Ref(k), self.left.schema, *args))
+        return [builder.add(name, i, Task(tf.join_broadcast_left, small, Ref(k), self.left.schema, *args, **extra))
                 for i, k in enumerate(rkeys)]
 
     def describe(self):
-        return f"BroadcastJoin[{self.npartitions}]({self.how}, broadcast={self.broadcast})"
+        return (f"BroadcastJoin[{self.npartitions}]({self.how}, broadcast={self.broadcast}"
+                f"{_describe_join(self)})")
+
+
+def _describe_join(node) -> str:
+    """Keys, condition and NULL-awareness of a join node, for ``explain()``."""
+    on = ", ".join(f"{a}={b}" for a, b in zip(node.left_on, node.right_on))
+    text = f", on=[{on}]" if on else ""
+    if node.condition is not None:
+        text += f", condition={node.condition!r}"
+    return text + (", null_aware" if node.null_aware else "")
 
 
 @dataclass(eq=False)
@@ -277,6 +291,8 @@ class HashJoin(PhysicalNode):
     null_equal: bool
     npartitions: int
     schema: pa.Schema
+    condition: Any = None  # planner expression over the joined row, or None
+    null_aware: bool = False
 
     @property
     def children(self):
@@ -289,11 +305,52 @@ class HashJoin(PhysicalNode):
         right = _shuffle(builder, f"{name}-right", builder.keys_of(self.right), self.right_on,
                          self.npartitions, self.right.schema)
         return [builder.add(name, j, Task(tf.join, Ref(lk), Ref(rk), self.how, self.left_on,
-                                          self.right_on, self.null_equal, self.schema))
+                                          self.right_on, self.null_equal, self.schema,
+                                          condition=self.condition, null_aware=self.null_aware))
                 for j, (lk, rk) in enumerate(zip(left, right))]
 
     def describe(self):
-        return f"HashJoin[{self.npartitions}]({self.how})"
+        return f"HashJoin[{self.npartitions}]({self.how}{_describe_join(self)})"
+
+
+@dataclass(eq=False)
+class WindowShuffle(PhysicalNode):
+    """Window functions: bring each window group into one partition, then run the
+    window kernel per partition. With PARTITION BY keys the input is
+    hash-shuffled on them into ``npartitions`` (unless ``shuffle`` is False: the
+    input is already partitioned on the same keys, e.g. by the window below);
+    without keys everything is gathered into one partition."""
+
+    input: PhysicalNode
+    partition_by: tuple
+    order_by: tuple
+    functions: tuple
+    npartitions: int
+    shuffle: bool
+    schema: pa.Schema
+    input_schema: pa.Schema
+
+    @property
+    def children(self):
+        return (self.input,)
+
+    def build(self, builder):
+        name = builder.new_name("window")
+        inputs = builder.keys_of(self.input)
+        args = (self.partition_by, self.order_by, self.functions, self.input_schema, self.schema)
+        if self.npartitions == 1:
+            return [builder.add(name, 0, Task(tf.window, _refs(inputs), *args))]
+        if self.shuffle:
+            inputs = _shuffle(builder, name, inputs, self.partition_by, self.npartitions, self.input_schema)
+        return [builder.add(name, j, Task(tf.window, [Ref(k)], *args)) for j, k in enumerate(inputs)]
+
+    def describe(self):
+        order = ", ".join(f"{k.column} {'asc' if k.ascending else 'desc'}"
+                          f"{' nulls first' if k.nulls_first else ''}" for k in self.order_by)
+        functions = ", ".join(f"{f.output}={f.func}({f.column or ''})" for f in self.functions)
+        moved = "" if self.shuffle or self.npartitions == 1 else ", co-partitioned"
+        return (f"WindowShuffle[{self.npartitions}](partition_by=[{', '.join(self.partition_by)}], "
+                f"order_by=[{order}], {functions}{moved})")
 
 
 @dataclass(eq=False)

@@ -6,6 +6,8 @@ process and cluster executors.
 """
 from __future__ import annotations
 
+import functools
+
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -13,6 +15,7 @@ from kyudo.engine.operators import aggregate as agg_ops
 from kyudo.engine.operators import join as join_ops
 from kyudo.engine.operators import partition as part_ops
 from kyudo.engine.operators import sort as sort_ops
+from kyudo.engine.operators import window as window_ops
 from kyudo.planner.evaluate import evaluate
 
 
@@ -117,21 +120,31 @@ def take_split(splits: list, index: int, schema: pa.Schema) -> pa.Table:
 
 # ---- joins -------------------------------------------------------------------------
 
-def join(left: pa.Table, right: pa.Table, how, left_on, right_on, null_equal, schema) -> pa.Table:
-    result = join_ops.hash_join(left, right, list(left_on), list(right_on), how, null_equal=null_equal)
+def join(left: pa.Table, right: pa.Table, how, left_on, right_on, null_equal, schema,
+         condition=None, null_aware: bool = False) -> pa.Table:
+    """Join two partitions; ``condition`` (a planner expression) is evaluated by
+    the kernel on the candidate pairs, as :func:`evaluate` does for filters."""
+    mask = None if condition is None else functools.partial(evaluate, condition)
+    result = join_ops.hash_join(left, right, list(left_on), list(right_on), how, null_equal=null_equal,
+                                condition=mask, null_aware=null_aware)
     return conform(result, schema)
 
 
-def join_broadcast_right(left: pa.Table, rights: list, right_schema, how, left_on, right_on,
-                         null_equal, schema) -> pa.Table:
-    right = concat(rights, right_schema)
-    return join(left, right, how, left_on, right_on, null_equal, schema)
+def join_broadcast_right(left: pa.Table, rights: list, right_schema, *args, **kwargs) -> pa.Table:
+    return join(left, concat(rights, right_schema), *args, **kwargs)
 
 
-def join_broadcast_left(lefts: list, right: pa.Table, left_schema, how, left_on, right_on,
-                        null_equal, schema) -> pa.Table:
-    left = concat(lefts, left_schema)
-    return join(left, right, how, left_on, right_on, null_equal, schema)
+def join_broadcast_left(lefts: list, right: pa.Table, left_schema, *args, **kwargs) -> pa.Table:
+    return join(concat(lefts, left_schema), right, *args, **kwargs)
+
+
+# ---- windows -----------------------------------------------------------------------
+
+def window(tables: list, partition_by, order_by, functions, input_schema: pa.Schema,
+           schema: pa.Schema) -> pa.Table:
+    """Window functions over partitions that together hold whole window groups."""
+    table = concat(tables, input_schema)
+    return conform(window_ops.compute_window(table, list(partition_by), list(order_by), list(functions)), schema)
 
 
 # ---- sorting -----------------------------------------------------------------------

@@ -17,6 +17,8 @@ both key columns kept; callers make the names distinct.
 """
 from __future__ import annotations
 
+from typing import Any, Callable
+
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -97,14 +99,23 @@ def _unmatched(n: int, matched: np.ndarray) -> np.ndarray:
     return np.setdiff1d(np.arange(n, dtype=np.int64), matched)
 
 
-def _residual(left, right, candidates: pa.Table, how: str, condition: pc.Expression) -> pa.Table:
-    """Keep the candidate pairs (inner matches on the keys) that satisfy
-    ``condition`` (NULL counts as false), then derive the outer, semi or anti
-    result from them: the condition decides what "matched" means."""
+def _satisfying(left, right, candidates: pa.Table, condition) -> tuple[np.ndarray, np.ndarray]:
+    """Left and right row numbers of the candidate pairs that satisfy
+    ``condition`` (NULL counts as false)."""
     joined = _assemble(left, right, candidates, "inner")
-    joined = joined.append_column("__kyudo_pair", _rows(joined.num_rows))
-    kept = joined.filter(condition)["__kyudo_pair"].to_numpy()
-    lrows, rrows = candidates["l"].to_numpy()[kept], candidates["r"].to_numpy()[kept]
+    if isinstance(condition, pc.Expression):
+        numbered = joined.append_column("__kyudo_pair", _rows(joined.num_rows))
+        kept = numbered.filter(condition)["__kyudo_pair"].to_numpy()
+    else:
+        kept = np.flatnonzero(pc.fill_null(condition(joined), False).to_numpy(zero_copy_only=False))
+    return candidates["l"].to_numpy()[kept], candidates["r"].to_numpy()[kept]
+
+
+def _residual(left, right, candidates: pa.Table, how: str, condition) -> pa.Table:
+    """Keep the candidate pairs (inner matches on the keys) that satisfy
+    ``condition``, then derive the outer, semi or anti result from them: the
+    condition decides what "matched" means."""
+    lrows, rrows = _satisfying(left, right, candidates, condition)
     if how == "semi":
         return pa.table({"l": np.unique(lrows)})
     if how == "anti":
@@ -120,6 +131,41 @@ def _residual(left, right, candidates: pa.Table, how: str, condition: pc.Express
     return _ordered(pairs, how)
 
 
+def _null_patterns(table: pa.Table, keys: list[str]) -> np.ndarray:
+    """Per row, a bit mask of which of ``keys`` are NULL."""
+    pattern = np.zeros(table.num_rows, np.int64)
+    for i, key in enumerate(keys):
+        pattern |= pc.is_null(table[key]).to_numpy(zero_copy_only=False).astype(np.int64) << i
+    return pattern
+
+
+def _null_aware_anti(left, right, left_keys, right_keys, condition) -> pa.Table:
+    """``NOT IN``: a left row is dropped when some right row satisfies the
+    condition and has no key that compares FALSE with the left row's (each key
+    equal, or NULL on either side: SQL's ``x = y`` is then UNKNOWN, and NOT IN
+    keeps only rows where the whole test is TRUE). Rows are grouped by which keys
+    are NULL; each pair of groups is an equi-join on the keys non-NULL in both
+    (an all-pairs join when there are none), so no NULL ever reaches Acero."""
+    lpattern, rpattern = _null_patterns(left, left_keys), _null_patterns(right, right_keys)
+    matched = [np.zeros(0, np.int64)]
+    for lp in np.unique(lpattern):
+        lrows = np.flatnonzero(lpattern == lp)
+        for rp in np.unique(rpattern):
+            rrows = np.flatnonzero(rpattern == rp)
+            on = [i for i in range(len(left_keys)) if not (lp | rp) >> i & 1]
+            if not on and condition is None:  # every pair matches and there are some
+                matched.append(lrows)
+                continue
+            lsub, rsub = left.take(pa.array(lrows)), right.take(pa.array(rrows))
+            lon, ron = [left_keys[i] for i in on], [right_keys[i] for i in on]
+            if condition is None:
+                matched.append(lrows[_matches(lsub, rsub, lon, ron, "semi", False)["l"].to_numpy()])
+                continue
+            pairs = _cross(lsub, rsub) if not on else _matches(lsub, rsub, lon, ron, "inner", False)
+            matched.append(lrows[_satisfying(lsub, rsub, pairs, condition)[0]])
+    return pa.table({"l": _unmatched(left.num_rows, np.concatenate(matched))})
+
+
 def hash_join(
     left: pa.Table,
     right: pa.Table,
@@ -127,7 +173,8 @@ def hash_join(
     right_keys: list[str],
     how: str,
     null_equal: bool = False,
-    condition: pc.Expression | None = None,
+    condition: pc.Expression | Callable[[pa.Table], Any] | None = None,
+    null_aware: bool = False,
 ) -> pa.Table:
     """Join ``left`` and ``right`` where all key pairs are equal.
 
@@ -136,12 +183,22 @@ def hash_join(
     rows), True is pandas ``merge`` (NULL keys match each other).
     condition: an extra predicate over the left and right columns (by name) that a
     pair must also satisfy (SQL ``ON a.k = b.k AND a.x < b.y``); for outer, semi
-    and anti joins it decides matching. With a condition, ``left_keys`` may be
-    empty (a nested-loop join over all pairs)."""
+    and anti joins it decides matching. It is a pyarrow Expression or a function
+    from the joined candidate pairs (a table of all left then all right columns,
+    whose names must then differ) to a boolean mask. With a condition,
+    ``left_keys`` may be empty (a nested-loop join over all pairs).
+    null_aware: anti joins only, SQL ``NOT IN (subquery)``: a NULL key on either
+    side matches any value (see :func:`_null_aware_anti`), so a right side with
+    a NULL key leaves no row, and a left row with a NULL key survives only
+    when no right row (satisfying the condition) exists."""
     if how != "cross" and how not in _ACERO_TYPES:
         raise ValueError(f"unknown join type {how!r}")
     if len(left_keys) != len(right_keys):
         raise ValueError("left_keys and right_keys must have the same length")
+    if null_aware:
+        if how != "anti":
+            raise ValueError("null_aware applies to anti joins only")
+        return _assemble(left, right, _null_aware_anti(left, right, left_keys, right_keys, condition), how)
     if condition is None:
         pairs = _cross(left, right) if how == "cross" else _matches(left, right, left_keys, right_keys, how, null_equal)
         return _assemble(left, right, pairs, how)
