@@ -9,6 +9,7 @@ deterministic token and size estimates.  Nothing here reads data outside
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import posixpath
 from typing import Any, Sequence
@@ -76,8 +77,24 @@ class LineSource:
         return self._fs
 
     def prune(self, predicate: pc.Expression) -> LineSource:
-        """Text carries no statistics: every block may match."""
-        return self
+        """Drop the blocks of files a predicate on the path column rules out.
+
+        Text carries no statistics, so only a predicate that the path column
+        alone decides (``df[df.path.str.endswith("2024.csv")]``) can skip
+        files; any other predicate keeps every block.
+        """
+        if self.path_column is None:
+            return self
+        paths = pa.table({self.path_column: pa.array(self.paths, pa.string())})
+        try:
+            keep = set(paths.filter(predicate).column(0).to_pylist())
+        except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+            return self  # the predicate needs other columns
+        pruned = copy.copy(self)
+        pruned._files = tuple(f for f in self._files if f.path in keep)
+        pruned.blocks = tuple(b for b in self.blocks if b.path in keep)
+        pruned._token = None
+        return pruned
 
     def read_partition(
         self, i: int, columns: Sequence[str] | None = None, predicate: pc.Expression | None = None

@@ -193,3 +193,17 @@ def test_byte_order_mark_and_windows_line_ends(tmp_path):
     path.write_bytes(b"\xef\xbb\xbfa,b\r\n1,x\r\n2,y\r\n")
     for blocksize in (1, 4, None):
         pd.testing.assert_frame_equal(kd.read_csv(str(path), blocksize=blocksize).compute(), pd.read_csv(path))
+
+
+def test_a_filter_on_the_path_column_skips_files(tmp_path):
+    for year in (2022, 2023, 2024):
+        (tmp_path / f"sales-{year}.csv").write_text(f"v\n{year}\n{year + 1}\n")
+    frame = kd.read_csv(str(tmp_path), include_path_column=True)
+    source = frame.plan.source
+    assert source.npartitions == 3
+    only = source.prune(pc.field("path") == str(tmp_path / "sales-2023.csv"))
+    assert only.npartitions == 1 and only.token() != source.token()
+    assert source.prune(pc.field("v") > 0) is source
+    latest = frame[frame.path.str.endswith("2024.csv")]
+    assert latest.npartitions == 1
+    assert latest.compute().v.tolist() == [2024, 2025]
