@@ -255,3 +255,44 @@ def test_writers_run_on_the_chosen_scheduler(tmp_path, sales):
     frame.to_parquet(str(tmp_path / "p"), scheduler="sync", partition_on="year")
     frame.to_csv(str(tmp_path / "c.csv"), single_file=True, scheduler="sync")
     assert len(kd.read_parquet(str(tmp_path / "p")).compute()) == len(pd.read_csv(tmp_path / "c.csv")) == 240
+
+
+_SLOW_WRITER = """
+import sys, time
+import pandas as pd
+import kyudo.dataframe as kd
+
+def slow(part):
+    time.sleep(0.2)
+    return part
+
+frame = pd.DataFrame({"id": range(4000), "v": 1.0})
+kd.from_pandas(frame, npartitions=200).map_partitions(slow, meta=frame.iloc[:0]).to_parquet(
+    sys.argv[1], mode="overwrite", scheduler="sync")
+"""
+
+
+@pytest.mark.slow
+def test_a_killed_writer_leaves_the_previous_dataset_readable(tmp_path, sales):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    out = tmp_path / "d"
+    kd.from_pandas(sales, npartitions=2).to_parquet(str(out))
+    before = {name: (out / name).read_bytes() for name in _files(out)}
+    writer = subprocess.Popen([sys.executable, "-c", _SLOW_WRITER, str(out)],
+                              stderr=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while not any(_files(tmp_path / s) for s in os.listdir(tmp_path) if "staging" in s):
+            assert writer.poll() is None, "the writer finished before it could be interrupted"
+            assert time.monotonic() < deadline, "the writer never staged a file"
+            time.sleep(0.05)
+    finally:
+        writer.send_signal(signal.SIGKILL)
+        writer.wait(timeout=30)
+    assert {name: (out / name).read_bytes() for name in _files(out)} == before
+    pd.testing.assert_frame_equal(kd.read_parquet(str(out)).compute(), sales)
+    pd.testing.assert_frame_equal(pq.read_table(out).to_pandas(), sales)
