@@ -12,7 +12,7 @@ from sqlglot import exp
 from sqlglot.errors import ErrorLevel, OptimizeError, ParseError, TokenError
 from sqlglot.optimizer.qualify import qualify
 
-from kyudo.sql.errors import SQLSyntaxError
+from kyudo.sql.errors import SQLError, SQLSyntaxError, column_not_found
 
 DEFAULT_DIALECT = "duckdb"
 
@@ -41,5 +41,9 @@ def qualify_query(query: exp.Expression, schema: dict, dialect: str | None = Non
                        validate_qualify_columns=False, quote_identifiers=False,
                        identify=False)
     except OptimizeError as err:
-        from kyudo.sql.errors import SQLError
-        raise SQLError(str(err)) from None
+        message = str(err)
+        if message.startswith("Unknown column: "):
+            tables = {t.name.lower() for t in query.find_all(exp.Table)}
+            visible = [c for t, columns in schema.items() if t in tables for c in columns]
+            raise column_not_found(message.split(": ", 1)[1], visible) from None
+        raise SQLError(message) from None

@@ -88,6 +88,9 @@ CORPUS = {
         "select a.id, b.id from t a join t b on a.id = b.id and a.g = b.g",
         "select t.id, e.y from t left join e on t.id = e.id",
         "select t.id, u.y from t join u on t.id + 1 = u.id",
+        "select id, y from t natural join u",
+        "select id, g, y from t join u using (id)",
+        "select id, y from t left join u using (id)",
     ],
     "subqueries": [
         "select id from t where exists (select 1 from u where u.id = t.id)",

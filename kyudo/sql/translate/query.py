@@ -71,7 +71,6 @@ class Translator:
         for s in selects:
             name = s.alias_or_name or "?column?"
             e = block.expr(s.this if isinstance(s, exp.Alias) else s, "SELECT")
-            self._check_grouped(block, e, s)
             column = self.namer.fresh(name)
             exprs.append((column, e))
             names.append(name)
@@ -90,7 +89,6 @@ class Translator:
                     raise SQLError(f"for SELECT DISTINCT, ORDER BY expression {o.this.sql()} "
                                    "must appear in the select list")
                 e = block.expr(o.this, "ORDER BY")
-                self._check_grouped(block, e, o.this)
                 column = self.namer.fresh("__order")
                 hidden.append((column, e))
             sort_keys.append(SortKey(column, not o.args.get("desc"), bool(o.args.get("nulls_first"))))
@@ -103,12 +101,6 @@ class Translator:
         if hidden:
             plan = L.Project(plan, tuple((c, Col(c)) for c, _ in exprs))
         return Relation(plan, names, columns)
-
-    def _check_grouped(self, block, e, node) -> None:
-        grouped = getattr(block, "grouped", None)
-        if grouped is not None and not e.columns() <= grouped:
-            raise SQLError(f"{node.sql()} must appear in the GROUP BY clause or be used in an "
-                           "aggregate function")
 
     @staticmethod
     def _order_column(node, names, columns, by_key) -> str | None:

@@ -12,7 +12,7 @@ from sqlglot import exp
 
 from kyudo.planner import logical as L
 from kyudo.planner.expr import Col, Expr, Lit, conjoin, conjuncts
-from kyudo.sql.errors import UnsupportedSQLError
+from kyudo.sql.errors import SQLError, UnsupportedSQLError
 from kyudo.sql.translate import aggregates as agg
 from kyudo.sql.translate import subqueries, windows
 from kyudo.sql.translate.expressions import ExpressionTranslator, key, typed
@@ -53,6 +53,10 @@ class SelectBlock:
         tr = ExpressionTranslator(self.scope, self.plan.schema, self.replacements,
                                   self.t.catalog.functions, clause)
         result = tr(node)
+        grouped = getattr(self, "grouped", None)
+        if grouped is not None and not tr.outer and not result.columns() <= grouped:
+            raise SQLError(f"{node.sql()} must appear in the GROUP BY clause or be used in an "
+                           "aggregate function")
         if tr.outer and not allow_outer:
             raise UnsupportedSQLError(f"a correlated reference is only supported in the WHERE "
                                       f"clause of a subquery: {node.sql()}")
@@ -123,13 +127,10 @@ class SelectBlock:
         return rest
 
     def _explicit_join(self, left, right, item: exp.Join, how: str) -> L.LogicalPlan:
-        on = item.args.get("on")
-        using = item.args.get("using")
-        if how == "cross" and on is None and not using:
+        on = item.args.get("on")  # the qualifier has turned USING and NATURAL into ON
+        if how == "cross" and on is None:
             return join(left, right, "cross", [], [], self.t.namer)
         self.plan = _placeholder([left, right])
-        if using:
-            raise UnsupportedSQLError(f"JOIN ... USING is not supported; write the ON condition: {item.sql()}")
         predicates = conjuncts(self.expr(on, "ON"))
         keys, residual = split_keys(predicates, set(left.schema.names), set(right.schema.names))
         if how == "inner":  # the residual is a filter; with no keys, over a cross join
