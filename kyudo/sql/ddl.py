@@ -58,7 +58,7 @@ def drop(context, node: exp.Drop):
     kind = (node.args.get("kind") or "").upper()
     if kind not in ("TABLE", "VIEW"):
         raise UnsupportedSQLError(f"DROP {kind} is not supported")
-    for table in node.expressions or [node.this]:
+    for table in node.args.get("tables") or [node.this]:
         context.catalog.drop(table.name, kind.lower(), missing_ok=bool(node.args.get("exists")))
     return _frame({"status": [f"dropped {kind.lower()}"]})
 
