@@ -20,9 +20,11 @@ from kyudo.planner.expr import Call, Col, conjoin
 if TYPE_CHECKING:
     from kyudo.dataframe.frame import DataFrame
 
-AGGREGATIONS = ("sum", "mean", "count", "size", "min", "max", "std", "var", "first", "last", "nunique")
-_FUNC_NAMES = {"nunique": "count_distinct"}
-_PANDAS_OPTIONS = {"sum": (("min_count", 0),), "std": (("ddof", 1),), "var": (("ddof", 1),)}
+AGGREGATIONS = ("sum", "mean", "count", "size", "min", "max", "std", "var", "first", "last", "nunique",
+                "median", "any", "all")
+_FUNC_NAMES = {"nunique": "count_distinct", "median": "quantile"}
+_PANDAS_OPTIONS = {"sum": (("min_count", 0),), "std": (("ddof", 1),), "var": (("ddof", 1),),
+                   "median": (("q", 0.5),)}
 
 
 def _spec(output: str, func: Any, column: str | None) -> AggSpec:
@@ -180,6 +182,19 @@ class GroupBy:
 
     def nunique(self):
         return self._single("nunique")
+
+    def median(self):
+        return self._single("median")
+
+    def quantile(self, q: float = 0.5):
+        """Exact quantile with linear interpolation, as pandas' default."""
+        return self._single("median", q=float(q))
+
+    def any(self):
+        return self._single("any")
+
+    def all(self):
+        return self._single("all")
 
 
 def _with_options(spec: AggSpec, options: dict) -> AggSpec:

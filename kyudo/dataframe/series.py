@@ -264,6 +264,19 @@ class Series:
     def nunique(self) -> "Scalar":
         return self._reduce("count_distinct")
 
+    def median(self) -> "Scalar":
+        return self._reduce("quantile", q=0.5)
+
+    def quantile(self, q: float = 0.5) -> "Scalar":
+        """Exact, interpolating linearly between the nearest ranks as pandas does."""
+        return self._reduce("quantile", q=float(q))
+
+    def any(self) -> "Scalar":
+        return self._reduce("any")
+
+    def all(self) -> "Scalar":
+        return self._reduce("all")
+
     # ---- results ------------------------------------------------------------------------
 
     def _frame_plan(self) -> L.LogicalPlan:
@@ -352,7 +365,7 @@ class Scalar:
         value = table.column(0)[0].as_py()
         if value is None and pa.types.is_floating(table.schema.field(0).type):
             return float("nan")
-        if value is None and self.func in ("mean", "std", "var", "min", "max"):
+        if value is None and self.func in ("mean", "std", "var", "min", "max", "quantile"):
             return float("nan")
         return value
 

@@ -149,7 +149,7 @@ def aggregate_output_type(spec: AggSpec, input_type: pa.DataType | None) -> pa.D
     func = spec.func
     if func in ("count", "size", "count_distinct"):
         return pa.int64()
-    if func in ("mean", "std", "var"):
+    if func in ("mean", "std", "var", "quantile"):
         return pa.float64()
     if func in ("any", "all"):
         return pa.bool_()

@@ -22,6 +22,7 @@ Semantics chosen where pandas and SQL differ or pyarrow needs a decision:
   squares cancels; fewer than ``ddof + 1`` values give NULL.
 * ``any``/``all`` skip NULLs like pandas: an all-NULL group gives False/True.
 * ``count_distinct`` ignores NULL, like pandas ``nunique`` and SQL.
+* ``quantile`` is exact and float64; NULL and NaN are missing, as in pandas.
 """
 from __future__ import annotations
 
@@ -39,11 +40,12 @@ class AggSpec:
 
     output:  name of the result column
     func:    one of sum, mean, count (non-null values), size (rows), min, max,
-             std, var, first, last, count_distinct, any, all
+             std, var, first, last, count_distinct, any, all, quantile
     column:  input column (None only for ``size``)
     options: (name, value) pairs: ``ddof`` (std/var, default 1), ``min_count``
              (sum: fewer non-null values than this gives NULL; pandas uses 0 so an
-             all-null group sums to 0, SQL uses 1)
+             all-null group sums to 0, SQL uses 1), ``q`` (quantile: the
+             fraction, default 0.5, the median)
     """
 
     output: str
@@ -350,6 +352,50 @@ class _Distinct(_Kind):
         return pc.cast(pc.fill_null(pc.list_value_length(table[spec.state("values")]), 0), pa.int64())
 
 
+class _Quantile(_Kind):
+    """quantile (``q``, default 0.5: the median), exact: the state is the list of
+    a group's non-null values, merged by concatenation; the answer interpolates
+    linearly between the two nearest ranks, as pandas and numpy do. Memory grows
+    with the group's values, like a sort."""
+
+    gid_phases = ("combine",)
+
+    def partial_steps(self, spec, table):
+        return [_Step(spec.state("values"), pc.cast(_decoded(table[spec.column]), pa.float64()), "list")]
+
+    def combine_extra(self, spec, table, gid, ngroups):
+        lists = table[spec.state("values")].combine_chunks()
+        owners = gid[pc.list_parent_indices(lists).to_numpy()]
+        order = np.argsort(owners, kind="stable")
+        offsets = np.concatenate([[0], np.cumsum(np.bincount(owners, minlength=ngroups))])
+        values = pc.list_flatten(lists).take(pa.array(order))
+        return {spec.state("values"): pa.ListArray.from_arrays(pa.array(offsets, pa.int32()), values)}
+
+    def identity(self, spec):
+        return {spec.state("values"): []}
+
+    def finalize(self, spec, table, input_type):
+        lists = table[spec.state("values")].combine_chunks()
+        ngroups = len(lists)
+        owners = pc.list_parent_indices(lists).to_numpy()
+        values = pc.fill_null(pc.list_flatten(lists), np.nan).to_numpy(zero_copy_only=False)
+        keep = ~np.isnan(values)  # NULL and NaN are both missing, as in pandas
+        values, owners = values[keep], owners[keep]
+        values = values[np.lexsort((values, owners))]
+        counts = np.bincount(owners, minlength=ngroups)
+        starts = np.cumsum(counts) - counts
+        last = np.maximum(counts - 1, 0)
+        position = float(spec.option("q", 0.5)) * last
+        low = np.floor(position).astype(np.int64)
+        high = np.minimum(low + 1, last)
+        result = np.full(ngroups, np.nan)
+        has = counts > 0
+        lo, hi = values[(starts + low)[has]], values[(starts + high)[has]]
+        with np.errstate(invalid="ignore"):  # inf - inf between equal infinities
+            result[has] = np.where(lo == hi, lo, lo + (hi - lo) * (position - low)[has])
+        return pa.chunked_array([pa.array(result, mask=~has, type=pa.float64())])
+
+
 _KINDS: dict[str, _Kind] = {
     "sum": _Simple(_SUM_STATES, _finish_sum, _summable),
     "mean": _Simple(_SUM_STATES, _finish_mean, _averageable),
@@ -368,6 +414,7 @@ _KINDS: dict[str, _Kind] = {
     "var": _Moments(root=False),
     "std": _Moments(root=True),
     "count_distinct": _Distinct(),
+    "quantile": _Quantile(),
 }
 
 

@@ -1,0 +1,47 @@
+"""Exact median and quantile, whole-column and per group, against pandas."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import kyudo.dataframe as kd
+from kyudo.testing import assert_eq
+
+
+@pytest.mark.parametrize("q", [0.0, 0.1, 0.5, 0.75, 1.0])
+def test_series_quantile(df, pdf, q):
+    for column in ("a", "i", "b"):
+        assert_eq(df[column].quantile(q), pdf[column].quantile(q))
+    assert_eq(df.i.median(), pdf.i.median())
+    assert_eq((df.b * 2).median(), (pdf.b * 2).median())
+
+
+def test_quantile_of_nothing_and_of_one_value(df, pdf):
+    assert_eq(df[df.i > 100].b.median(), pdf[pdf.i > 100].b.median())
+    assert_eq(df[df.i == 9].b.quantile(0.3), pdf[pdf.i == 9].b.quantile(0.3))
+    assert_eq(df[df.b.isna()].b.median(), np.nan)
+
+
+def test_groupby_median_and_quantile(df, pdf):
+    assert_eq(df.groupby("k")[["a", "i", "b"]].median(),
+              pdf.groupby("k")[["a", "i", "b"]].median())
+    assert_eq(df.groupby("k").b.quantile(0.25), pdf.groupby("k").b.quantile(0.25))
+    assert_eq(df.groupby("flag", dropna=False).agg(m=("b", "median"), n=("i", "nunique")),
+              pdf.groupby("flag", dropna=False).agg(m=("b", "median"), n=("i", "nunique")))
+    assert_eq(df.groupby("k").agg({"b": ["median", "max"]}), pdf.groupby("k").agg({"b": ["median", "max"]}))
+
+
+def test_groupby_any_all(df, pdf):
+    assert_eq(df.groupby("k").flag.any(), pdf.groupby("k").flag.any())
+    assert_eq(df.groupby("k").flag.all(), pdf.groupby("k").flag.all())
+
+
+def test_median_of_many_groups_across_partitions():
+    rng = np.random.default_rng(3)
+    pdf = pd.DataFrame({"g": rng.integers(0, 50, 2000), "v": rng.normal(size=2000)})
+    pdf.loc[::7, "v"] = np.nan
+    df = kd.from_pandas(pdf, npartitions=7)
+    assert_eq(df.groupby("g").v.median(), pdf.groupby("g").v.median())
+    assert_eq(df.groupby("g", split_every=2).v.quantile(0.9), pdf.groupby("g").v.quantile(0.9))
+    assert_eq(df.v.quantile(0.33), pdf.v.quantile(0.33))
