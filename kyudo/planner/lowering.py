@@ -179,12 +179,12 @@ class _Lowering:
 
     def _lower_window(self, plan: L.Window):
         child = self.lower(plan.input)
-        keys = plan.partition_by
-        npartitions = child.npartitions if keys else 1
-        # Stacked windows on the same keys (one per OVER clause) shuffle once.
-        shuffle = not (isinstance(child, P.WindowShuffle) and child.partition_by == keys)
-        return P.WindowShuffle(child, keys, plan.order_by, plan.functions, npartitions, shuffle,
-                               plan.schema, plan.input.schema)
+        stage = ((plan.order_by, plan.functions),)
+        if isinstance(child, P.WindowShuffle) and child.partition_by == plan.partition_by:
+            # Stacked windows on the same keys (one per OVER clause) move the data once.
+            return P.WindowShuffle(child.input, plan.partition_by, child.stages + stage, plan.schema,
+                                   child.input_schema)
+        return P.WindowShuffle(child, plan.partition_by, stage, plan.schema, plan.input.schema)
 
 
 def _check_condition_names(plan: L.Join) -> None:

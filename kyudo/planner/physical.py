@@ -315,20 +315,34 @@ class HashJoin(PhysicalNode):
 
 @dataclass(eq=False)
 class WindowShuffle(PhysicalNode):
-    """Window functions: bring each window group into one partition, then run the
-    window kernel per partition. With PARTITION BY keys the input is
-    hash-shuffled on them into ``npartitions`` (unless ``shuffle`` is False: the
-    input is already partitioned on the same keys, e.g. by the window below);
-    without keys everything is gathered into one partition."""
+    """Window functions, keeping every input row where it was (the logical
+    Window's contract: input rows, input order).
+
+    With PARTITION BY keys and several input partitions: each row is tagged with
+    its input partition and position, the input is hash-shuffled on the keys so
+    every window group sits in one bucket, the window kernel runs per bucket, and
+    the rows are sent back to their input partition and put in their original
+    order (one more shuffle, but partitions, order and divisions survive, which
+    pandas-style transforms rely on). Otherwise everything is gathered into one
+    partition, in input order.
+
+    ``stages`` are (order_by, functions) pairs run one after another on the same
+    buckets: stacked windows over the same keys (one per OVER clause) move the
+    data only once, and a later stage may read an earlier one's columns."""
 
     input: PhysicalNode
     partition_by: tuple
-    order_by: tuple
-    functions: tuple
-    npartitions: int
-    shuffle: bool
+    stages: tuple
     schema: pa.Schema
     input_schema: pa.Schema
+
+    @property
+    def npartitions(self):
+        return self.input.npartitions if self._shuffles else 1
+
+    @property
+    def _shuffles(self) -> bool:
+        return bool(self.partition_by) and self.input.npartitions > 1
 
     @property
     def children(self):
@@ -337,20 +351,29 @@ class WindowShuffle(PhysicalNode):
     def build(self, builder):
         name = builder.new_name("window")
         inputs = builder.keys_of(self.input)
-        args = (self.partition_by, self.order_by, self.functions, self.input_schema, self.schema)
-        if self.npartitions == 1:
-            return [builder.add(name, 0, Task(tf.window, _refs(inputs), *args))]
-        if self.shuffle:
-            inputs = _shuffle(builder, name, inputs, self.partition_by, self.npartitions, self.input_schema)
-        return [builder.add(name, j, Task(tf.window, [Ref(k)], *args)) for j, k in enumerate(inputs)]
+        if not self._shuffles:
+            return [builder.add(name, 0, Task(tf.window, _refs(inputs), self.partition_by, self.stages,
+                                              self.input_schema, self.schema))]
+        n = len(inputs)
+        tagged = tf.with_origin(self.input_schema)
+        splits = _refs([builder.add(f"{name}-split", i, Task(tf.window_split, Ref(k), i, self.partition_by, n))
+                        for i, k in enumerate(inputs)])
+        buckets = [builder.add(f"{name}-take", j, Task(tf.take_split, splits, j, tagged)) for j in range(n)]
+        computed = _refs([builder.add(f"{name}-compute", j, Task(tf.window_bucket, Ref(k), self.partition_by,
+                                                                 self.stages, n))
+                          for j, k in enumerate(buckets)])
+        return [builder.add(name, i, Task(tf.window_restore, computed, i, tf.with_origin(self.schema), self.schema))
+                for i in range(n)]
 
     def describe(self):
-        order = ", ".join(f"{k.column} {'asc' if k.ascending else 'desc'}"
-                          f"{' nulls first' if k.nulls_first else ''}" for k in self.order_by)
-        functions = ", ".join(f"{f.output}={f.func}({f.column or ''})" for f in self.functions)
-        moved = "" if self.shuffle or self.npartitions == 1 else ", co-partitioned"
+        stages = []
+        for order_by, functions in self.stages:
+            order = ", ".join(f"{k.column} {'asc' if k.ascending else 'desc'}"
+                              f"{' nulls first' if k.nulls_first else ''}" for k in order_by)
+            stages.append(f"order_by=[{order}], " + ", ".join(f"{f.output}={f.func}({f.column or ''})"
+                                                            for f in functions))
         return (f"WindowShuffle[{self.npartitions}](partition_by=[{', '.join(self.partition_by)}], "
-                f"order_by=[{order}], {functions}{moved})")
+                f"{'; '.join(stages)})")
 
 
 @dataclass(eq=False)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -140,11 +141,42 @@ def join_broadcast_left(lefts: list, right: pa.Table, left_schema, *args, **kwar
 
 # ---- windows -----------------------------------------------------------------------
 
-def window(tables: list, partition_by, order_by, functions, input_schema: pa.Schema,
-           schema: pa.Schema) -> pa.Table:
-    """Window functions over partitions that together hold whole window groups."""
-    table = concat(tables, input_schema)
-    return conform(window_ops.compute_window(table, list(partition_by), list(order_by), list(functions)), schema)
+_PART, _POS = "__kyudo_window_part", "__kyudo_window_pos"
+
+
+def _run_stages(table: pa.Table, partition_by, stages) -> pa.Table:
+    for order_by, functions in stages:
+        table = window_ops.compute_window(table, list(partition_by), list(order_by), list(functions))
+    return table
+
+
+def window(tables: list, partition_by, stages, input_schema: pa.Schema, schema: pa.Schema) -> pa.Table:
+    """Window functions over one partition holding all the input, in input order."""
+    return conform(_run_stages(concat(tables, input_schema), partition_by, stages), schema)
+
+
+def with_origin(schema: pa.Schema) -> pa.Schema:
+    """``schema`` plus the columns that remember where a row came from."""
+    return schema.append(pa.field(_PART, pa.int64())).append(pa.field(_POS, pa.int64()))
+
+
+def window_split(table: pa.Table, index: int, partition_by, nbuckets: int) -> list:
+    """Tag each row with its partition ``index`` and position, then hash-split on the keys."""
+    table = table.append_column(_PART, pa.repeat(pa.scalar(index, pa.int64()), table.num_rows))
+    table = table.append_column(_POS, pa.array(np.arange(table.num_rows, dtype=np.int64)))
+    return part_ops.hash_partition(table, list(partition_by), nbuckets)
+
+
+def window_bucket(table: pa.Table, partition_by, stages, npartitions: int) -> list:
+    """Window functions over one bucket, split by the partition each row came from."""
+    table = _run_stages(table, partition_by, stages)
+    return part_ops.split_by_index(table, table[_PART].to_numpy(), npartitions)
+
+
+def window_restore(buckets: list, index: int, tagged: pa.Schema, schema: pa.Schema) -> pa.Table:
+    """Input partition ``index`` again, with its window columns, in its original order."""
+    table = concat([b[index] for b in buckets], tagged)
+    return conform(table.take(pc.sort_indices(table[_POS])), schema)
 
 
 # ---- sorting -----------------------------------------------------------------------

@@ -1,5 +1,6 @@
 """Window nodes lowered to WindowShuffle: which data moves, what explain() says,
-and that results over several partitions (through the optimizer) equal DuckDB's."""
+that every row stays in its input partition and order, and that results over
+several partitions (through the optimizer) equal DuckDB's."""
 from __future__ import annotations
 
 import duckdb
@@ -11,7 +12,7 @@ from kyudo.engine.operators.sort import SortKey
 from kyudo.engine.operators.window import WindowFrame, WindowFunction
 from kyudo.planner import logical as L
 from kyudo.planner import physical as P
-from kyudo.planner.compile import compute_table, explain
+from kyudo.planner.compile import compute_partitions, compute_table, explain
 from kyudo.planner.expr import Call, Col, Lit
 from kyudo.planner.lowering import lower
 from kyudo.planner.physical import to_graph
@@ -50,8 +51,13 @@ def test_window_over_partitions_matches_duckdb(data, partitioned):
     table, npartitions = data
     partition_by = ("g",) if partitioned else ()
     order = (SortKey("o", nulls_first=True), SortKey("id"))  # id: ties in a defined order
-    plan = L.Window(scan(table, npartitions), partition_by, order, FUNCTIONS)
-    got = compute_table(plan).sort_by("id")
+    source = scan(table, npartitions)
+    plan = L.Window(source, partition_by, order, FUNCTIONS)
+    parts = compute_partitions(plan)
+    if partitioned:  # each input partition keeps its rows, in order
+        assert [p["id"].to_pylist() for p in parts] == [p["id"].to_pylist() for p in compute_partitions(source)]
+    got = compute_table(plan)
+    assert got["id"].to_pylist() == table["id"].to_pylist()
     _DUCK.register("t", table)
     spec = ("PARTITION BY g " if partitioned else "") + "ORDER BY o NULLS FIRST, id"
     expected = pa.table(_DUCK.sql(f"SELECT *, {DUCK_CALLS} FROM t WINDOW w AS ({spec}) ORDER BY id"))
@@ -65,9 +71,10 @@ def test_window_over_partitions_matches_duckdb(data, partitioned):
 def test_partitioned_window_hash_shuffles_and_unpartitioned_gathers():
     source = scan(table_of(50), 4)
     node = lower(L.Window(source, ("g",), (SortKey("o"),), FUNCTIONS))
-    assert isinstance(node, P.WindowShuffle) and node.npartitions == 4 and node.shuffle
+    assert isinstance(node, P.WindowShuffle) and node.npartitions == 4
     graph, keys = to_graph(node)
     assert len(keys) == 4 and sum(1 for k in graph if k[0].endswith("-split")) == 4
+    assert sum(1 for k in graph if k[0].endswith("-compute")) == 4
     whole = lower(L.Window(source, (), (SortKey("o"),), FUNCTIONS))
     assert whole.npartitions == 1
     graph, keys = to_graph(whole)
@@ -79,15 +86,15 @@ def test_stacked_windows_on_the_same_keys_shuffle_once():
     inner = L.Window(source, ("g",), (SortKey("o"),), (WindowFunction("rn", "row_number"),))
     outer = L.Window(inner, ("g",), (), (WindowFunction("n", "size"),))
     node = lower(outer)
-    assert not node.shuffle and node.input.shuffle
+    assert isinstance(node.input, P.ScanPartitions) and len(node.stages) == 2
     graph, _ = to_graph(node)
     assert len({k[0] for k in graph if k[0].endswith("-split")}) == 1
     result = compute_table(outer).to_pandas()
     sizes = result.groupby("g", dropna=False)["rn"].transform("size")
     assert list(result["n"]) == list(sizes)
-    assert "co-partitioned" in explain(outer)
+    assert "rn=row_number(); order_by=[], n=size()" in explain(outer)
     other_keys = lower(L.Window(inner, ("o",), (), (WindowFunction("n", "size"),)))
-    assert other_keys.shuffle
+    assert isinstance(other_keys.input, P.WindowShuffle)
 
 
 def test_explain_describes_the_window_shuffle():
