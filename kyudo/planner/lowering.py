@@ -37,8 +37,9 @@ class _Lowering:
     def lower(self, plan: L.LogicalPlan) -> P.PhysicalNode:
         node = self.memo.get(id(plan))
         if node is None:
-            method = getattr(self, f"_lower_{type(plan).__name__.lower()}")
-            node = method(plan)
+            # Nodes defined outside logical.py (kyudo.planner.partitioning) lower themselves.
+            method = getattr(self, f"_lower_{type(plan).__name__.lower()}", None)
+            node = method(plan) if method is not None else plan.lower_with(self)
             self.memo[id(plan)] = node
         return node
 
