@@ -26,6 +26,9 @@ DUCK_JOINS = {"inner": "JOIN", "left": "LEFT JOIN", "right": "RIGHT JOIN", "oute
 # x + 1 < y: goes through the planner's own evaluate (a callable in the kernel)
 CONDITION = Call("less", (Call("add", (Col("x"), Lit(1))), Col("y")))
 DUCK_CONDITION = "l.x + 1 < r.y"
+# with one-sided conjuncts, which predicate pushdown may move into an input
+ONE_SIDED = Call("and", (CONDITION, Call("greater", (Col("x"), Lit(-2))), Call("less", (Col("y"), Lit(3)))))
+DUCK_ONE_SIDED = f"{DUCK_CONDITION} AND l.x > -2 AND r.y < 3"
 
 small_ints = st.lists(st.none() | st.integers(-2, 3), max_size=14)
 
@@ -55,15 +58,17 @@ def duckdb_rows(sql: str, left: pa.Table, right: pa.Table) -> collections.Counte
 
 @settings(max_examples=120, deadline=None)
 @given(data=sides(), how=st.sampled_from(HOWS), equi=st.booleans(), strategy=st.sampled_from([None, "broadcast", "hash"]),
-       parts=st.tuples(st.integers(1, 3), st.integers(1, 3)), tiny_threshold=st.booleans())
-def test_condition_decides_matching_on_every_strategy(data, how, equi, strategy, parts, tiny_threshold):
+       parts=st.tuples(st.integers(1, 3), st.integers(1, 3)), tiny_threshold=st.booleans(),
+       one_sided=st.booleans())
+def test_condition_decides_matching_on_every_strategy(data, how, equi, strategy, parts, tiny_threshold, one_sided):
     left, right = data
     keys = (("lk",), ("rk",)) if equi and how != "cross" else ((), ())
-    plan = L.Join(scan(left, parts[0]), scan(right, parts[1]), how, *keys, strategy=strategy, condition=CONDITION)
+    condition = ONE_SIDED if one_sided else CONDITION
+    plan = L.Join(scan(left, parts[0]), scan(right, parts[1]), how, *keys, strategy=strategy, condition=condition)
     with kyudo.config.set(broadcast_threshold=1 if tiny_threshold else "32MB"):
         result = compute_table(plan)
     assert result.schema.names == plan.schema.names
-    on = ("l.lk = r.rk AND " if keys[0] else "") + DUCK_CONDITION
+    on = ("l.lk = r.rk AND " if keys[0] else "") + (DUCK_ONE_SIDED if one_sided else DUCK_CONDITION)
     assert rows(result) == duckdb_rows(f"SELECT * FROM l {DUCK_JOINS[how]} r ON {on}", left, right)
 
 
@@ -71,10 +76,10 @@ def test_condition_decides_matching_on_every_strategy(data, how, equi, strategy,
 @given(data=sides(), parts=st.integers(1, 3), correlated=st.booleans())
 def test_null_aware_anti_join_is_not_in(data, parts, correlated):
     left, right = data
-    condition = Call("less", (Col("x"), Col("y"))) if correlated else None
-    plan = L.Join(scan(left, parts), scan(right, parts), "anti", ("lk",), ("rk",), condition=condition,
-                  null_aware=True, strategy="hash")
-    where = " WHERE r.y > l.x" if correlated else ""
+    condition = Call("and", (Call("less", (Col("x"), Col("y"))), Call("greater", (Col("y"), Lit(-1)))))
+    plan = L.Join(scan(left, parts), scan(right, parts), "anti", ("lk",), ("rk",),
+                  condition=condition if correlated else None, null_aware=True, strategy="hash")
+    where = " WHERE r.y > l.x AND r.y > -1" if correlated else ""
     expected = duckdb_rows(f"SELECT * FROM l WHERE lk NOT IN (SELECT rk FROM r{where})", left, right)
     assert rows(compute_table(plan)) == expected
 
