@@ -215,10 +215,62 @@ class DataFrame:
                        split_every=split_every, split_out=split_out)
 
     def merge(self, right: "DataFrame", how: str = "inner", on=None, left_on=None, right_on=None,
-              suffixes=("_x", "_y"), broadcast: bool | None = None) -> "DataFrame":
+              suffixes=("_x", "_y"), broadcast: bool | None = None, left_index: bool = False,
+              right_index: bool = False) -> "DataFrame":
+        if left_index or right_index:
+            if not (left_index and right_index) or on is not None or left_on is not None or right_on is not None:
+                raise NotImplementedError("merging an index with columns; use left_index=True and right_index=True")
+            from kyudo.dataframe.indexing import merge_on_index
+            return merge_on_index(self, right, how=how, suffixes=suffixes)
         from kyudo.dataframe.merge import merge
         return merge(self, right, how=how, on=on, left_on=left_on, right_on=right_on,
                      suffixes=suffixes, broadcast=broadcast)
+
+    def join(self, other: "DataFrame", how: str = "left", lsuffix: str = "", rsuffix: str = "") -> "DataFrame":
+        """Merge on both indexes (see ``kyudo.dataframe.indexing``)."""
+        from kyudo.dataframe.indexing import join
+        return join(self, other, how=how, lsuffix=lsuffix, rsuffix=rsuffix)
+
+    # ---- index and partitions -------------------------------------------------------
+
+    def set_index(self, column: str, sorted: bool = False, divisions=None, drop: bool = True) -> "DataFrame":
+        """Index by ``column``, sorted; ``sorted=True`` promises it already is (see
+        ``kyudo.dataframe.indexing``)."""
+        from kyudo.dataframe.indexing import set_index
+        return set_index(self, column, sorted=sorted, divisions=divisions, drop=drop)
+
+    @property
+    def loc(self):
+        """Rows by index label, label list or inclusive label slice."""
+        from kyudo.dataframe.indexing import LocIndexer
+        return LocIndexer(self)
+
+    @property
+    def divisions(self) -> tuple:
+        from kyudo.dataframe.indexing import divisions
+        return divisions(self)
+
+    @property
+    def known_divisions(self) -> bool:
+        return any(d is not None for d in self.divisions)
+
+    def repartition(self, npartitions: int | None = None, partition_size=None, divisions=None) -> "DataFrame":
+        """Balanced partitions (see ``kyudo.dataframe.partitioning``)."""
+        from kyudo.dataframe.partitioning import repartition
+        return repartition(self, npartitions=npartitions, partition_size=partition_size, divisions=divisions)
+
+    def shuffle(self, on, npartitions: int | None = None) -> "DataFrame":
+        from kyudo.dataframe.partitioning import shuffle
+        return shuffle(self, on, npartitions=npartitions)
+
+    def map_overlap(self, func: Callable, before=0, after=0, meta=None) -> "DataFrame":
+        """``func`` over each partition plus neighbouring rows (see ``kyudo.dataframe.windows``)."""
+        from kyudo.dataframe.windows import map_overlap
+        return map_overlap(self, func, before=before, after=after, meta=meta)
+
+    def rolling(self, window, min_periods: int | None = None, center: bool = False):
+        from kyudo.dataframe.windows import Rolling
+        return Rolling(self, window, min_periods=min_periods, center=center)
 
     def sort_values(self, by, ascending=True, na_position: str = "last") -> "DataFrame":
         by = [by] if isinstance(by, str) else list(by)

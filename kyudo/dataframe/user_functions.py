@@ -45,16 +45,15 @@ def _schema_of(meta) -> tuple[pa.Schema, tuple[str, ...]]:
     return table.schema, index
 
 
-def map_partitions(frame: "DataFrame", func: Callable, meta=None, arrow: bool = False) -> "DataFrame":
-    from kyudo.dataframe.frame import DataFrame
+def wrap_partition_function(frame: "DataFrame", func: Callable, meta=None, arrow: bool = False,
+                            output_index: tuple[str, ...] = ()):
+    """``func`` as an Arrow-to-Arrow function, its output schema and index columns.
 
-    output_index: tuple[str, ...] = ()
+    Without ``meta`` the schema comes from running the function on an empty
+    partition, and the output is indexed by ``output_index``."""
     if meta is not None:
         schema, output_index = _schema_of(meta)
-    if arrow:
-        wrapped = func
-    else:
-        wrapped = _PandasPartitionFunction(func, frame.index, output_index)
+    wrapped = func if arrow else _PandasPartitionFunction(func, frame.index, output_index)
     if meta is None:
         try:
             schema = wrapped(frame.plan.schema.empty_table()).schema
@@ -62,5 +61,12 @@ def map_partitions(frame: "DataFrame", func: Callable, meta=None, arrow: bool = 
             raise ValueError(f"could not infer the output of {getattr(func, '__name__', func)!r} "
                              f"by running it on an empty partition ({type(exc).__name__}: {exc}); "
                              "pass meta= with an empty DataFrame or Arrow schema of the output") from exc
+    return wrapped, schema, output_index
+
+
+def map_partitions(frame: "DataFrame", func: Callable, meta=None, arrow: bool = False) -> "DataFrame":
+    from kyudo.dataframe.frame import DataFrame
+
+    wrapped, schema, output_index = wrap_partition_function(frame, func, meta, arrow)
     name = getattr(func, "__name__", "map_partitions")
     return DataFrame(L.MapPartitions(frame.plan, wrapped, schema, name), output_index)

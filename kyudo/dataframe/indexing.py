@@ -1,0 +1,153 @@
+"""A sorted index: ``set_index``, ``divisions``, ``.loc`` and merges on the index.
+
+``set_index(col)`` sorts by ``col`` with the planner's range sort, whose split
+points are chosen from samples by a stage of the task graph; the result's
+divisions are therefore only known when it runs, and ``.loc`` on it is a plain
+filter. ``set_index(col, sorted=True)`` promises the data is already sorted
+across partitions: nothing moves, and divisions are the ones given or those
+the source's min/max statistics show (Parquet footers), so ``.loc`` reads only
+the partitions that can hold the labels asked for.
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+from kyudo.engine.operators.sort import SortKey
+from kyudo.planner import logical as L
+from kyudo.planner.expr import Call, Col, Expr
+from kyudo.planner.partitioning import AlignedJoin, Repartition, SortedOn
+from kyudo.planner.physical_partitioning import divisions_of, physical_ranges
+
+if TYPE_CHECKING:
+    from kyudo.dataframe.frame import DataFrame
+
+
+def _literal(value) -> Expr:
+    from kyudo.dataframe.series import to_expr
+    return to_expr(value)
+
+
+def set_index(frame: "DataFrame", column: str, sorted: bool = False, divisions=None,
+              drop: bool = True) -> "DataFrame":
+    from kyudo.dataframe.frame import DataFrame
+
+    if not isinstance(column, str):
+        raise TypeError("set_index takes one column name")
+    if column in frame.index:
+        raise ValueError(f"{column!r} is already the index")
+    frame._column(column)
+    names = [column] + [n for n in frame._data_columns if n != column]
+    if not drop:
+        raise NotImplementedError("set_index(drop=False): a column cannot be both index and data here")
+    plan: L.LogicalPlan = L.Project(frame.plan, tuple((n, Col(n)) for n in names))
+    divisions = None if divisions is None else tuple(divisions)
+    if sorted:
+        plan = SortedOn(plan, column, divisions)
+    elif divisions is not None:
+        plan = Repartition(plan, divisions=divisions, column=column, sort=True)
+    else:
+        plan = L.Sort(plan, (SortKey(column),))
+    return DataFrame(plan, (column,))
+
+
+def divisions(frame: "DataFrame") -> tuple:
+    """The index bounds of the partitions (``npartitions + 1`` values), all ``None``
+    when they are not known before running (Dask's convention)."""
+    from kyudo.planner.compile import physical_plan
+
+    node = physical_plan(frame.plan)
+    ranges = physical_ranges(node, frame.index[0]) if len(frame.index) == 1 else None
+    known = divisions_of(ranges)
+    return known if known is not None else (None,) * (node.npartitions + 1)
+
+
+def _sorted_on(plan: L.LogicalPlan, column: str) -> SortedOn | None:
+    """The SortedOn node on ``column`` below row-wise nodes that keep ``column``."""
+    while True:
+        if isinstance(plan, SortedOn) and plan.column == column:
+            return plan
+        if isinstance(plan, L.Filter):
+            plan = plan.input
+        elif isinstance(plan, L.Project) and (column, Col(column)) in plan.exprs:
+            plan = plan.input
+        else:
+            return None
+
+
+def _key_predicate(column: str, key) -> tuple[Expr, tuple]:
+    """A filter on the index for a ``.loc`` key, and the key intervals it keeps."""
+    col = Col(column)
+    if isinstance(key, slice):
+        if key.step is not None:
+            raise ValueError(".loc slices take no step")
+        parts = []
+        if key.start is not None:
+            parts.append(Call("greater_equal", (col, _literal(key.start))))
+        if key.stop is not None:
+            parts.append(Call("less_equal", (col, _literal(key.stop))))
+        predicate = parts[0] if len(parts) == 1 else Call("and", tuple(parts)) if parts else None
+        return predicate, ((key.start, key.stop),)
+    if isinstance(key, (list, tuple, pd.Index)):
+        values = [v.to_pydatetime() if isinstance(v, pd.Timestamp) else v for v in key]
+        return Call("is_in", (col,), (("values", tuple(values)),)), tuple((v, v) for v in values)
+    return Call("equal", (col, _literal(key))), ((key, key),)
+
+
+def loc(frame: "DataFrame", key) -> "DataFrame":
+    """Rows by index label, list of labels or inclusive label slice (always a frame)."""
+    columns = None
+    if isinstance(key, tuple) and len(key) == 2 and not isinstance(key[0], tuple):
+        key, columns = key
+    if len(frame.index) != 1:
+        raise ValueError(".loc needs a frame indexed by one column; use set_index first")
+    column = frame.index[0]
+    predicate, intervals = _key_predicate(column, key)
+    plan = frame.plan
+    sorted_node = _sorted_on(plan, column)
+    if sorted_node is not None:
+        narrowed = SortedOn(sorted_node.input, column, sorted_node.divisions, intervals)
+        plan = L.transform_up(plan, lambda node: narrowed if node is sorted_node else node)
+    result = frame._with(L.Filter(plan, predicate) if predicate is not None else plan)
+    if columns is None:
+        return result
+    return result[[columns] if isinstance(columns, str) else list(columns)]
+
+
+class LocIndexer:
+    def __init__(self, frame: "DataFrame"):
+        self.frame = frame
+
+    def __getitem__(self, key) -> "DataFrame":
+        return loc(self.frame, key)
+
+
+def merge_on_index(left: "DataFrame", right: "DataFrame", how: str = "inner",
+                   suffixes=("_x", "_y")) -> "DataFrame":
+    """``merge(left_index=True, right_index=True)``: both indexes are one column;
+    the right one takes the left's name, the merge runs on it, and the result is
+    indexed by it. Sides with known divisions join partition by partition."""
+    from kyudo.dataframe.frame import DataFrame
+    from kyudo.dataframe.merge import merge
+
+    if len(left.index) != 1 or len(right.index) != 1:
+        raise ValueError("merging on the index needs both frames indexed by one column")
+    name, right_name = left.index[0], right.index[0]
+    if name in right._data_columns:
+        raise ValueError(f"the right frame has a column {name!r}, the name of the left index")
+    right_plan = L.Project(right.plan, tuple((name if n == right_name else n, Col(n))
+                                             for n in right.plan.schema.names))
+    merged = merge(DataFrame(left.plan), DataFrame(right_plan), how=how, on=name, suffixes=suffixes)
+    joined = merged.plan.input
+    plan = L.Project(AlignedJoin.of(joined), merged.plan.exprs)
+    return DataFrame(plan, (name,))
+
+
+def join(left: "DataFrame", right: "DataFrame", how: str = "left", lsuffix: str = "",
+         rsuffix: str = "") -> "DataFrame":
+    """``DataFrame.join``: a merge on both indexes; overlapping columns need a suffix."""
+    overlap = set(left._data_columns) & set(right._data_columns)
+    if overlap and not (lsuffix or rsuffix):
+        raise ValueError(f"columns overlap but no suffix specified: {sorted(overlap)}")
+    return merge_on_index(left, right, how=how, suffixes=(lsuffix, rsuffix))

@@ -1,0 +1,124 @@
+"""Windows across partitions: ``map_overlap`` and ``rolling``.
+
+A function that looks at neighbouring rows (a rolling sum, a diff) gets each
+partition extended by the rows before and after it that its window reaches,
+given as row counts or, on a sorted index, as distances (timedeltas on a time
+index). Those rows may come from several partitions; see
+:mod:`kyudo.engine.operators.overlap`. The function's output for the borrowed
+rows is dropped, so it must return one row per input row.
+
+``rolling`` is ``map_overlap`` of pandas' own rolling on each extended partition,
+which gives exactly pandas' results (``min_periods``, NaN handling, numba
+``apply``) as long as each window fits in what was borrowed.
+"""
+from __future__ import annotations
+
+import datetime
+from typing import TYPE_CHECKING, Any, Callable
+
+import pandas as pd
+import pyarrow as pa
+
+from kyudo.dataframe.user_functions import wrap_partition_function
+from kyudo.planner.partitioning import Overlap
+
+if TYPE_CHECKING:
+    from kyudo.dataframe.frame import DataFrame
+
+
+def _is_distance(value) -> bool:
+    return isinstance(value, (str, datetime.timedelta, pd.Timedelta, pd.DateOffset))
+
+
+def _in_units(frame: "DataFrame", value) -> tuple[Any, str | None]:
+    """A row count as it is, a timedelta as an integer in the time index's unit."""
+    if not _is_distance(value):
+        if int(value) != value or value < 0:
+            raise ValueError(f"before/after must be a non-negative row count or a timedelta, not {value!r}")
+        return int(value), None
+    if len(frame.index) != 1:
+        raise ValueError("a timedelta window needs a frame indexed by one time column")
+    column = frame.index[0]
+    kind = frame.plan.schema.field(column).type
+    if not pa.types.is_timestamp(kind):
+        raise TypeError(f"a timedelta window needs a timestamp index; {column!r} is {kind}")
+    delta = pd.Timedelta(pd.tseries.frequencies.to_offset(value)) if isinstance(value, str) else pd.Timedelta(value)
+    return int(delta // pd.Timedelta(1, unit=kind.unit)), column
+
+
+def map_overlap(frame: "DataFrame", func: Callable, before=0, after=0, meta=None) -> "DataFrame":
+    """``func`` over each partition with ``before`` preceding and ``after``
+    following rows (counts, or timedeltas on a sorted time index)."""
+    from kyudo.dataframe.frame import DataFrame
+
+    before, by_before = _in_units(frame, before)
+    after, by_after = _in_units(frame, after)
+    measures = {by for value, by in ((before, by_before), (after, by_after)) if value}
+    if len(measures) > 1:
+        raise ValueError("before and after must both be row counts or both timedeltas")
+    wrapped, schema, output_index = wrap_partition_function(frame, func, meta, output_index=frame.index)
+    name = getattr(func, "__name__", "map_overlap")
+    plan = Overlap(frame.plan, wrapped, before, after, measures.pop() if measures else None, schema, name)
+    return DataFrame(plan, output_index)
+
+
+class _RollingMethod:
+    """One pandas rolling aggregation, picklable for the process executors."""
+
+    def __init__(self, window, options: dict, method: str, args: tuple, kwargs: dict):
+        self.window, self.options, self.method = window, options, method
+        self.args, self.kwargs = args, kwargs
+
+    def __call__(self, df: pd.DataFrame) -> pd.DataFrame:
+        rolling = df.rolling(self.window, **self.options)
+        return getattr(rolling, self.method)(*self.args, **self.kwargs)
+
+
+class Rolling:
+    """``df.rolling(window)``: a row count, or a timedelta over a sorted time index."""
+
+    def __init__(self, frame: "DataFrame", window, min_periods: int | None = None, center: bool = False):
+        if not _is_distance(window) and (int(window) != window or window < 1):
+            raise ValueError(f"window must be a positive row count or a timedelta, not {window!r}")
+        if center and _is_distance(window):
+            raise NotImplementedError("center=True with a time window")
+        self.frame, self.window = frame, window
+        self.options = {"min_periods": min_periods, "center": center}
+
+    def _reach(self) -> tuple:
+        if _is_distance(self.window):
+            return self.window, 0
+        # rows reached on each side; a centred window reaches back and forward
+        reach = self.window - 1
+        return reach, reach if self.options["center"] else 0
+
+    def _apply(self, method: str, *args, **kwargs) -> "DataFrame":
+        func = _RollingMethod(self.window, self.options, method, args, kwargs)
+        before, after = self._reach()
+        return map_overlap(self.frame, func, before=before, after=after)
+
+    def sum(self):
+        return self._apply("sum")
+
+    def mean(self):
+        return self._apply("mean")
+
+    def min(self):
+        return self._apply("min")
+
+    def max(self):
+        return self._apply("max")
+
+    def count(self):
+        return self._apply("count")
+
+    def std(self, ddof: int = 1):
+        return self._apply("std", ddof=ddof)
+
+    def var(self, ddof: int = 1):
+        return self._apply("var", ddof=ddof)
+
+    def apply(self, func: Callable, raw: bool = True, engine: str | None = None,
+              engine_kwargs: dict | None = None):
+        """``func`` on each window; ``engine="numba"`` compiles it (with ``raw=True``)."""
+        return self._apply("apply", func, raw=raw, engine=engine, engine_kwargs=engine_kwargs)

@@ -1,0 +1,246 @@
+"""Physical nodes that move rows between partitions without sorting them, or
+that know how the rows are already laid out.
+
+* :class:`SortedPartitions` — partitions known to be sorted on a column, each
+  with its key range (from Parquet statistics or given divisions); it reads only
+  the partitions a ``.loc`` can hit.
+* :class:`RangeRepartition` — split every partition at given division points.
+* :class:`BalancedRepartition` — equal contiguous row ranges, sized by a counting
+  stage in the graph (never by the planner).
+* :class:`HashShuffle` — hash-partition on columns.
+* :class:`OverlapPartitions` — ``map_overlap``: each partition sees the rows of
+  as many neighbours as its window reaches, carried along a chain of small tasks.
+* :class:`PartitionwiseJoin` — join partition ``i`` with partition ``i`` of two
+  inputs split at the same division points: no shuffle.
+
+Key ranges are ``(low, high)`` per output partition (``None`` when unknown);
+``divisions`` turns them into the pandas/Dask tuple of ``npartitions + 1`` bounds.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import pyarrow as pa
+
+from kyudo.engine.graph import Ref, Task
+from kyudo.engine.operators.sort import SortKey
+from kyudo.planner import partition_tasks as pt
+from kyudo.planner import task_functions as tf
+from kyudo.planner.expr import Col
+from kyudo.planner.physical import PhysicalNode, Pipeline, _refs, _shuffle
+
+
+def divisions_of(ranges) -> tuple | None:
+    """``(low_0, low_1, ..., low_n-1, high_n-1)``, or None unless every range is known."""
+    if not ranges or any(r is None for r in ranges):
+        return None
+    return tuple(low for low, _ in ranges) + (ranges[-1][1],)
+
+
+def keeps_column(ops: tuple, column: str) -> bool:
+    """Whether row-wise ``ops`` leave ``column`` and the partition layout as they were
+    (filters drop rows but keep order; a user function may do anything)."""
+    for op in ops:
+        if op[0] == "map":
+            return False
+        if op[0] == "project" and (column, Col(column)) not in op[1]:
+            return False
+    return True
+
+
+def physical_ranges(node: PhysicalNode, column: str):
+    """Key ranges of ``node``'s partitions on ``column``, or None when not known."""
+    while isinstance(node, Pipeline):
+        if not keeps_column(node.ops, column):
+            return None
+        node = node.input
+    if getattr(node, "column", None) == column:
+        return getattr(node, "ranges", None)
+    return None
+
+
+@dataclass(eq=False)
+class SortedPartitions(PhysicalNode):
+    input: PhysicalNode
+    column: str
+    ranges: tuple | None  # of the kept partitions
+    keep: tuple[int, ...]
+    schema: pa.Schema
+
+    @property
+    def npartitions(self):
+        return max(len(self.keep), 1)
+
+    @property
+    def children(self):
+        return (self.input,)
+
+    def build(self, builder):
+        keys = builder.keys_of(self.input)
+        if not self.keep:
+            return [builder.add(builder.new_name("no-partitions"), 0, Task(tf.concat, [], self.schema))]
+        return [keys[i] for i in self.keep]
+
+    def describe(self):
+        return f"SortedPartitions[{self.npartitions}]({self.column}, divisions={divisions_of(self.ranges)})"
+
+
+@dataclass(eq=False)
+class RangeRepartition(PhysicalNode):
+    input: PhysicalNode
+    column: str
+    cuts: tuple  # interior division points, ascending
+    ranges: tuple
+    schema: pa.Schema
+    sort: bool = False  # also sort each output on the column
+
+    @property
+    def npartitions(self):
+        return len(self.cuts) + 1
+
+    @property
+    def children(self):
+        return (self.input,)
+
+    def build(self, builder):
+        name = builder.new_name("range-repartition")
+        keys = (SortKey(self.column),)
+        bounds = [(c,) for c in self.cuts]
+        splits = _refs([builder.add(f"{name}-split", i, Task(tf.range_split, Ref(k), keys, bounds))
+                        for i, k in enumerate(builder.keys_of(self.input))])
+        ranges = [builder.add(f"{name}-take" if self.sort else name, j,
+                              Task(tf.take_split, splits, j, self.schema)) for j in range(self.npartitions)]
+        if not self.sort:
+            return ranges
+        return [builder.add(name, j, Task(tf.sort, [Ref(k)], keys, self.schema)) for j, k in enumerate(ranges)]
+
+    def describe(self):
+        return f"RangeRepartition[{self.npartitions}]({self.column}, cuts={list(self.cuts)})"
+
+
+@dataclass(eq=False)
+class BalancedRepartition(PhysicalNode):
+    """``npartitions`` outputs of equal row counts; with ``target_bytes`` only as
+    many as that size needs are filled and the trailing ones stay empty (the
+    count is fixed when the graph is built, the sizes only when it runs)."""
+
+    input: PhysicalNode
+    npartitions: int
+    target_bytes: int | None
+    schema: pa.Schema
+
+    @property
+    def children(self):
+        return (self.input,)
+
+    def build(self, builder):
+        name = builder.new_name("repartition")
+        inputs = builder.keys_of(self.input)
+        sizes = [builder.add(f"{name}-size", i, Task(pt.sizes, Ref(k))) for i, k in enumerate(inputs)]
+        plan = builder.add(f"{name}-plan", 0, Task(pt.rebalance_plan, _refs(sizes), self.npartitions,
+                                                   self.target_bytes))
+        cuts = _refs([builder.add(f"{name}-cut", i, Task(pt.rebalance_cut, Ref(k), Ref(plan), i))
+                      for i, k in enumerate(inputs)])
+        return [builder.add(name, j, Task(tf.take_split, cuts, j, self.schema))
+                for j in range(self.npartitions)]
+
+    def describe(self):
+        size = f", partition_size={self.target_bytes}" if self.target_bytes else ""
+        return f"BalancedRepartition[{self.npartitions}]({size.lstrip(', ')})"
+
+
+@dataclass(eq=False)
+class HashShuffle(PhysicalNode):
+    input: PhysicalNode
+    keys: tuple[str, ...]
+    npartitions: int
+    schema: pa.Schema
+
+    @property
+    def children(self):
+        return (self.input,)
+
+    def build(self, builder):
+        return _shuffle(builder, builder.new_name("shuffle"), builder.keys_of(self.input),
+                        self.keys, self.npartitions, self.schema)
+
+    def describe(self):
+        return f"HashShuffle[{self.npartitions}]({', '.join(self.keys)})"
+
+
+@dataclass(eq=False)
+class OverlapPartitions(PhysicalNode):
+    """``func`` over each partition plus the ``before`` rows preceding it and the
+    ``after`` rows following it (counts, or distances in ``column``), from as many
+    neighbouring partitions as that takes."""
+
+    input: PhysicalNode
+    func: Callable
+    before: Any
+    after: Any
+    column: str | None
+    schema: pa.Schema
+
+    @property
+    def npartitions(self):
+        return self.input.npartitions
+
+    @property
+    def children(self):
+        return (self.input,)
+
+    def build(self, builder):
+        name = builder.new_name("overlap")
+        inputs = builder.keys_of(self.input)
+        n = len(inputs)
+        previous: list = [None] * n
+        following: list = [None] * n
+        if self.before:
+            carry = None
+            for i in range(n - 1):
+                carry = Ref(builder.add(f"{name}-carry", i, Task(pt.carry_forward, carry, Ref(inputs[i]),
+                                                                 self.before, self.column)))
+                previous[i + 1] = carry
+        if self.after:
+            carry = None
+            for i in range(n - 1, 0, -1):
+                carry = Ref(builder.add(f"{name}-lead", i, Task(pt.carry_backward, Ref(inputs[i]), carry,
+                                                                self.after, self.column)))
+                following[i - 1] = carry
+        return [builder.add(name, i, Task(pt.apply_with_overlap, previous[i], Ref(k), following[i],
+                                          self.before, self.after, self.column, self.func, self.schema))
+                for i, k in enumerate(inputs)]
+
+    def describe(self):
+        by = f", by={self.column}" if self.column else ""
+        return f"OverlapPartitions[{self.npartitions}](before={self.before}, after={self.after}{by})"
+
+
+@dataclass(eq=False)
+class PartitionwiseJoin(PhysicalNode):
+    left: PhysicalNode
+    right: PhysicalNode
+    how: str
+    left_on: tuple
+    right_on: tuple
+    null_equal: bool
+    schema: pa.Schema
+
+    @property
+    def npartitions(self):
+        return self.left.npartitions
+
+    @property
+    def children(self):
+        return (self.left, self.right)
+
+    def build(self, builder):
+        name = builder.new_name("partitionwise-join")
+        pairs = zip(builder.keys_of(self.left), builder.keys_of(self.right))
+        return [builder.add(name, j, Task(tf.join, Ref(lk), Ref(rk), self.how, self.left_on, self.right_on,
+                                          self.null_equal, self.schema))
+                for j, (lk, rk) in enumerate(pairs)]
+
+    def describe(self):
+        return f"PartitionwiseJoin[{self.npartitions}]({self.how})"
