@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import pandas as pd
+import pyarrow as pa
 
 from kyudo.engine.operators.sort import SortKey
 from kyudo.planner import logical as L
@@ -27,6 +28,23 @@ if TYPE_CHECKING:
 def _literal(value) -> Expr:
     from kyudo.dataframe.series import to_expr
     return to_expr(value)
+
+
+def _label(value, kind: pa.DataType, end: bool = False):
+    """A label as a value of the index type: strings and Timestamps on a time
+    index become datetimes (in the index's time zone), so they compare with
+    division bounds as well as with the column. A string names a period, as in
+    pandas ("2024-03" is all of March): its first instant, or its last with ``end``."""
+    if value is None or not pa.types.is_timestamp(kind):
+        return value
+    if isinstance(value, str):
+        period = pd.Period(value)
+        stamp = period.end_time if end else period.start_time
+    else:
+        stamp = pd.Timestamp(value)
+    if kind.tz is not None:
+        stamp = stamp.tz_localize(kind.tz) if stamp.tzinfo is None else stamp.tz_convert(kind.tz)
+    return stamp.to_pydatetime()
 
 
 def set_index(frame: "DataFrame", column: str, sorted: bool = False, divisions=None,
@@ -76,22 +94,26 @@ def _sorted_on(plan: L.LogicalPlan, column: str) -> SortedOn | None:
             return None
 
 
-def _key_predicate(column: str, key) -> tuple[Expr, tuple]:
+def _key_predicate(column: str, kind: pa.DataType, key) -> tuple[Expr, tuple]:
     """A filter on the index for a ``.loc`` key, and the key intervals it keeps."""
     col = Col(column)
     if isinstance(key, slice):
         if key.step is not None:
             raise ValueError(".loc slices take no step")
+        start, stop = _label(key.start, kind), _label(key.stop, kind, end=True)
         parts = []
-        if key.start is not None:
-            parts.append(Call("greater_equal", (col, _literal(key.start))))
-        if key.stop is not None:
-            parts.append(Call("less_equal", (col, _literal(key.stop))))
+        if start is not None:
+            parts.append(Call("greater_equal", (col, _literal(start))))
+        if stop is not None:
+            parts.append(Call("less_equal", (col, _literal(stop))))
         predicate = parts[0] if len(parts) == 1 else Call("and", tuple(parts)) if parts else None
-        return predicate, ((key.start, key.stop),)
+        return predicate, ((start, stop),)
     if isinstance(key, (list, tuple, pd.Index)):
-        values = [v.to_pydatetime() if isinstance(v, pd.Timestamp) else v for v in key]
-        return Call("is_in", (col,), (("values", tuple(values)),)), tuple((v, v) for v in values)
+        values = tuple(_label(v, kind) for v in key)
+        return Call("is_in", (col,), (("values", values),)), tuple((v, v) for v in values)
+    if isinstance(key, str) and pa.types.is_timestamp(kind):
+        return _key_predicate(column, kind, slice(key, key))
+    key = _label(key, kind)
     return Call("equal", (col, _literal(key))), ((key, key),)
 
 
@@ -103,7 +125,7 @@ def loc(frame: "DataFrame", key) -> "DataFrame":
     if len(frame.index) != 1:
         raise ValueError(".loc needs a frame indexed by one column; use set_index first")
     column = frame.index[0]
-    predicate, intervals = _key_predicate(column, key)
+    predicate, intervals = _key_predicate(column, frame.plan.schema.field(column).type, key)
     plan = frame.plan
     sorted_node = _sorted_on(plan, column)
     if sorted_node is not None:

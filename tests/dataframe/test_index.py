@@ -72,6 +72,10 @@ def test_loc_reads_only_partitions_that_can_hold_the_labels(sorted_pdf):
     assert_eq(df.loc[t[7]], pdf.loc[[t[7]]])
     assert_eq(df.loc[t[7], ["x", "s"]], pdf.loc[[t[7]], ["x", "s"]])
     assert_eq(df.loc[pd.Timestamp("1999-01-01")], pdf.iloc[:0])
+    assert df.loc["2024-03-02":"2024-03-03"].npartitions == 2
+    assert_eq(df.loc["2024-03-02":"2024-03-03"], pdf.loc["2024-03-02":"2024-03-03"])
+    assert_eq(df.loc["2024-03-04"], pdf.loc["2024-03-04"])
+    assert_eq(df.loc[:"2024-03"], pdf.loc[:"2024-03"])
     # a label between two partitions' ranges needs none of them
     assert df.loc[pd.Timestamp("2030-01-01"):].npartitions == 1
 

@@ -1,0 +1,108 @@
+"""map_overlap and rolling against pandas on one whole frame, with partitions far
+smaller than the windows so rows come from several neighbours."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import kyudo.dataframe as kd
+from kyudo.planner.compile import physical_plan
+from kyudo.planner.physical import to_graph
+from kyudo.testing import assert_eq
+
+METHODS = ["sum", "mean", "min", "max", "std", "count"]
+
+
+@pytest.fixture
+def pdf() -> pd.DataFrame:
+    rng = np.random.default_rng(7)
+    n = 40
+    steps = rng.integers(1, 90, n)
+    return pd.DataFrame({
+        "ts": pd.Timestamp("2024-01-01 09:00") + pd.to_timedelta(np.cumsum(steps), unit="min"),
+        "x": [np.nan if i % 6 == 2 else float(v) for i, v in enumerate(rng.normal(size=n).round(3))],
+        "n": rng.integers(-50, 50, n),
+    })
+
+
+@pytest.mark.parametrize("npartitions", [1, 7, 40])
+@pytest.mark.parametrize("method", METHODS)
+def test_rolling_by_count(pdf, npartitions, method):
+    df = kd.from_pandas(pdf[["x", "n"]], npartitions=npartitions)
+    assert_eq(getattr(df.rolling(6), method)(), getattr(pdf[["x", "n"]].rolling(6), method)())
+    assert_eq(getattr(df.rolling(4, min_periods=2, center=True), method)(),
+              getattr(pdf[["x", "n"]].rolling(4, min_periods=2, center=True), method)())
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_rolling_by_time_on_a_sorted_time_index(pdf, method):
+    df = kd.from_pandas(pdf, npartitions=13).set_index("ts", sorted=True)
+    indexed = pdf.set_index("ts")
+    for window in ("3h", pd.Timedelta("45min")):
+        assert_eq(getattr(df.rolling(window), method)(), getattr(indexed.rolling(window), method)())
+
+
+def test_rolling_apply_with_numba(pdf):
+    df = kd.from_pandas(pdf, npartitions=9).set_index("ts", sorted=True)
+    indexed = pdf.set_index("ts")
+
+    def spread(values):
+        return values.max() - values.min()
+
+    assert_eq(df.rolling(5).apply(spread, raw=True, engine="numba"),
+              indexed.rolling(5).apply(spread, raw=True, engine="numba"))
+    assert_eq(df.rolling("2h").apply(spread, raw=True, engine="numba"),
+              indexed.rolling("2h").apply(spread, raw=True, engine="numba"))
+
+
+def test_map_overlap_reaches_across_many_partitions(pdf):
+    df = kd.from_pandas(pdf, npartitions=20)
+    assert_eq(df.map_overlap(lambda p: p[["x", "n"]].diff(5), before=5), pdf[["x", "n"]].diff(5))
+    assert_eq(df.map_overlap(lambda p: p[["x"]].shift(-7), before=0, after=7), pdf[["x"]].shift(-7))
+    centred = lambda p: p[["n"]].rolling(9, center=True, min_periods=1).sum()  # noqa: E731
+    assert_eq(df.map_overlap(centred, before=4, after=4), centred(pdf))
+
+
+def test_map_overlap_by_timedelta_with_empty_partitions(pdf):
+    df = kd.from_pandas(pdf, npartitions=10)
+    sparse = df[(df.n > 0) | (df.ts < pdf.ts[3])].set_index("ts", sorted=True)
+    expected = pdf[(pdf.n > 0) | (pdf.ts < pdf.ts[3])].set_index("ts")
+
+    def forward_sum(p):
+        # sum of x over the next 2 hours, from the reversed frame's rolling window
+        rev = p.iloc[::-1]
+        rev.index = pd.Timestamp("2100-01-01") - rev.index
+        out = rev[["x"]].rolling("2h").sum().iloc[::-1]
+        out.index = p.index
+        return out
+
+    assert_eq(sparse.map_overlap(forward_sum, before=0, after="2h"), forward_sum(expected))
+    assert_eq(sparse.map_overlap(lambda p: p[["n"]].rolling("5h").max(), before="5h"),
+              expected[["n"]].rolling("5h").max())
+
+
+def test_one_row_partitions_and_empty_frames(pdf):
+    one = pdf.iloc[:1].set_index("ts")
+    assert_eq(kd.from_pandas(one).rolling("1h").sum(), one.rolling("1h").sum())
+    df = kd.from_pandas(pdf, npartitions=4)
+    assert_eq(df[df.n > 1000][["x"]].rolling(3).mean(), pdf[pdf.n > 1000][["x"]].rolling(3).mean())
+
+
+def test_overlap_chain_has_one_carry_task_per_partition(pdf):
+    df = kd.from_pandas(pdf[["x"]], npartitions=10)
+    graph, _ = to_graph(physical_plan(df.rolling(30).sum().plan))
+    carries = [k for k in graph if isinstance(k, tuple) and "carry" in k[0]]
+    assert len(carries) == 9  # reaching 29 rows back over 4-row partitions, still one link each
+
+
+def test_map_overlap_errors(pdf):
+    df = kd.from_pandas(pdf, npartitions=3)
+    with pytest.raises(ValueError, match="one row per input row"):
+        df.map_overlap(lambda p: p.head(1), before=1, meta=pdf).compute()
+    with pytest.raises(ValueError, match="timedelta window needs a frame indexed"):
+        df.rolling("1h").sum()
+    with pytest.raises(ValueError, match="both be row counts or both timedeltas"):
+        df.set_index("ts", sorted=True).map_overlap(lambda p: p, before="1h", after=2)
+    with pytest.raises(ValueError, match="window must be"):
+        df.rolling(0)
