@@ -38,9 +38,12 @@ class WindowFrame:
     """ROWS or RANGE frame; ``start``/``end`` are offsets relative to the current
     row (negative = preceding), ``None`` = unbounded on that side.
 
-    A RANGE frame counts in peer groups, so only 0 (CURRENT ROW: the first peer
-    for ``start``, the last for ``end``) and ``None`` are supported there; value
-    offsets (``RANGE 5 PRECEDING``) raise ValueError."""
+    In a RANGE frame 0 is CURRENT ROW including its peers (the first peer for
+    ``start``, the last for ``end``), and other offsets are distances in ORDER
+    BY values (``RANGE 5 PRECEDING``: rows whose value is at most 5 before the
+    current one, in the sort direction), which needs exactly one numeric ORDER BY
+    key; for a row whose key is NULL (or NaN) such a bound stops at its peers,
+    as in PostgreSQL and DuckDB."""
 
     kind: str = "range"  # "rows" or "range"
     start: int | None = None
@@ -58,7 +61,9 @@ class WindowFunction:
     options: (name, value) pairs: ``offset`` (lag/lead, default 1) and ``default``
              (lag/lead, the value past the group's edge, default NULL); ``n``
              (ntile: number of buckets; nth_value: 1-based position in the
-             frame); ``ddof`` (std/var, default 1)
+             frame); ``ddof`` (std/var, default 1); ``min_count`` (sum: fewer
+             non-NULL values in the frame than this give NULL; default 1 as in
+             SQL, where AggSpec's default is pandas' 0)
     frame:   the frame for aggregates and first/last/nth_value; SQL's default is
              RANGE UNBOUNDED PRECEDING to CURRENT ROW with an ORDER BY, the whole
              partition without one (without ORDER BY every row is a peer, so the
@@ -133,6 +138,8 @@ class _Layout:
     part_end: np.ndarray
     peer_start: np.ndarray
     peer_end: np.ndarray
+    order_by: tuple[SortKey, ...]
+    table: pa.Table
 
     @property
     def position(self) -> np.ndarray:
@@ -155,7 +162,7 @@ def _layout(table: pa.Table, partition_by: list[str], order_by: list[SortKey]) -
     new_part[1:] |= group[1:] != group[:-1]
     new_peer = new_part.copy()
     new_peer[1:] |= peers[1:] != peers[:-1]
-    return _Layout(perm, *_bounds(new_part), *_bounds(new_peer))
+    return _Layout(perm, *_bounds(new_part), *_bounds(new_peer), tuple(order_by), table)
 
 
 def _frame(layout: _Layout, frame: WindowFrame | None) -> tuple[np.ndarray, np.ndarray]:
@@ -170,9 +177,57 @@ def _frame(layout: _Layout, frame: WindowFrame | None) -> tuple[np.ndarray, np.n
     if frame.kind != "range":
         raise ValueError(f"unknown window frame kind {frame.kind!r}")
     if frame.start not in (None, 0) or frame.end not in (None, 0):
-        raise ValueError("RANGE frames support only UNBOUNDED and CURRENT ROW bounds")
+        return _range_offsets(layout, frame)
     start = layout.part_start if frame.start is None else layout.peer_start
     end = last if frame.end is None else layout.peer_end - 1
+    return start, end
+
+
+@numba.njit(cache=True, nogil=True)
+def _value_bounds(key, exact, lo, hi, offset, fallback, right):  # pragma: no cover - compiled
+    """Per row, the first (``right`` False) or last (True) sorted position of its
+    partition's exact-key run ``key[lo:hi]`` (ascending) whose key is within
+    ``key + offset``; ``fallback`` (the peer bound) where the key is not exact."""
+    out = np.empty(key.shape[0], np.int64)
+    for i in range(key.shape[0]):
+        if not exact[i]:
+            out[i] = fallback[i]
+        elif right:
+            out[i] = lo[i] + np.searchsorted(key[lo[i]:hi[i]], key[i] + offset, side="right") - 1
+        else:
+            out[i] = lo[i] + np.searchsorted(key[lo[i]:hi[i]], key[i] + offset, side="left")
+    return out
+
+
+def _range_offsets(layout: _Layout, frame: WindowFrame) -> tuple[np.ndarray, np.ndarray]:
+    """RANGE bounds at a distance in ORDER BY values, by binary search in each
+    partition's run of non-NULL, non-NaN keys (contiguous: the sort puts NULLs
+    and NaNs at one end). Keys are negated for a descending order, so
+    "preceding" is always "smaller" in the searched array."""
+    if len(layout.order_by) != 1:
+        raise ValueError("RANGE frames with offsets need exactly one ORDER BY key")
+    key = layout.order_by[0]
+    column = _plain(layout.table[key.column])
+    if not (pa.types.is_integer(column.type) or pa.types.is_floating(column.type)
+            or pa.types.is_decimal(column.type)):
+        raise TypeError(f"RANGE frames with offsets need a numeric ORDER BY key, not {column.type}")
+    values = pc.fill_null(column.cast(pa.float64()), np.nan).to_numpy(zero_copy_only=False)[layout.perm]
+    values = values if key.ascending else -values
+    exact = ~np.isnan(values)
+    pos, n = layout.position, len(values)
+    starts = np.unique(layout.part_start)
+    first = np.minimum.reduceat(np.where(exact, pos, n), starts) if n else starts
+    after = np.maximum.reduceat(np.where(exact, pos + 1, 0), starts) if n else starts
+    part = np.searchsorted(starts, layout.part_start)
+    lo, hi = first[part], after[part]
+    if frame.start is None:
+        start = layout.part_start
+    else:
+        start = _value_bounds(values, exact, lo, hi, float(frame.start), layout.peer_start, False)
+    if frame.end is None:
+        end = layout.part_end - 1
+    else:
+        end = _value_bounds(values, exact, lo, hi, float(frame.end), layout.peer_end - 1, True)
     return start, end
 
 
@@ -401,7 +456,7 @@ def _aggregate(layout: _Layout, fn: WindowFunction, column) -> pa.Array:
     values, to_arrow = _summable(array)
     sums = _frame_reduce(values, start, end, _SUM, values.dtype.type(0))
     if fn.func == "sum":
-        return to_arrow(sums, some)
+        return to_arrow(sums, count >= fn.option("min_count", 1))
     if fn.func == "mean":
         scale = 10.0 ** array.type.scale if pa.types.is_decimal(array.type) else 1.0
         with np.errstate(divide="ignore", invalid="ignore"):
