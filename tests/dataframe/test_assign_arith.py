@@ -124,10 +124,9 @@ def test_negation_abs_round(df, pdf):
     assert_eq((df.b * 1.2345).round(2), (pdf.b * 1.2345).round(2))
 
 
-@pytest.mark.xfail(strict=True, reason="planner/functions.py: 'add' has no string kernel (ExpressionError: "
-                   "add does not accept argument types (large_string, string)); pandas concatenates strings with +")
 def test_string_concatenation_with_plus(df, pdf):
     assert_eq(df.s + "!", pdf.s + "!")
+    assert_eq("<" + df.s + df.k, "<" + pdf.s + pdf.k)
 
 
 @pytest.mark.parametrize("dtype", ["float64", "float32", "int32", float, "str"], ids=str)

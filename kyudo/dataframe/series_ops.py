@@ -1,0 +1,121 @@
+"""Series operations beyond arithmetic: missing values, conditional replacement,
+and the small reshaping reductions pandas users reach for (``value_counts``,
+``unique``, ``nlargest``).
+
+Element-wise methods stay one expression over the frame's plan; the others
+build a new plan (a group-by, a distinct, a top-k) whose result is again a
+lazy Series. Kept as a mixin of :class:`~kyudo.dataframe.series.Series` so that
+module stays about the expression core.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import pyarrow as pa
+
+from kyudo.dataframe.convert import UNNAMED_INDEX_PREFIX
+from kyudo.engine.operators.aggregate import AggSpec
+from kyudo.engine.operators.sort import SortKey
+from kyudo.planner import logical as L
+from kyudo.planner.expr import Call, Col, Lit
+
+
+class SeriesOps:
+    """Mixed into Series; uses its ``expr``, ``frame``, ``name``, ``_derive``,
+    ``_aligned``, ``isna`` and ``notna``."""
+
+    # ---- missing values and conditional replacement ---------------------------
+
+    def _value_expr(self, value: Any):
+        """``self`` and ``value`` over one plan, and ``value`` as an expression
+        (a Series, a lazy Scalar or a constant)."""
+        from kyudo.dataframe.series import to_expr
+        me, other = self._aligned(value)
+        return me, to_expr(other)
+
+    def fillna(self, value) -> Any:
+        """Replace NULL (and NaN, which pandas also treats as missing) by ``value``."""
+        me, fill = self._value_expr(value)
+        return me._derive(Call("if_else", (me.isna().expr, fill, me.expr)))
+
+    def dropna(self) -> Any:
+        from kyudo.dataframe.series import Series
+        frame = self.frame[self.notna()]
+        return Series(frame, self.expr, self.name)
+
+    def where(self, cond, other=None) -> Any:
+        """Keep values where ``cond`` is true, else ``other`` (missing by default)."""
+        me, cond_expr = self._value_expr(cond)
+        me, other_expr = me._value_expr(other) if other is not None else (me, Lit(None))
+        return me._derive(Call("if_else", (Call("fill_null", (cond_expr, Lit(False))), me.expr, other_expr)))
+
+    def mask(self, cond, other=None) -> Any:
+        return self.where(~cond, other)
+
+    def clip(self, lower=None, upper=None) -> Any:
+        """Bound values to [lower, upper]; missing values stay missing."""
+        result = self
+        for bound, op in ((lower, "less"), (upper, "greater")):
+            if bound is not None:
+                result, limit = result._value_expr(bound)
+                beyond = Call("fill_null", (Call(op, (result.expr, limit)), Lit(False)))
+                result = result._derive(Call("if_else", (beyond, limit, result.expr)))
+        return result
+
+    # ---- results with a new plan ---------------------------------------------------
+
+    def _key_name(self) -> str:
+        return self.name if isinstance(self.name, str) else f"{UNNAMED_INDEX_PREFIX}0__"
+
+    def _alone(self) -> tuple[L.LogicalPlan, str]:
+        """A plan of this Series' values only, in one column, and that column's name."""
+        key = self._key_name()
+        return L.Project(self.frame.plan, ((key, self.expr),)), key
+
+    def value_counts(self, sort: bool = True, ascending: bool = False, normalize: bool = False,
+                     dropna: bool = True) -> Any:
+        """Counts (or shares) of each distinct value, indexed by the values, most
+        frequent first; pandas names the result ``count`` (``proportion``)."""
+        from kyudo.dataframe.frame import DataFrame
+        from kyudo.dataframe.series import Series
+        plan, key = self._alone()
+        if dropna:
+            plan = L.Filter(plan, Call("not", (Series(DataFrame(plan), Col(key), key).isna().expr,)))
+        plan = L.Aggregate(plan, (key,), (AggSpec("count", "size", None),))
+        counts = Series(DataFrame(plan, (key,)), Col("count"), "count")
+        if normalize:
+            counts = (counts / counts.sum()).rename("proportion")
+            plan = L.Project(counts.frame.plan, ((key, Col(key)), ("proportion", counts.expr)))
+            counts = Series(DataFrame(plan, (key,)), Col("proportion"), "proportion")
+        if sort:
+            plan = L.Sort(counts.frame.plan, (SortKey(counts.name, ascending, False),))
+            counts = Series(DataFrame(plan, (key,)), Col(counts.name), counts.name)
+        return counts
+
+    def unique(self) -> Any:
+        """The distinct values (NULL once) as a Series, in no particular order, as Dask gives them."""
+        from kyudo.dataframe.frame import DataFrame
+        from kyudo.dataframe.series import Series
+        plan, key = self._alone()
+        return Series(DataFrame(L.Distinct(plan)), Col(key), self.name)
+
+    drop_duplicates = unique
+
+    def _top(self, n: int, ascending: bool) -> Any:
+        from kyudo.dataframe.series import Series
+        frame, key = self.frame, self._key_name()
+        exprs = tuple((i, Col(i)) for i in frame.index) + ((key, self.expr),)
+        plan = L.Limit(L.Sort(L.Project(frame.plan, exprs), (SortKey(key, ascending, False),)), n)
+        return Series(frame._with(plan), Col(key), self.name)
+
+    def nlargest(self, n: int = 5) -> Any:
+        """The ``n`` largest values, largest first, missing values last (a top-k,
+        not a full sort)."""
+        return self._top(n, ascending=False)
+
+    def nsmallest(self, n: int = 5) -> Any:
+        return self._top(n, ascending=True)
+
+
+def is_string(dtype: pa.DataType) -> bool:
+    return pa.types.is_string(dtype) or pa.types.is_large_string(dtype)
