@@ -47,4 +47,5 @@ def to_arrow_type(dtype) -> pa.DataType:
 
 def pandas_dtypes(schema: pa.Schema) -> pd.Series:
     """The dtypes pandas would give a table of this schema (as ``df.dtypes``)."""
-    return schema.empty_table().to_pandas().dtypes
+    from kyudo.dataframe.convert import table_to_pandas
+    return table_to_pandas(schema.empty_table(), (), schema).dtypes

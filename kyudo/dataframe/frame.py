@@ -312,7 +312,7 @@ class DataFrame:
         return self._to_pandas(compute_table(self.plan, scheduler))
 
     def _to_pandas(self, table: pa.Table) -> pd.DataFrame:
-        df = table_to_pandas(table, self.index)
+        df = table_to_pandas(table, self.index, self.plan.schema)
         if self._column_labels is not None:
             df.columns = pd.MultiIndex.from_tuples(self._column_labels)
         return df

@@ -12,8 +12,9 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 import pyarrow as pa
 
-from kyudo.dataframe.dtypes import to_arrow_type
+from kyudo.dataframe.dtypes import pandas_dtypes, to_arrow_type
 from kyudo.dataframe.scalars import join_scalar
+from kyudo.dataframe.series_ops import SeriesOps, is_string
 from kyudo.engine.operators.aggregate import AggSpec
 from kyudo.planner import logical as L
 from kyudo.planner.compile import compute_table, explain
@@ -72,13 +73,19 @@ def _nan_as_null(expr: Expr, schema: pa.Schema) -> Expr:
     return Call("nan_to_null", (expr,))
 
 
+def _is_text(series: "Series") -> bool:
+    return is_string(series.arrow_type)
+
+
 def _binary(op: str, reflected: bool = False):
     def method(self: "Series", other):
         name = _result_name(self, other)
         self, other = self._aligned(other)
         left, right = (to_expr(other), self.expr) if reflected else (self.expr, to_expr(other))
         expr = Call(op, (left, right))
-        if op in _ARITHMETIC:
+        if op == "add" and (_is_text(self) or isinstance(other, str)):
+            expr = Call("concat", (left, right))  # pandas concatenates strings with +
+        elif op in _ARITHMETIC:
             expr = _nan_as_null(expr, self.frame.plan.schema)
         return self._derive(expr, name)
     method.__name__ = f"__{'r' if reflected else ''}{op}__"
@@ -96,7 +103,7 @@ def _comparison(op: str, when_null: bool):
     return method
 
 
-class Series:
+class Series(SeriesOps):
     """A lazy column: an expression over ``frame``'s plan, named ``name``."""
 
     def __init__(self, frame: "DataFrame", expr: Expr, name: str | None):
@@ -136,7 +143,7 @@ class Series:
 
     @property
     def dtype(self):
-        return self._frame_plan().schema.empty_table().to_pandas().iloc[:, -1].dtype
+        return pandas_dtypes(self._frame_plan().schema).iloc[-1]
 
     @property
     def arrow_type(self) -> pa.DataType:

@@ -111,7 +111,7 @@ class Project(UnaryPlan):
             if isinstance(expr, Col):
                 fields.append(in_schema.field(expr.name).with_name(name))
             else:
-                fields.append(pa.field(name, infer_type(expr, in_schema)))
+                fields.append(_derived_field(name, infer_type(expr, in_schema), expr, in_schema))
         return pa.schema(fields)
 
     def is_identity(self) -> bool:
@@ -120,6 +120,16 @@ class Project(UnaryPlan):
     def describe(self) -> str:
         items = ", ".join(n if e == Col(n) else f"{n}={e!r}" for n, e in self.exprs)
         return f"Project({items})"
+
+
+def _derived_field(name: str, dtype: pa.DataType, expr: Expr, in_schema: pa.Schema) -> pa.Field:
+    """A computed column keeps the field metadata (such as a front end's dtype)
+    of the columns it reads when they all record the same and the result has
+    their type: ``fillna``/``where``/``+ 1`` on a column give that column's kind."""
+    sources = [in_schema.field(c) for c in expr.columns()]
+    if sources and all(f.metadata and f.metadata == sources[0].metadata and f.type == dtype for f in sources):
+        return pa.field(name, dtype, metadata=sources[0].metadata)
+    return pa.field(name, dtype)
 
 
 @dataclass(frozen=True, eq=True)
@@ -170,6 +180,9 @@ def aggregate_output_type(spec: AggSpec, input_type: pa.DataType | None) -> pa.D
     raise PlanError(f"unknown aggregation {func!r}")
 
 
+_VALUE_PICKING = ("min", "max", "first", "last")
+
+
 @dataclass(frozen=True, eq=True)
 class Aggregate(UnaryPlan):
     """Group by the ``keys`` columns and compute ``aggs``; no keys means one row.
@@ -194,7 +207,10 @@ class Aggregate(UnaryPlan):
         fields = [in_schema.field(k) for k in self.keys]
         for spec in self.aggs:
             in_type = in_schema.field(spec.column).type if spec.column is not None else None
-            fields.append(pa.field(spec.output, aggregate_output_type(spec, in_type)))
+            out = pa.field(spec.output, aggregate_output_type(spec, in_type))
+            if spec.func in _VALUE_PICKING:  # a value of the input: keep what its field records
+                out = out.with_metadata(in_schema.field(spec.column).metadata)
+            fields.append(out)
         return pa.schema(fields)
 
     def describe(self) -> str:
@@ -340,7 +356,10 @@ class Union(LogicalPlan):
         fields = []
         for f in schemas[0]:
             types = [s.field(f.name).type for s in schemas]
-            fields.append(pa.field(f.name, _common_type(types)))
+            field = pa.field(f.name, _common_type(types))
+            if all(s.field(f.name).metadata == f.metadata for s in schemas):
+                field = field.with_metadata(f.metadata)  # e.g. a pandas dtype all inputs record
+            fields.append(field)
         return pa.schema(fields)
 
     def describe(self) -> str:

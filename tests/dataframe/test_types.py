@@ -154,3 +154,24 @@ def test_string_positions_and_slices(npartitions):
     for f in (lambda d: d.s.str[0], lambda d: d.s.str[2], lambda d: d.s.str[1:3], lambda d: d.s.str.slice(0, 2),
               lambda d: d.s.str.slice(1), lambda d: d.s.str.len(), lambda d: d.s.str.upper()):
         assert_eq(f(df), f(pdf))
+
+
+def test_nullable_extension_dtypes_survive_column_preserving_operations():
+    """pandas' Int64/boolean/string come back as themselves, not float64/object."""
+    pdf = pd.DataFrame({"a": pd.array([1, None, 3, 2**60], dtype="Int64"),
+                        "s": pd.array(["x", None, "z", "ü"], dtype="string"),
+                        "f": pd.array([True, None, False, True], dtype="boolean"),
+                        "k": [1, 1, 2, 2]})
+    df = kd.from_pandas(pdf, npartitions=2)
+    assert_eq(df, pdf)
+    assert_eq(df[df.k > 1][["a", "s"]], pdf[pdf.k > 1][["a", "s"]])
+    assert_eq(df.assign(z=df.k * 2), pdf.assign(z=pdf.k * 2))
+    assert_eq(df.sort_values("k"), pdf.sort_values("k"))
+    assert_eq(kd.concat([df, df]), pd.concat([pdf, pdf]))
+    assert_eq(df.groupby("k").a.first(), pdf.groupby("k").a.first())
+    assert_eq(df.groupby("a").k.sum(), pdf.groupby("a").k.sum())
+    right = df[["k", "a"]].rename(columns={"a": "b"})
+    assert_eq(df.merge(right, on="k"), pdf.merge(pdf[["k", "a"]].rename(columns={"a": "b"}), on="k"),
+              sort_results=True)
+    assert list(df.dtypes.astype(str)) == list(pdf.dtypes.astype(str))
+    assert df.a.dtype == pdf.a.dtype
