@@ -111,8 +111,10 @@ def _equality_codes(column) -> np.ndarray:
 
 def _row_codes(table: pa.Table, columns: list[str]) -> np.ndarray:
     """One int64 code per row, equal exactly when all ``columns`` are equal."""
-    codes = np.zeros(table.num_rows, np.int64)
-    for name in columns:
+    if not columns:
+        return np.zeros(table.num_rows, np.int64)
+    codes = _equality_codes(table[columns[0]])  # dense already: a dictionary's indices
+    for name in columns[1:]:
         column = _equality_codes(table[name])
         combined = codes * (int(column.max(initial=0)) + 1) + column
         codes = np.unique(combined, return_inverse=True)[1].astype(np.int64).reshape(-1)
