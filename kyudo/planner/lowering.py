@@ -7,6 +7,8 @@ statistics in :mod:`kyudo.planner.statistics` unless the user overrode it.
 """
 from __future__ import annotations
 
+import math
+
 import pyarrow as pa
 
 from kyudo import config
@@ -33,6 +35,7 @@ class _Lowering:
         self.memo: dict[int, P.PhysicalNode] = {}
         self.split_every = int(config.get("split_every", 8))
         self.broadcast_threshold = config.parse_bytes(config.get("broadcast_threshold", "32MB"))
+        self.partition_size = config.parse_bytes(config.get("partition_size", "128MB"))
 
     def lower(self, plan: L.LogicalPlan) -> P.PhysicalNode:
         node = self.memo.get(id(plan))
@@ -101,9 +104,21 @@ class _Lowering:
             child = self._with_op(child, ("head", plan.n + plan.offset), plan.schema)
         return P.Gather(child, plan.schema, plan.n, plan.offset)
 
+    def _split_out(self, plan: L.LogicalPlan, child: P.PhysicalNode) -> int:
+        """Output partitions of a grouped aggregation: the user's ``split_out``, else
+        as many as the estimated result needs at ``partition_size`` each (at most
+        the input's count), so a high-cardinality group-by or distinct is never
+        squeezed into one partition."""
+        if getattr(plan, "split_out", None):
+            return plan.split_out
+        _, nbytes = estimate(plan)
+        if nbytes is None:
+            return 1
+        return max(1, min(child.npartitions, math.ceil(nbytes / self.partition_size)))
+
     def _lower_aggregate(self, plan: L.Aggregate):
         child = self.lower(plan.input)
-        split_out = plan.split_out or 1
+        split_out = self._split_out(plan, child)
         if split_out > 1 and plan.keys:
             return P.ShuffleAggregate(child, plan.keys, plan.aggs, split_out, plan.schema, plan.input.schema)
         split_every = plan.split_every or self.split_every
@@ -113,7 +128,11 @@ class _Lowering:
 
     def _lower_distinct(self, plan: L.Distinct):
         keys = tuple(plan.schema.names)
-        return P.TreeAggregate(self.lower(plan.input), keys, (), self.split_every, plan.schema, plan.schema)
+        child = self.lower(plan.input)
+        split_out = self._split_out(plan, child)
+        if split_out > 1:
+            return P.ShuffleAggregate(child, keys, (), split_out, plan.schema, plan.schema)
+        return P.TreeAggregate(child, keys, (), self.split_every, plan.schema, plan.schema)
 
     def _lower_sort(self, plan: L.Sort):
         child = self.lower(plan.input)

@@ -75,3 +75,20 @@ def test_aligned_join_is_partitionwise_only_with_known_separated_divisions(table
 def test_shuffle_groups_keys(table):
     parts = compute_partitions(Shuffle(scan(table, 4), ("k",), 3))
     assert len(parts) == 3 and sum(p.num_rows for p in parts) == 30
+
+
+def test_large_group_by_and_distinct_are_not_funnelled_into_one_partition(table):
+    import kyudo
+    from kyudo.engine.operators.aggregate import AggSpec
+    from kyudo.planner import physical as P
+
+    grouped = L.Aggregate(scan(table, 5), ("k",), (AggSpec("s", "sum", "v"),))
+    assert isinstance(lower(grouped), P.TreeAggregate)  # a small result: one partition
+    with kyudo.config.set(partition_size=16):
+        node = lower(grouped)
+        # estimated result: 480 input bytes x 0.1 reduction = 48 bytes, 16 a partition
+        assert isinstance(node, P.ShuffleAggregate) and node.npartitions == 3
+        assert sorted(compute_table(grouped).column("k").to_pylist()) == table.column("k").to_pylist()
+        distinct = lower(L.Distinct(scan(table, 4)))
+        assert isinstance(distinct, P.ShuffleAggregate) and distinct.npartitions == 4
+    assert lower(L.Aggregate(scan(table, 5), ("k",), (AggSpec("s", "sum", "v"),), split_out=3)).npartitions == 3
