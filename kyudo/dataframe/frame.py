@@ -14,6 +14,7 @@ import pyarrow as pa
 
 from kyudo.dataframe.convert import table_to_pandas
 from kyudo.dataframe.dtypes import pandas_dtypes, to_arrow_type
+from kyudo.dataframe.frame_ops import FrameOps
 from kyudo.dataframe.scalars import is_scalar_join, join_scalar, peel, rejoin
 from kyudo.dataframe.series import Scalar, Series, cast_expr, to_expr
 from kyudo.engine.operators.aggregate import AggSpec
@@ -25,7 +26,7 @@ from kyudo.planner.expr import Call, Col, Expr
 from kyudo.planner.sources import InMemorySource
 
 
-class DataFrame:
+class DataFrame(FrameOps):
     """A lazy frame: ``plan`` computes its columns, ``index`` names the index columns."""
 
     def __init__(self, plan: L.LogicalPlan, index: tuple[str, ...] = (),
@@ -292,9 +293,6 @@ class DataFrame:
         else:
             keep = tuple((n, Col(n)) for n in self.index + tuple(self._data_columns))
         return DataFrame(L.Project(self.plan, keep))
-
-    def drop_duplicates(self) -> "DataFrame":
-        return self._with(L.Distinct(self.plan))
 
     def map_partitions(self, func: Callable, meta: pd.DataFrame | pa.Schema | None = None,
                        arrow: bool = False) -> "DataFrame":

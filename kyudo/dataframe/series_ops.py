@@ -35,6 +35,8 @@ class SeriesOps:
 
     def fillna(self, value) -> Any:
         """Replace NULL (and NaN, which pandas also treats as missing) by ``value``."""
+        if pa.types.is_integer(self.arrow_type) and isinstance(value, float) and value.is_integer():
+            value = int(value)  # an int column stays int, as in pandas (it had no NaN to fill)
         me, fill = self._value_expr(value)
         return me._derive(Call("if_else", (me.isna().expr, fill, me.expr)))
 

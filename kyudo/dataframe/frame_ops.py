@@ -1,0 +1,164 @@
+"""DataFrame operations that apply column by column or drop rows: missing
+values, duplicates, top-k, element-wise rounding and bounds, membership.
+
+Each builds one plan node (a projection, a filter, a window, a top-k) over the
+frame, so they compose with everything else lazily. Kept as a mixin of
+:class:`~kyudo.dataframe.frame.DataFrame` so that module stays about the core
+(selection, assignment, results).
+"""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import pyarrow as pa
+
+from kyudo.engine.operators.sort import SortKey
+from kyudo.engine.operators.window import WindowFrame, WindowFunction
+from kyudo.planner import logical as L
+from kyudo.planner.expr import Call, Col, Lit, conjoin
+from kyudo.planner.types import infer_type
+
+_KEEP = ("first", "last", False)
+_WHOLE_GROUP = WindowFrame("rows", None, None)
+
+
+def _kind(dtype: pa.DataType) -> str:
+    """Broad family of a type: a fill value applies to columns of its family only."""
+    if pa.types.is_dictionary(dtype):
+        return _kind(dtype.value_type)
+    for name, test in (("bool", pa.types.is_boolean), ("number", lambda t: pa.types.is_integer(t)
+                       or pa.types.is_floating(t) or pa.types.is_decimal(t)),
+                       ("text", lambda t: pa.types.is_string(t) or pa.types.is_large_string(t)),
+                       ("time", pa.types.is_temporal)):
+        if test(dtype):
+            return name
+    return str(dtype)
+
+
+class FrameOps:
+    """Mixed into DataFrame; uses its ``plan``, ``index``, ``_data_columns``,
+    ``_column``, ``_with`` and column access."""
+
+    def _map_columns(self, fn: Callable[[Any], Any], columns=None) -> Any:
+        """Replace each chosen data column by ``fn(series)``, all computed from
+        this frame's columns; the others pass through. Values may read lazy
+        scalars: the plan grows by their joins, whose private columns the final
+        projection leaves out."""
+        plan, exprs = self.plan, {}
+        for name in self._data_columns if columns is None else columns:
+            value = self._with(plan)._rebase(fn(self[name]))
+            if value is None:
+                raise ValueError(f"the new values of {name!r} were built from a different frame")
+            plan, exprs[name] = value.frame.plan, value.expr
+        return self._with(L.Project(plan, tuple((n, exprs.get(n, Col(n))) for n in self.plan.schema.names)))
+
+    def _numeric_columns(self) -> list[str]:
+        return [n for n in self._data_columns if _kind(self.plan.schema.field(n).type) == "number"]
+
+    # ---- missing values ------------------------------------------------------------
+
+    def fillna(self, value) -> Any:
+        """Fill with one value (columns of its kind only: pandas would make the
+        others object columns, which Arrow cannot hold) or a {column: value} dict."""
+        if isinstance(value, dict):
+            for name in value:
+                self._column(name)
+            return self._map_columns(lambda s: s.fillna(value[s.name]), list(value))
+        kind = _kind(infer_type(Lit(value), self.plan.schema))
+        columns = [n for n in self._data_columns if _kind(self.plan.schema.field(n).type) == kind]
+        return self._map_columns(lambda s: s.fillna(value), columns)
+
+    def dropna(self, how: str = "any", subset=None, thresh: int | None = None) -> Any:
+        """Drop rows with missing values in ``subset`` (all data columns by default)."""
+        if how not in ("any", "all"):
+            raise ValueError("how must be 'any' or 'all'")
+        names = self._data_columns if subset is None else ([subset] if isinstance(subset, str) else list(subset))
+        present = [self[n].notna().expr for n in names]
+        if not present:
+            return self
+        if thresh is not None:
+            counted = [Call("cast", (p,), (("to", pa.int64()),)) for p in present]
+            count = counted[0]
+            for c in counted[1:]:
+                count = Call("add", (count, c))
+            keep = Call("greater_equal", (count, Lit(thresh)))
+        elif how == "any":
+            keep = conjoin(present)
+        else:
+            keep = Call("or", tuple(present)) if len(present) > 1 else present[0]
+        return self._with(L.Filter(self.plan, keep))
+
+    # ---- duplicates and top-k ------------------------------------------------------------
+
+    def drop_duplicates(self, subset=None, keep="first", ignore_index: bool = False) -> Any:
+        """Keep the first (``keep="first"``), last, or no (``keep=False``) row of
+        each set of rows equal on ``subset`` (all data columns by default; the
+        index is not compared, as in pandas). Rows are grouped with a window on
+        the subset, which keeps input order within a group, so "first" is the
+        first in the frame's order; the result's row order is not defined."""
+        if keep not in _KEEP:
+            raise ValueError(f"keep must be one of {_KEEP}")
+        names = self._data_columns if subset is None else ([subset] if isinstance(subset, str) else list(subset))
+        for n in names:
+            self._column(n)
+        if subset is None and not self.index and keep is not False:
+            return self._with(L.Distinct(self.plan))
+        rank, size = "__dup_rank__", "__dup_size__"
+        window = L.Window(self.plan, tuple(names), (), (
+            WindowFunction(rank, "row_number"), WindowFunction(size, "size", frame=_WHOLE_GROUP)))
+        if keep == "first":
+            wanted = Call("equal", (Col(rank), Lit(1)))
+        elif keep == "last":
+            wanted = Call("equal", (Col(rank), Col(size)))
+        else:
+            wanted = Call("equal", (Col(size), Lit(1)))
+        kept = L.Filter(window, wanted)
+        frame = self._with(L.Project(kept, tuple((n, Col(n)) for n in self.plan.schema.names)))
+        return frame.reset_index(drop=True) if ignore_index else frame
+
+    def _top(self, n: int, columns, ascending: bool) -> Any:
+        columns = [columns] if isinstance(columns, str) else list(columns)
+        for c in columns:
+            self._column(c)
+        keys = tuple(SortKey(c, ascending, False) for c in columns)
+        return self._with(L.Limit(L.Sort(self.plan, keys), n))
+
+    def nlargest(self, n: int, columns) -> Any:
+        """The ``n`` rows with the largest ``columns`` (a top-k, not a full sort)."""
+        return self._top(n, columns, ascending=False)
+
+    def nsmallest(self, n: int, columns) -> Any:
+        return self._top(n, columns, ascending=True)
+
+    # ---- element-wise --------------------------------------------------------------------
+
+    def isin(self, values) -> Any:
+        """Membership per cell: ``values`` is one list for every column or a dict
+        of lists per column (columns not in the dict are all False)."""
+        if isinstance(values, dict):
+            return self._map_columns(lambda s: s.isin(values[s.name]) if s.name in values
+                                     else s._derive(Lit(False)))
+        values = list(values)
+
+        def member(s):
+            # a str never equals an int cell (pandas compares objects); Arrow cannot cast it
+            kind = _kind(s.arrow_type)
+            return s.isin([v for v in values if _kind(infer_type(Lit(v), self.plan.schema)) == kind])
+        return self._map_columns(member)
+
+    def clip(self, lower=None, upper=None) -> Any:
+        return self._map_columns(lambda s: s.clip(lower, upper))
+
+    def round(self, decimals: int = 0) -> Any:
+        """Round the numeric columns; others pass through, as in pandas."""
+        return self._map_columns(lambda s: s.round(decimals), self._numeric_columns())
+
+    def abs(self) -> Any:
+        return self._map_columns(lambda s: s.abs())
+
+    def where(self, cond, other=None) -> Any:
+        """Keep the rows' values where the boolean Series ``cond`` is true, else ``other``."""
+        return self._map_columns(lambda s: s.where(cond, other))
+
+    def mask(self, cond, other=None) -> Any:
+        return self._map_columns(lambda s: s.mask(cond, other))
