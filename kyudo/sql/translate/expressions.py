@@ -36,6 +36,31 @@ _INTERVAL_UNITS = {"year": (12, 0, 0), "quarter": (3, 0, 0), "month": (1, 0, 0),
                    "minute": (0, 0, 60 * 10 ** 9), "second": (0, 0, 10 ** 9)}
 
 
+# ops whose Arrow kernels have no case for the NULL type: an untyped NULL literal
+# takes the type of the other arguments (int64 when all are NULL), as SQL's does
+_NULL_TYPED = frozenset(["equal", "not_equal", "less", "less_equal", "greater", "greater_equal",
+                         "add", "subtract", "multiply", "divide", "floordiv", "mod", "negate",
+                         "abs", "between", "sign", "floor", "ceil", "round", "nullif",
+                         "coalesce"])
+
+
+def _type_nulls(node: Call, schema: pa.Schema) -> Call:
+    try:
+        types = [infer_type(a, schema) for a in node.args]
+    except (ExpressionError, KeyError):
+        return node  # outer references: typed once joined
+    if not any(pa.types.is_null(t) for t in types):
+        return node
+    target = next((t for t in types if not pa.types.is_null(t)), pa.int64())
+
+    def typed_null(arg: Expr) -> Expr:
+        if isinstance(arg, Lit):
+            return Lit(None, target)
+        return Call("cast", (arg,), (("to", target),))
+    return Call(node.op, tuple(typed_null(a) if pa.types.is_null(t) else a
+                               for a, t in zip(node.args, types)), node.options)
+
+
 def key(node: exp.Expression) -> str:
     """The identity of an expression for ``replacements``: its SQL text."""
     return node.sql(dialect="duckdb")
@@ -59,6 +84,12 @@ class ExpressionTranslator:
             positive = node.copy()
             positive.set("negate", False)
             return Call("not", (self(positive),))
+        result = self._translate(node)
+        if isinstance(result, Call) and result.op in _NULL_TYPED:
+            result = _type_nulls(result, self.schema)
+        return result
+
+    def _translate(self, node: exp.Expression) -> Expr:
         method = getattr(self, f"_{type(node).__name__}", None)
         if method is not None:
             return method(node)

@@ -8,10 +8,12 @@ subquery calls ``finish(extra_keys=...)`` to group by its correlation columns.
 """
 from __future__ import annotations
 
+import pyarrow as pa
 from sqlglot import exp
 
 from kyudo.planner import logical as L
-from kyudo.planner.expr import Col, Expr, Lit, conjoin, conjuncts
+from kyudo.planner.expr import Call, Col, Expr, Lit, conjoin, conjuncts
+from kyudo.planner.types import infer_type
 from kyudo.sql.errors import SQLError, UnsupportedSQLError
 from kyudo.sql.translate import aggregates as agg
 from kyudo.sql.translate import subqueries, windows
@@ -68,6 +70,8 @@ class SelectBlock:
     def column_for(self, node: exp.Expression, clause: str) -> str:
         """A plan column holding ``node``'s value (computed by a Project if needed)."""
         e = self.expr(node, clause)
+        if pa.types.is_null(infer_type(e, self.plan.schema)):
+            e = Call("cast", (e,), (("to", pa.int64()),))  # an untyped NULL: SQL's INTEGER
         if isinstance(e, Col):
             return e.name
         name = self.t.namer.fresh(f"__{clause.replace(' ', '_')}")
