@@ -273,6 +273,11 @@ class DataFrame(FrameOps):
         from kyudo.dataframe.windows import Rolling
         return Rolling(self, window, min_periods=min_periods, center=center)
 
+    def resample(self, rule):
+        """Fixed-width time bins of a time index (see ``kyudo.dataframe.resample``)."""
+        from kyudo.dataframe.resample import Resampler
+        return Resampler(self, rule)
+
     def sort_values(self, by, ascending=True, na_position: str = "last") -> "DataFrame":
         by = [by] if isinstance(by, str) else list(by)
         ascending = [ascending] * len(by) if isinstance(ascending, bool) else list(ascending)

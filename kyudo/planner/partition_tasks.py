@@ -6,6 +6,7 @@ picklable for the process and cluster executors.
 from __future__ import annotations
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from kyudo.engine.operators import overlap, rebalance
 from kyudo.planner.task_functions import conform
@@ -47,3 +48,11 @@ def apply_with_overlap(before_rows, table: pa.Table, after_rows, before, after, 
         raise ValueError(f"a map_overlap function must return one row per input row; got "
                          f"{result.num_rows} rows for {extended.num_rows}")
     return conform(result.slice(start, table.num_rows), schema)
+
+
+def fill_gaps(previous, table: pa.Table, column: str, step: int, zero_columns: tuple, schema) -> pa.Table:
+    filled = overlap.fill_gaps(previous, table, column, step)
+    for name in zero_columns:  # counts and sums of empty bins are 0, as in pandas
+        index = filled.schema.get_field_index(name)
+        filled = filled.set_column(index, name, pc.fill_null(filled[name], pa.scalar(0, filled.schema.field(name).type)))
+    return conform(filled, schema)

@@ -8,6 +8,7 @@
   size; the last two balance sizes by counting rows in the graph.
 * :class:`Shuffle` — hash partitioning on columns.
 * :class:`Overlap` — an opaque function over each partition plus neighbouring rows.
+* :class:`FillGaps` — the empty bins of a resample.
 * :class:`AlignedJoin` — a :class:`~kyudo.planner.logical.Join` (so every rule
   still sees a join) on sorted keys that lowers to partition-wise joins when the
   left side's divisions are known, and to an ordinary join otherwise.
@@ -219,6 +220,30 @@ class Overlap(L.UnaryPlan):
     def lower_with(self, lowering):
         return PP.OverlapPartitions(lowering.lower(self.input), self.func, self.before, self.after,
                                     self.column, self.schema)
+
+
+@dataclass(frozen=True, eq=True)
+class FillGaps(L.UnaryPlan):
+    """Add a row for every missing multiple of ``step`` in ``column`` (sorted
+    across partitions), NULL except ``zero_columns``, which get 0."""
+
+    input: L.LogicalPlan
+    column: str
+    step: int
+    zero_columns: tuple[str, ...] = ()
+
+    def __post_init__(self):
+        check_columns({self.column, *self.zero_columns}, self.input.schema)
+
+    @property
+    def schema(self) -> pa.Schema:
+        return self.input.schema
+
+    def describe(self) -> str:
+        return f"FillGaps({self.column}, step={self.step})"
+
+    def lower_with(self, lowering):
+        return PP.GapFill(lowering.lower(self.input), self.column, self.step, self.zero_columns, self.schema)
 
 
 @dataclass(frozen=True, eq=True)

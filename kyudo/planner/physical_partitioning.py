@@ -10,6 +10,7 @@ that know how the rows are already laid out.
 * :class:`HashShuffle` — hash-partition on columns.
 * :class:`OverlapPartitions` — ``map_overlap``: each partition sees the rows of
   as many neighbours as its window reaches, carried along a chain of small tasks.
+* :class:`GapFill` — the empty bins of a resample, between partitions too.
 * :class:`PartitionwiseJoin` — join partition ``i`` with partition ``i`` of two
   inputs split at the same division points: no shuffle.
 
@@ -215,6 +216,39 @@ class OverlapPartitions(PhysicalNode):
     def describe(self):
         by = f", by={self.column}" if self.column else ""
         return f"OverlapPartitions[{self.npartitions}](before={self.before}, after={self.after}{by})"
+
+
+@dataclass(eq=False)
+class GapFill(PhysicalNode):
+    """Rows for the missing multiples of ``step`` in a column sorted across
+    partitions; each partition gets the last row before it along a carry chain."""
+
+    input: PhysicalNode
+    column: str
+    step: int
+    zero_columns: tuple
+    schema: pa.Schema
+
+    @property
+    def npartitions(self):
+        return self.input.npartitions
+
+    @property
+    def children(self):
+        return (self.input,)
+
+    def build(self, builder):
+        name = builder.new_name("fill-gaps")
+        inputs = builder.keys_of(self.input)
+        previous: list = [None]
+        for i, k in enumerate(inputs[:-1]):
+            previous.append(Ref(builder.add(f"{name}-carry", i, Task(pt.carry_forward, previous[-1], Ref(k), 1, None))))
+        return [builder.add(name, i, Task(pt.fill_gaps, previous[i], Ref(k), self.column, self.step,
+                                          self.zero_columns, self.schema))
+                for i, k in enumerate(inputs)]
+
+    def describe(self):
+        return f"GapFill[{self.npartitions}]({self.column}, step={self.step})"
 
 
 @dataclass(eq=False)

@@ -106,3 +106,32 @@ def test_map_overlap_errors(pdf):
         df.set_index("ts", sorted=True).map_overlap(lambda p: p, before="1h", after=2)
     with pytest.raises(ValueError, match="window must be"):
         df.rolling(0)
+
+
+@pytest.mark.parametrize("method", METHODS + ["var", "first", "last"])
+def test_resample_on_a_sorted_time_index(pdf, method):
+    df = kd.from_pandas(pdf, npartitions=6).set_index("ts", sorted=True)
+    indexed = pdf.set_index("ts")
+    for rule in ("1h", "20min", "1D"):
+        assert_eq(getattr(df.resample(rule), method)(), getattr(indexed.resample(rule), method)(),
+                  check_freq=False)
+
+
+def test_resample_fills_empty_bins_between_partitions(pdf):
+    import kyudo
+
+    df = kd.from_pandas(pdf, npartitions=8).set_index("ts", sorted=True)
+    indexed = pdf.set_index("ts")
+    with kyudo.config.set(partition_size=8):  # the aggregation spreads over several partitions
+        result = df.resample("10min").sum()
+        assert result.npartitions > 1
+        assert_eq(result, indexed.resample("10min").sum(), check_freq=False)
+    utc = pdf.assign(ts=pdf.ts.dt.tz_localize("UTC"))
+    assert_eq(kd.from_pandas(utc, 3).set_index("ts", sorted=True).resample("2h").mean(),
+              utc.set_index("ts").resample("2h").mean(), check_freq=False)
+    assert_eq(df[df.n > 100].resample("1h").count(), indexed[indexed.n > 100].resample("1h").count(),
+              check_freq=False)
+    with pytest.raises(NotImplementedError, match="divide a day"):
+        df.resample("7min")
+    with pytest.raises(TypeError, match="timestamp column"):
+        kd.from_pandas(pdf).resample("1h")

@@ -9,6 +9,9 @@ the carry out of partition ``i`` is the end of (carry into ``i``) + partition
 the window, so the chain costs one small task per partition however far the
 window reaches. The same runs backwards for ``after``.
 
+:func:`fill_gaps` uses the same chain (the last row before each partition) to
+add the empty bins of a resample, including those between partitions.
+
 ``column`` selects the measure: ``None`` counts rows, a column name measures
 distances in that column's values (sorted ascending; timestamps as integers in
 their own unit, so callers convert timedeltas to that unit).
@@ -79,3 +82,24 @@ def with_neighbours(before_rows: pa.Table | None, table: pa.Table, after_rows: p
                                                                  last + after, side="right")))
     start = before_rows.num_rows if before_rows is not None else 0
     return _join(_join(before_rows, table), after_rows), start
+
+
+def fill_gaps(previous: pa.Table | None, table: pa.Table, column: str, step: int) -> pa.Table:
+    """``table`` (sorted on ``column``, whose values are multiples of ``step``) with a
+    row of NULLs for every missing multiple between the last value of
+    ``previous`` (the rows before this partition; else this partition's first
+    value) and this partition's last value: the empty bins of a resample."""
+    if table.num_rows == 0:
+        return table
+    values = _values(table, column)
+    start = values[0]
+    if previous is not None and previous.num_rows:
+        start = _values(previous, column)[-1] + step
+    missing = np.setdiff1d(np.arange(start, values[-1] + 1, step, dtype=np.int64), values)
+    if not len(missing):
+        return table
+    kind = table.schema.field(column).type
+    extra = pa.table({f.name: pa.array(missing, pa.int64()).cast(kind) if f.name == column
+                      else pa.nulls(len(missing), f.type) for f in table.schema}, schema=table.schema)
+    both = pa.concat_tables([table, extra])
+    return both.take(pa.array(np.argsort(np.concatenate([values, missing]), kind="stable")))
