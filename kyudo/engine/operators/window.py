@@ -63,7 +63,9 @@ class WindowFunction:
              (ntile: number of buckets; nth_value: 1-based position in the
              frame); ``ddof`` (std/var, default 1); ``min_count`` (sum: fewer
              non-NULL values in the frame than this give NULL; default 1 as in
-             SQL, where AggSpec's default is pandas' 0)
+             SQL, where AggSpec's default is pandas' 0); ``ignore_nulls``
+             (lag/lead/first_value/last_value/nth_value: count only rows with
+             a value, SQL IGNORE NULLS; default False)
     frame:   the frame for aggregates and first/last/nth_value; SQL's default is
              RANGE UNBOUNDED PRECEDING to CURRENT ROW with an ORDER BY, the whole
              partition without one (without ORDER BY every row is a peer, so the
@@ -272,31 +274,50 @@ def _ranking(layout: _Layout, fn: WindowFunction) -> pa.Array:
 
 # ---- values from other rows ------------------------------------------------------------
 
-def _source_row(layout: _Layout, fn: WindowFunction) -> tuple[np.ndarray, np.ndarray]:
-    """The sorted position whose value each row takes, and whether it exists."""
-    pos = layout.position
-    if fn.func in ("lag", "lead"):
-        offset = fn.option("offset", 1)
-        source = pos - offset if fn.func == "lag" else pos + offset
-        return source, (source >= layout.part_start) & (source < layout.part_end)
+def _source_row(layout: _Layout, fn: WindowFunction, candidate: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The sorted position whose value each row takes, and whether it exists.
+
+    Every function picks the k-th of the ``candidate`` positions (all rows, or
+    only those with a value for IGNORE NULLS) counted from a bound, so both
+    cases are one computation on ``before[i]`` = candidates before position i."""
+    n = len(candidate)
+    before = np.concatenate([[0], np.cumsum(candidate)])
+    where = np.append(np.flatnonzero(candidate), n)  # n: past the end, never valid
+    pos, func, offset = layout.position, fn.func, fn.option("offset", 1)
+    if func in ("lag", "lead") and offset < 0:  # lag by -k is lead by k
+        func, offset = ("lead" if func == "lag" else "lag"), -offset
+    if func in ("lag", "lead") and offset == 0:
+        return pos, np.ones(n, bool)
+    if func == "lag":
+        k = before[pos] - offset
+        source = where[np.maximum(k, 0)]
+        return source, (k >= 0) & (source >= layout.part_start)
+    if func == "lead":
+        source = where[np.minimum(before[pos + 1] + offset - 1, len(where) - 1)]
+        return source, source < layout.part_end
     start, end = _frame(layout, fn.frame)
-    if fn.func == "first_value":
-        source = start
-    elif fn.func == "last_value":
-        source = end
-    else:
-        nth = fn.option("n")
-        if nth is None or nth < 1:
-            raise ValueError("nth_value needs a 1-based position (option 'n')")
-        source = start + nth - 1
-    return source, (start <= end) & (source <= end)
+    start, end = np.minimum(start, n), np.maximum(end, -1)
+    if func == "last_value":
+        k = before[end + 1] - 1
+        source = where[np.maximum(k, 0)]
+        return source, (k >= 0) & (source >= start)
+    nth = 1 if func == "first_value" else fn.option("n")
+    if nth is None or nth < 1:
+        raise ValueError("nth_value needs a 1-based position (option 'n')")
+    source = where[np.minimum(before[start] + nth - 1, len(where) - 1)]
+    return source, source <= end
 
 
 def _from_rows(layout: _Layout, fn: WindowFunction, column) -> pa.Array:
     """Values taken from other rows, in input order (one ``take`` of the input)."""
-    source, exists = _source_row(layout, fn)
+    array = _plain(column)
+    if fn.option("ignore_nulls", False):
+        candidate = pc.is_valid(array).to_numpy(zero_copy_only=False)[layout.perm]
+    else:
+        candidate = np.ones(len(layout.perm), bool)
+    source, exists = _source_row(layout, fn, candidate)
     rows = layout.perm[np.where(exists, source, 0)] if len(source) else source
-    taken = _plain(column).take(pa.array(_scatter(layout, rows), mask=~_scatter(layout, exists)))
+    taken = array.take(pa.array(_scatter(layout, rows), mask=~_scatter(layout, exists)))
     default = fn.option("default")
     if fn.func in ("lag", "lead") and default is not None:
         fill = default if isinstance(default, pa.Scalar) else pa.scalar(default)

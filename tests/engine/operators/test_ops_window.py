@@ -63,6 +63,8 @@ def window_functions(draw, total: bool):
         options = (("offset", draw(st.integers(0, 3))),)
         if column == "vi" and draw(st.booleans()):
             options += (("default", -9),)
+    if func in ("lag", "lead", "first_value", "last_value", "nth_value") and draw(st.booleans()):
+        options += (("ignore_nulls", True),)
     frame = draw(frames(total)) if func in FRAMED else None
     return WindowFunction(f"f{draw(st.integers(0, 10**6))}", func, column, options, frame)
 
@@ -95,8 +97,8 @@ def duckdb_call(fn: WindowFunction) -> str:
     args = [fn.column] if fn.column else []
     if fn.func == "size":
         name, args = "count", ["*"]
-    args += [str(value) for _, value in fn.options]
-    return f"{name}({', '.join(args)})"
+    args += [str(value) for key, value in fn.options if key != "ignore_nulls"]
+    return f"{name}({', '.join(args)}{' IGNORE NULLS' if fn.option('ignore_nulls') else ''})"
 
 
 def duckdb_window(table, partition_by, order_by, functions) -> pa.Table:
