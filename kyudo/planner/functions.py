@@ -367,15 +367,17 @@ def _mod(args, types, call):
 
 
 def _round(args, types, call):
-    """Half to even like pandas. Floats of magnitude 2**52 and above are already
-    whole; they bypass the kernel, which would overflow scaling them by 10**ndigits
-    (numpy returns inf there, a bug this does not copy)."""
+    """Half to even like pandas; option ``round_mode="half_towards_infinity"``
+    rounds halves away from zero as SQL does. Floats of magnitude 2**52 and above
+    are already whole; they bypass the kernel, which would overflow scaling them
+    by 10**ndigits (numpy returns inf there, a bug this does not copy)."""
     x, ndigits = args[0], call.option("ndigits", 0)
+    mode = call.option("round_mode", "half_to_even")
     if not pat.is_floating(types[0]) or ndigits < 0:
-        return pc.round(x, ndigits=ndigits, round_mode="half_to_even")
+        return pc.round(x, ndigits=ndigits, round_mode=mode)
     whole = pc.greater_equal(pc.abs(x), pa.scalar(2.0 ** 52, types[0]))
     rounded = pc.round(pc.if_else(whole, pa.scalar(0.0, types[0]), x),
-                       ndigits=ndigits, round_mode="half_to_even")
+                       ndigits=ndigits, round_mode=mode)
     return pc.if_else(whole, x, rounded)
 
 

@@ -73,7 +73,9 @@ def _trim(a: Arguments) -> Expr:
 
 
 def _round(a: Arguments) -> Expr:
-    return call("round", a.expr(), ndigits=int(a.constant("decimals", 0)))
+    """Halves away from zero, as in SQL (the catalog's default is pandas' half to even)."""
+    return call("round", a.expr(), ndigits=int(a.constant("decimals", 0)),
+                round_mode="half_towards_infinity")
 
 
 def _concat(a: Arguments) -> Expr:

@@ -60,6 +60,9 @@ CORPUS = {
         "select greatest(n, id), least(n, id) from t",
         "select concat(g, 'x', null) from t",
         "select replace(g, 'a', 'z'), starts_with(g, 'a') from t",
+        "select round(x), round(x, 1), round(p, 1), round(-2.5), round(2.5), round(0.125, 2) from t",
+        "select date_trunc('month', d), date_trunc('year', d) from t",
+        "select count(*) filter (where x > 0), sum(n) filter (where g = 'a') from t",
     ],
     "aggregates": [
         "select count(*), count(n), count(distinct g), sum(n), avg(n), min(x), max(x) from t",

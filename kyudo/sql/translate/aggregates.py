@@ -22,15 +22,18 @@ _SIMPLE = {exp.Avg: "mean", exp.Min: "min", exp.Max: "max", exp.Stddev: "std",
 _POPULATION = (exp.VariancePop, exp.StddevPop)
 
 
-def find_aggregates(nodes) -> list[exp.AggFunc]:
-    """Aggregate calls in ``nodes``, outside subqueries and not the function of
-    a window (whose arguments may hold aggregates: ``sum(sum(x)) OVER ()``)."""
+def find_aggregates(nodes) -> list[exp.Expression]:
+    """Aggregate calls (with their FILTER clause, if any) in ``nodes``, outside
+    subqueries and not the function of a window (whose arguments may hold
+    aggregates: ``sum(sum(x)) OVER ()``)."""
     found: list[exp.AggFunc] = []
 
     def visit(node, is_window_function=False):
         if isinstance(node, (exp.Subquery, exp.Select, exp.Exists)):
             return
-        if isinstance(node, exp.AggFunc) and not is_window_function:
+        is_aggregate = isinstance(node, exp.AggFunc) or (
+            isinstance(node, exp.Filter) and isinstance(node.this, exp.AggFunc))
+        if is_aggregate and not is_window_function:
             found.append(node)
             return
         for key, value in node.args.items():
@@ -63,6 +66,18 @@ def aggregate_spec(node: exp.AggFunc, output: str, argument: str | None) -> AggS
             options = (("ddof", 0),) if isinstance(node, _POPULATION) else ()
             return AggSpec(output, func, argument, options)
     raise UnsupportedSQLError(f"aggregate function {node.sql_name()} is not supported")
+
+
+def filtered_argument(node: exp.Expression) -> tuple[exp.AggFunc, exp.Expression | None]:
+    """The aggregate function of ``node`` and the expression it aggregates; with
+    ``FILTER (WHERE c)`` that is ``CASE WHEN c THEN arg END`` (arg 1 for COUNT(*)),
+    since every aggregate skips NULLs."""
+    if not isinstance(node, exp.Filter):
+        return node, aggregate_argument(node)
+    fn, condition = node.this, node.expression.this
+    argument = aggregate_argument(fn)
+    value = argument.copy() if argument is not None else exp.Literal.number(1)
+    return fn, exp.Case(ifs=[exp.If(this=condition.copy(), true=value)])
 
 
 def aggregate_argument(node: exp.AggFunc) -> exp.Expression | None:

@@ -169,10 +169,10 @@ class SelectBlock:
             k = key(a)
             if k in seen:
                 continue
-            argument = agg.aggregate_argument(a)
+            fn, argument = agg.filtered_argument(a)
             column = self.column_for(argument, "aggregate") if argument is not None else None
-            output = self.t.namer.fresh(a.sql_name().lower())
-            specs.append(agg.aggregate_spec(a, output, column))
+            output = self.t.namer.fresh(fn.sql_name().lower())
+            specs.append(agg.aggregate_spec(fn, output, column))
             seen[k] = output
         keys = tuple(dict.fromkeys(list(extra_keys) + key_columns))
         if sets is None:
