@@ -11,7 +11,11 @@ Sections, each a function called from :func:`main`:
    check against DuckDB), each computed and printed with its wall time;
 2. plan -- the optimized plan kyudo builds for Q5 (six tables, five joins);
 3. etl -- filter, derive columns, group, and write the summary to Parquet, then
-   read it back.
+   read it back;
+4. sql -- the same engine through ``kyudo.sql.Context``: TPC-H Q1, Q3 and Q6 in
+   their SQL text with wall times, then an ETL step in SQL alone (a view, a
+   grouped query, ``COPY ... TO`` partitioned Parquet) whose lazy result is
+   continued with DataFrame methods.
 
 Every frame is lazy until ``.compute()`` (or ``head``): building a query reads only
 Parquet footers.
@@ -26,7 +30,7 @@ from pathlib import Path
 import pandas as pd
 
 import kyudo.dataframe as kd
-from benchmarks.tpch_queries import DATAFRAME_QUERIES, table_dirs
+from benchmarks.tpch_queries import DATAFRAME_QUERIES, sql_text, table_dirs
 from benchmarks.tpch_queries.answers import materialize
 
 DEMO_QUERIES = (1, 3, 6)
@@ -90,7 +94,38 @@ def etl(tables: dict, out: Path) -> None:
     start = time.perf_counter()
     summary.to_parquet(str(out))
     print(f"written in {time.perf_counter() - start:.3f} s; first rows read back:")
-    print(kd.read_parquet(str(out)).head(8).compute())
+    print(kd.read_parquet(str(out)).head(8))  # head computes at once
+
+
+def sql_section(data_dir: Path, out: Path) -> None:
+    """SQL over the same Parquet files: TPC-H queries, then a pipeline in SQL."""
+    from kyudo.sql import Context
+
+    ctx = Context()
+    for name, path in table_dirs(data_dir).items():
+        ctx.create_table(name, str(path))
+    for number in DEMO_QUERIES:
+        start = time.perf_counter()
+        answer = ctx.sql(sql_text(number)).compute()
+        heading(f"SQL: TPC-H Q{number} ({time.perf_counter() - start:.3f} s)")
+        print(answer)
+
+    target = out.with_name(out.name + "-sql")
+    heading(f"SQL ETL: shipped revenue by mode and year -> {target}")
+    start = time.perf_counter()
+    ctx.sql(f"""
+        CREATE OR REPLACE VIEW shipped AS
+            SELECT l_shipmode, extract(year FROM l_shipdate) AS ship_year,
+                   l_extendedprice * (1 - l_discount) AS net
+            FROM lineitem WHERE l_linestatus = 'F';
+        COPY (SELECT l_shipmode, ship_year, count(*) AS lines, sum(net) AS net_revenue
+              FROM shipped GROUP BY l_shipmode, ship_year)
+        TO '{target}' (FORMAT parquet, PARTITION_BY (l_shipmode))
+    """)
+    print(f"written in {time.perf_counter() - start:.3f} s; read back with SQL, continued in pandas style:")
+    ctx.create_table("revenue", str(target))
+    top = ctx.sql("SELECT l_shipmode, sum(net_revenue) AS revenue FROM revenue GROUP BY l_shipmode")
+    print(top.sort_values("revenue", ascending=False).compute())
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -108,6 +143,7 @@ def main(argv: list[str] | None = None) -> None:
         run_queries(tables)
         show_plan(tables)
         etl(tables, args.out)
+        sql_section(args.data, args.out)
 
 
 if __name__ == "__main__":
