@@ -13,7 +13,10 @@
   still sees a join) on sorted keys that lowers to partition-wise joins when the
   left side's divisions are known, and to an ordinary join otherwise.
 
-The lowering calls each node's ``lower_with(lowering)``. Nothing here reads data:
+Nodes that only move rows between partitions tell the optimizer so:
+``needed_columns()`` (column pruning keeps just those beyond what is asked) and
+``filters_commute`` (predicate pushdown moves filters below them, down to the
+Parquet reader). The lowering calls each node's ``lower_with(lowering)``. Nothing here reads data:
 statistics come from metadata, sizes from a counting stage of the graph.
 """
 from __future__ import annotations
@@ -100,6 +103,15 @@ class SortedOn(L.UnaryPlan):
     def schema(self) -> pa.Schema:
         return self.input.schema
 
+    def needed_columns(self) -> set[str]:
+        return {self.column}
+
+    @property
+    def filters_commute(self) -> bool:
+        # a filter pushed into a Parquet scan may drop whole partitions, which
+        # only statistics read afterwards (not given divisions) account for
+        return self.divisions is None
+
     def describe(self) -> str:
         sel = f", select={list(self.select)}" if self.select is not None else ""
         return f"SortedOn({self.column}{sel})"
@@ -146,9 +158,14 @@ class Repartition(L.UnaryPlan):
                 raise PlanError("divisions must be sorted")
             check_columns({self.column}, self.input.schema)
 
+    filters_commute = True
+
     @property
     def schema(self) -> pa.Schema:
         return self.input.schema
+
+    def needed_columns(self) -> set[str]:
+        return {self.column} if self.column is not None else set()
 
     def describe(self) -> str:
         if self.divisions is not None:
@@ -184,9 +201,14 @@ class Shuffle(L.UnaryPlan):
         if not self.keys:
             raise PlanError("shuffle needs at least one column")
 
+    filters_commute = True
+
     @property
     def schema(self) -> pa.Schema:
         return self.input.schema
+
+    def needed_columns(self) -> set[str]:
+        return set(self.keys)
 
     def describe(self) -> str:
         return f"Shuffle({', '.join(self.keys)})"
@@ -238,6 +260,9 @@ class FillGaps(L.UnaryPlan):
     @property
     def schema(self) -> pa.Schema:
         return self.input.schema
+
+    def needed_columns(self) -> set[str]:
+        return {self.column, *self.zero_columns}
 
     def describe(self) -> str:
         return f"FillGaps({self.column}, step={self.step})"

@@ -9,6 +9,7 @@ import pytest
 
 import kyudo.dataframe as kd
 from kyudo.planner.compile import physical_plan
+from kyudo.planner.physical import ScanPartitions
 from kyudo.planner.physical_partitioning import PartitionwiseJoin, SortedPartitions
 from kyudo.testing import assert_eq
 
@@ -100,6 +101,10 @@ def test_divisions_from_parquet_statistics(tmp_path, sorted_pdf):
     result = df.loc[25:40]
     assert result.npartitions == 2
     assert_eq(result, sorted_pdf.set_index("k").loc[25:40])
+    # the label filter and the column selection reach the Parquet reader too
+    (scan,) = _nodes(result[["x"]], ScanPartitions)
+    assert scan.read_columns == ["k", "x"] and scan.arrow_predicate is not None
+    assert_eq(result[["x"]], sorted_pdf.set_index("k").loc[25:40, ["x"]])
     # not sorted across files: the statistics show it, so divisions stay unknown
     pq.write_table(table.slice(0, 3), tmp_path / "part-9.parquet")
     assert not kd.read_parquet(tmp_path, partition_size=1).set_index("k", sorted=True).known_divisions

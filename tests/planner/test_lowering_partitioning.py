@@ -92,3 +92,20 @@ def test_large_group_by_and_distinct_are_not_funnelled_into_one_partition(table)
         distinct = lower(L.Distinct(scan(table, 4)))
         assert isinstance(distinct, P.ShuffleAggregate) and distinct.npartitions == 4
     assert lower(L.Aggregate(scan(table, 5), ("k",), (AggSpec("s", "sum", "v"),), split_out=3)).npartitions == 3
+
+
+def test_filters_and_pruning_pass_through_nodes_that_only_move_rows(table):
+    from kyudo.planner.optimizer import optimize
+
+    wide = table.append_column("w", pa.array(["z"] * 30))
+    over = Call("greater", (Col("v"), Lit(3.0)))
+    for node in (SortedOn(scan(wide, 2), "k"), Shuffle(scan(wide, 2), ("k",)),
+                 Repartition(scan(wide, 2), npartitions=3)):
+        plan = optimize(L.Project(L.Filter(node, over), (("v", Col("v")),))).plan
+        inner = plan.input if isinstance(plan, L.Project) else plan
+        assert type(inner) is type(node)
+        assert isinstance(inner.input, L.Scan) and inner.input.predicate == over
+        assert "w" not in inner.input.schema.names
+    given = SortedOn(scan(wide, 2), "k", divisions=(0, 30, 58))
+    kept = optimize(L.Filter(given, over)).plan
+    assert isinstance(kept, L.Filter) and kept.input == given  # its divisions count on every partition

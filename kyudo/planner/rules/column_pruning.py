@@ -23,6 +23,8 @@ def apply(plan: LogicalPlan) -> LogicalPlan:
       adds its partition, order and function columns;
     * Distinct and MapPartitions need every input column (dropping one would change
       which rows are duplicates, or what the opaque function sees);
+    * a node that only moves rows between partitions (``needed_columns()``, see
+      :mod:`kyudo.planner.partitioning`) adds its own key columns;
     * every input of a Union is pruned to the same columns, with a Project added on
       an input that cannot drop the extra ones itself.
 
@@ -78,6 +80,9 @@ def _prune(plan: LogicalPlan, required: set[str]) -> LogicalPlan:
         return _prune_window(plan, required)
     if isinstance(plan, Union):
         return _prune_union(plan, required)
+    needed = getattr(plan, "needed_columns", None)
+    if needed is not None:  # nodes that only lay rows out (kyudo.planner.partitioning)
+        return plan.with_children((_prune(plan.input, required | needed()),))
     # Distinct, MapPartitions and anything unknown need every input column.
     return plan.with_children(tuple(_prune(c, set(c.schema.names)) for c in plan.children))
 

@@ -86,7 +86,7 @@ def _push(plan: LogicalPlan, predicates: list[Expr]) -> LogicalPlan:
         plan, stuck = _into_scan(plan, movable), []
     elif isinstance(plan, Project):
         plan, stuck = _through_project(plan, movable)
-    elif isinstance(plan, (Sort, Distinct, Union)):
+    elif isinstance(plan, (Sort, Distinct, Union)) or getattr(plan, "filters_commute", False):
         plan, stuck = plan.with_children(tuple(_push(c, movable) for c in plan.children)), []
     elif isinstance(plan, Aggregate):
         plan, stuck = _through_groups(plan, movable, plan.keys)
