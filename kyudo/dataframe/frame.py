@@ -15,7 +15,7 @@ import pyarrow as pa
 from kyudo.dataframe.convert import table_to_pandas
 from kyudo.dataframe.dtypes import pandas_dtypes, to_arrow_type
 from kyudo.dataframe.frame_ops import FrameOps
-from kyudo.dataframe.scalars import is_scalar_join, join_scalar, peel, rejoin
+from kyudo.dataframe.extensions import added_by, base_of, is_extension, join_scalar, peel, rejoin
 from kyudo.dataframe.series import Scalar, Series, cast_expr, to_expr
 from kyudo.engine.operators.aggregate import AggSpec
 from kyudo.engine.operators.sort import SortKey
@@ -79,15 +79,16 @@ class DataFrame(FrameOps):
         mask's columns through unchanged until the mask's own plan is reached.
         Filters and sorts only drop or reorder rows, so ``df[df.x > 1].assign(
         y=df.z * 2)`` gives each kept row its own value, as pandas' alignment on
-        the index does. A Series that reads lazy scalars (``df.x > df.x.mean()``)
-        comes back over this frame widened by the same scalar joins.
+        the index does. A Series over an extension of its frame (one reading a
+        lazy scalar or a running total, see ``extensions``) comes back over this
+        frame extended the same way.
         """
-        base, rights = peel(series.frame.plan)
+        base, layers = peel(series.frame.plan)
         target = self.plan
-        needed = series.expr.columns() - {r.exprs[0][0] for r in rights}
+        needed = series.expr.columns() - added_by(layers)
         while True:
             if target is base or target == base:
-                plan, expr = rejoin(self.plan, rights, series.expr)
+                plan, expr = rejoin(self.plan, layers, series.expr)
                 frame = self if plan is self.plan else DataFrame(plan, self.index, self._column_labels)
                 return Series(frame, expr, series.name)
             if isinstance(target, L.Project):
@@ -97,8 +98,8 @@ class DataFrame(FrameOps):
                 target = target.input
             elif isinstance(target, (L.Filter, L.Sort)):
                 target = target.input
-            elif is_scalar_join(target):
-                target = target.left
+            elif is_extension(target):
+                target = base_of(target)
             else:
                 return None
 
@@ -136,7 +137,7 @@ class DataFrame(FrameOps):
             raise ValueError("the boolean mask was built from a different frame")
         filtered = L.Filter(rebased.frame.plan, _filter_predicate(rebased.expr))
         if rebased.frame.plan is not self.plan:
-            # drop the scalar columns a widened mask brought along
+            # drop the private columns an extended mask brought along
             filtered = L.Project(filtered, tuple((n, Col(n)) for n in self.plan.schema.names))
         return self._with(filtered)
 

@@ -15,7 +15,8 @@ from kyudo.dataframe.series import Series
 from kyudo.engine.operators.aggregate import AggSpec
 from kyudo.engine.operators.sort import SortKey
 from kyudo.planner import logical as L
-from kyudo.planner.expr import Call, Col, conjoin
+from kyudo.engine.operators.window import WindowFunction
+from kyudo.planner.expr import Call, Col, Lit, conjoin
 
 if TYPE_CHECKING:
     from kyudo.dataframe.frame import DataFrame
@@ -189,6 +190,44 @@ class GroupBy:
     def quantile(self, q: float = 0.5):
         """Exact quantile with linear interpolation, as pandas' default."""
         return self._single("median", q=float(q))
+
+    # ---- running totals per group (rows stay in frame order) ---------------------
+
+    def _null_key(self):
+        return Call("or", tuple(Call("is_null", (Col(k),)) for k in self.keys)) if len(self.keys) > 1 \
+            else Call("is_null", (Col(self.keys[0]),))
+
+    def _running(self, func: str):
+        def running(series: Series) -> Series:
+            result = series._cumulative(func, self.keys)
+            if self.dropna:  # pandas leaves rows with a missing key out: NaN there
+                result = result._derive(Call("if_else", (self._null_key(), Lit(None), result.expr)))
+            return result
+        if isinstance(self.selection, str):
+            return running(self._keyed[self.selection])
+        values = self._value_columns()
+        return self._keyed._map_columns(running, values)[values]
+
+    def cumsum(self):
+        return self._running("sum")
+
+    def cummin(self):
+        return self._running("min")
+
+    def cummax(self):
+        return self._running("max")
+
+    def cumcount(self):
+        """Position of each row within its group, from 0, in frame order."""
+        from kyudo.dataframe.extensions import fresh_name
+        from kyudo.dataframe.frame import DataFrame
+        frame = self._keyed
+        out = fresh_name(frame.plan)
+        plan = L.Window(frame.plan, self.keys, (), (WindowFunction(out, "row_number"),))
+        position = Call("subtract", (Col(out), Lit(1)))
+        if self.dropna:
+            position = Call("if_else", (self._null_key(), Lit(None), position))
+        return Series(DataFrame(plan, frame.index, frame._column_labels), position, None)
 
     def any(self):
         return self._single("any")

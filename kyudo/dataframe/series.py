@@ -13,7 +13,7 @@ import pandas as pd
 import pyarrow as pa
 
 from kyudo.dataframe.dtypes import pandas_dtypes, to_arrow_type
-from kyudo.dataframe.scalars import join_scalar
+from kyudo.dataframe.extensions import join_scalar
 from kyudo.dataframe.series_ops import SeriesOps, is_string
 from kyudo.engine.operators.aggregate import AggSpec
 from kyudo.planner import logical as L

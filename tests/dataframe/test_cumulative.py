@@ -1,0 +1,55 @@
+"""Running totals (cumsum/cummin/cummax, groupby cumcount) across partitions, in
+frame order, against pandas."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import kyudo.dataframe as kd
+from kyudo.testing import assert_eq
+
+
+@pytest.mark.parametrize("func", ["cumsum", "cummin", "cummax"])
+def test_series_running_totals(df, pdf, func):
+    for column in ("a", "i", "b"):
+        assert_eq(getattr(df[column], func)(), getattr(pdf[column], func)())
+    assert_eq(getattr(df.i * 2 - df.a, func)(), getattr(pdf.i * 2 - pdf.a, func)())
+
+
+def test_running_totals_combine_with_their_frame(df, pdf):
+    assert_eq(df.assign(c=df.b.cumsum()), pdf.assign(c=pdf.b.cumsum()))
+    assert_eq(df[df.i.cumsum() > 5], pdf[pdf.i.cumsum() > 5])
+    assert_eq(df.i - df.i.cummax(), pdf.i - pdf.i.cummax())
+    df["c"] = df.i.cumsum()
+    pdf["c"] = pdf.i.cumsum()
+    assert_eq(df, pdf)
+
+
+def test_running_totals_of_a_filtered_and_an_empty_frame(df, pdf):
+    assert_eq(df[df.flag].i.cumsum(), pdf[pdf.flag].i.cumsum())
+    assert_eq(df[df.i > 100].b.cumsum(), pdf[pdf.i > 100].b.cumsum())
+
+
+@pytest.mark.parametrize("func", ["cumsum", "cummin", "cummax"])
+@pytest.mark.parametrize("dropna", [True, False])
+def test_groupby_running_totals(df, pdf, func, dropna):
+    assert_eq(getattr(df.groupby("k", dropna=dropna).i, func)(), getattr(pdf.groupby("k", dropna=dropna).i, func)())
+    assert_eq(getattr(df.groupby(["k", "flag"], dropna=dropna)[["a", "b"]], func)(),
+              getattr(pdf.groupby(["k", "flag"], dropna=dropna)[["a", "b"]], func)())
+
+
+@pytest.mark.parametrize("dropna", [True, False])
+def test_groupby_cumcount(df, pdf, dropna):
+    got = df.groupby("k", dropna=dropna).cumcount()
+    want = pdf.groupby("k", dropna=dropna).cumcount()
+    assert_eq(got, want)
+
+
+def test_many_partitions_keep_frame_order():
+    rng = np.random.default_rng(0)
+    pdf = pd.DataFrame({"g": rng.integers(0, 5, 500), "v": rng.normal(size=500)})
+    df = kd.from_pandas(pdf, npartitions=9)
+    assert_eq(df.v.cumsum(), pdf.v.cumsum())
+    assert_eq(df.groupby("g").v.cumsum(), pdf.groupby("g").v.cumsum())
+    assert_eq(df.groupby("g").cumcount(), pdf.groupby("g").cumcount())
