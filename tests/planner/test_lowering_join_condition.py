@@ -3,6 +3,7 @@ to every strategy and run over several partitions, against DuckDB."""
 from __future__ import annotations
 
 import collections
+from unittest import mock
 
 import duckdb
 import pyarrow as pa
@@ -11,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import kyudo
+from kyudo.engine.operators import join as join_ops
 from kyudo.planner import logical as L
 from kyudo.planner import physical as P
 from kyudo.planner.compile import compute_table, explain
@@ -59,13 +61,16 @@ def duckdb_rows(sql: str, left: pa.Table, right: pa.Table) -> collections.Counte
 @settings(max_examples=120, deadline=None)
 @given(data=sides(), how=st.sampled_from(HOWS), equi=st.booleans(), strategy=st.sampled_from([None, "broadcast", "hash"]),
        parts=st.tuples(st.integers(1, 3), st.integers(1, 3)), tiny_threshold=st.booleans(),
-       one_sided=st.booleans())
-def test_condition_decides_matching_on_every_strategy(data, how, equi, strategy, parts, tiny_threshold, one_sided):
+       one_sided=st.booleans(), chunk=st.sampled_from([3, join_ops._PAIRS_PER_CHUNK]))
+def test_condition_decides_matching_on_every_strategy(data, how, equi, strategy, parts, tiny_threshold, one_sided,
+                                                      chunk):
     left, right = data
     keys = (("lk",), ("rk",)) if equi and how != "cross" else ((), ())
     condition = ONE_SIDED if one_sided else CONDITION
     plan = L.Join(scan(left, parts[0]), scan(right, parts[1]), how, *keys, strategy=strategy, condition=condition)
-    with kyudo.config.set(broadcast_threshold=1 if tiny_threshold else "32MB"):
+    # chunk: candidate pairs are checked a few at a time, or all at once
+    with kyudo.config.set(broadcast_threshold=1 if tiny_threshold else "32MB"), \
+            mock.patch.object(join_ops, "_PAIRS_PER_CHUNK", chunk):
         result = compute_table(plan)
     assert result.schema.names == plan.schema.names
     on = ("l.lk = r.rk AND " if keys[0] else "") + (DUCK_ONE_SIDED if one_sided else DUCK_CONDITION)
@@ -73,15 +78,16 @@ def test_condition_decides_matching_on_every_strategy(data, how, equi, strategy,
 
 
 @settings(max_examples=120, deadline=None)
-@given(data=sides(), parts=st.integers(1, 3), correlated=st.booleans())
-def test_null_aware_anti_join_is_not_in(data, parts, correlated):
+@given(data=sides(), parts=st.integers(1, 3), correlated=st.booleans(), chunk=st.sampled_from([2, 1 << 20]))
+def test_null_aware_anti_join_is_not_in(data, parts, correlated, chunk):
     left, right = data
     condition = Call("and", (Call("less", (Col("x"), Col("y"))), Call("greater", (Col("y"), Lit(-1)))))
     plan = L.Join(scan(left, parts), scan(right, parts), "anti", ("lk",), ("rk",),
                   condition=condition if correlated else None, null_aware=True, strategy="hash")
     where = " WHERE r.y > l.x AND r.y > -1" if correlated else ""
     expected = duckdb_rows(f"SELECT * FROM l WHERE lk NOT IN (SELECT rk FROM r{where})", left, right)
-    assert rows(compute_table(plan)) == expected
+    with mock.patch.object(join_ops, "_PAIRS_PER_CHUNK", chunk):
+        assert rows(compute_table(plan)) == expected
 
 
 @settings(max_examples=80, deadline=None)

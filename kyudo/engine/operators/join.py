@@ -80,9 +80,26 @@ def _matches(left, right, left_keys, right_keys, how, null_equal) -> pa.Table:
     return _ordered(joined.select(["l"] if how in ("semi", "anti") else ["l", "r"]), how)
 
 
-def _cross(left: pa.Table, right: pa.Table) -> pa.Table:
-    n, m = left.num_rows, right.num_rows
-    return pa.table({"l": np.repeat(np.arange(n, dtype=np.int64), m), "r": np.tile(np.arange(m, dtype=np.int64), n)})
+def _cross(left: pa.Table, right: pa.Table, start: int = 0, stop: int | None = None) -> pa.Table:
+    """All pairs of left rows ``start:stop`` with every right row."""
+    lrows, m = np.arange(start, left.num_rows if stop is None else stop, dtype=np.int64), right.num_rows
+    return pa.table({"l": np.repeat(lrows, m), "r": np.tile(np.arange(m, dtype=np.int64), len(lrows))})
+
+
+# Candidate pairs are checked against a condition this many at a time, so a
+# nested-loop join never materialises every pair's columns at once.
+_PAIRS_PER_CHUNK = 1 << 20
+
+
+def _cross_chunks(left: pa.Table, right: pa.Table):
+    step = max(1, _PAIRS_PER_CHUNK // max(right.num_rows, 1))
+    for start in range(0, left.num_rows, step):
+        yield _cross(left, right, start, min(start + step, left.num_rows))
+
+
+def _chunks(pairs: pa.Table):
+    for start in range(0, pairs.num_rows, _PAIRS_PER_CHUNK):
+        yield pairs.slice(start, _PAIRS_PER_CHUNK)
 
 
 def _assemble(left: pa.Table, right: pa.Table, pairs: pa.Table, how: str) -> pa.Table:
@@ -99,19 +116,22 @@ def _unmatched(n: int, matched: np.ndarray) -> np.ndarray:
     return np.setdiff1d(np.arange(n, dtype=np.int64), matched)
 
 
-def _satisfying(left, right, candidates: pa.Table, condition) -> tuple[np.ndarray, np.ndarray]:
-    """Left and right row numbers of the candidate pairs that satisfy
-    ``condition`` (NULL counts as false)."""
-    joined = _assemble(left, right, candidates, "inner")
-    if isinstance(condition, pc.Expression):
-        numbered = joined.append_column("__kyudo_pair", _rows(joined.num_rows))
-        kept = numbered.filter(condition)["__kyudo_pair"].to_numpy()
-    else:
-        kept = np.flatnonzero(pc.fill_null(condition(joined), False).to_numpy(zero_copy_only=False))
-    return candidates["l"].to_numpy()[kept], candidates["r"].to_numpy()[kept]
+def _satisfying(left, right, candidates, condition) -> tuple[np.ndarray, np.ndarray]:
+    """Left and right row numbers of the candidate pairs (an iterable of pair
+    tables) that satisfy ``condition`` (NULL counts as false)."""
+    found = [(np.zeros(0, np.int64), np.zeros(0, np.int64))]
+    for pairs in candidates:
+        joined = _assemble(left, right, pairs, "inner")
+        if isinstance(condition, pc.Expression):
+            numbered = joined.append_column("__kyudo_pair", _rows(joined.num_rows))
+            kept = numbered.filter(condition)["__kyudo_pair"].to_numpy()
+        else:
+            kept = np.flatnonzero(pc.fill_null(condition(joined), False).to_numpy(zero_copy_only=False))
+        found.append((pairs["l"].to_numpy()[kept], pairs["r"].to_numpy()[kept]))
+    return np.concatenate([f[0] for f in found]), np.concatenate([f[1] for f in found])
 
 
-def _residual(left, right, candidates: pa.Table, how: str, condition) -> pa.Table:
+def _residual(left, right, candidates, how: str, condition) -> pa.Table:
     """Keep the candidate pairs (inner matches on the keys) that satisfy
     ``condition``, then derive the outer, semi or anti result from them: the
     condition decides what "matched" means."""
@@ -161,7 +181,7 @@ def _null_aware_anti(left, right, left_keys, right_keys, condition) -> pa.Table:
             if condition is None:
                 matched.append(lrows[_matches(lsub, rsub, lon, ron, "semi", False)["l"].to_numpy()])
                 continue
-            pairs = _cross(lsub, rsub) if not on else _matches(lsub, rsub, lon, ron, "inner", False)
+            pairs = _cross_chunks(lsub, rsub) if not on else _chunks(_matches(lsub, rsub, lon, ron, "inner", False))
             matched.append(lrows[_satisfying(lsub, rsub, pairs, condition)[0]])
     return pa.table({"l": _unmatched(left.num_rows, np.concatenate(matched))})
 
@@ -203,5 +223,6 @@ def hash_join(
         pairs = _cross(left, right) if how == "cross" else _matches(left, right, left_keys, right_keys, how, null_equal)
         return _assemble(left, right, pairs, how)
     all_pairs = how == "cross" or not left_keys
-    candidates = _cross(left, right) if all_pairs else _matches(left, right, left_keys, right_keys, "inner", null_equal)
+    candidates = (_cross_chunks(left, right) if all_pairs
+                  else _chunks(_matches(left, right, left_keys, right_keys, "inner", null_equal)))
     return _assemble(left, right, _residual(left, right, candidates, how, condition), how)
