@@ -53,6 +53,7 @@ def apply_with_overlap(before_rows, table: pa.Table, after_rows, before, after, 
 def fill_gaps(previous, table: pa.Table, column: str, step: int, zero_columns: tuple, schema) -> pa.Table:
     filled = overlap.fill_gaps(previous, table, column, step)
     for name in zero_columns:  # counts and sums of empty bins are 0, as in pandas
-        index = filled.schema.get_field_index(name)
-        filled = filled.set_column(index, name, pc.fill_null(filled[name], pa.scalar(0, filled.schema.field(name).type)))
+        field = filled.schema.field(name)
+        zero = pa.scalar(0, field.type)
+        filled = filled.set_column(filled.schema.get_field_index(name), field, pc.fill_null(filled[name], zero))
     return conform(filled, schema)

@@ -109,3 +109,17 @@ def test_filters_and_pruning_pass_through_nodes_that_only_move_rows(table):
     given = SortedOn(scan(wide, 2), "k", divisions=(0, 30, 58))
     kept = optimize(L.Filter(given, over)).plan
     assert isinstance(kept, L.Filter) and kept.input == given  # its divisions count on every partition
+
+
+def test_head_of_a_sorted_frame_reads_only_the_first_partitions(table):
+    from kyudo.planner.compile import compute_head
+
+    reads: list[int] = []
+
+    class Counting(InMemorySource):
+        def read_partition(self, index, *args):
+            reads.append(index)
+            return super().read_partition(index, *args)
+
+    head = compute_head(SortedOn(scan(table, 5, Counting), "k"), 3)
+    assert head.column("k").to_pylist() == [0, 2, 4] and reads == [0]
