@@ -14,6 +14,12 @@ in a defined order:
 
 Output columns are all left columns then all right columns (semi/anti: left only),
 both key columns kept; callers make the names distinct.
+
+A residual condition is checked on the candidate pairs (inner matches on the
+keys, or all pairs when there are none), a bounded number of pairs at a time;
+the surviving pairs then define "matched" for the outer, semi and anti results.
+A null-aware anti join (SQL ``NOT IN``) splits rows by which keys are NULL, so
+NULL keys, which match anything there, still never reach Acero.
 """
 from __future__ import annotations
 

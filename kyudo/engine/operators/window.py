@@ -251,7 +251,7 @@ def _ntile(layout: _Layout, buckets: int) -> np.ndarray:
     return np.where(k < big_rows, k // (small + 1), later) + 1
 
 
-def _ranking(layout: _Layout, fn: WindowFunction) -> pa.Array:
+def _ranking(layout: _Layout, fn: WindowFunction) -> np.ndarray:
     pos, start = layout.position, layout.part_start
     size = layout.part_end - start
     rank = layout.peer_start - start + 1
