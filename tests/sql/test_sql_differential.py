@@ -110,6 +110,10 @@ CORPUS = {
         "select id from t where exists (select 1 from e)",
         "select id from t where not exists (select 1 from e)",
         "select id from t where g in (select y from u where v > 100)",
+        "select g, count(*), (select count(*) from u) from t group by g",
+        "select id, (select coalesce(sum(v), -1) from u where u.id = t.id) from t",
+        "select s.k, s.m from (select id as k, max(x) as m from t group by id) as s where s.m > 0",
+        "select id from t where id in (select id from u where u.v > t.n)",
     ],
     "setops": [
         "select id from t union select id from u",
@@ -124,6 +128,10 @@ CORPUS = {
         "select g, id % 2 as k, sum(n) from t group by grouping sets ((g), (id % 2), ())",
         "select g, id, count(*) from t group by rollup (g, id)",
         "select g, id % 2 as k, count(*) from t group by cube (g, id % 2)",
+        "select g, id, grouping(g), grouping(g, id), sum(n) from t group by rollup (g, id)",
+        "select g, grouping(g) from t group by g",
+        "select g, sum(n) from t group by g order by sum(n) nulls first, g",
+        "select g from t group by g having max(x) > 1",
     ],
     "windows": [
         "select id, row_number() over (order by id nulls last, g) from t",

@@ -31,6 +31,8 @@ def find_aggregates(nodes) -> list[exp.Expression]:
     def visit(node, is_window_function=False):
         if isinstance(node, (exp.Subquery, exp.Select, exp.Exists)):
             return
+        if isinstance(node, exp.Grouping):  # GROUPING() reads the grouping set, see select.py
+            return
         is_aggregate = isinstance(node, exp.AggFunc) or (
             isinstance(node, exp.Filter) and isinstance(node.this, exp.AggFunc))
         if is_aggregate and not is_window_function:

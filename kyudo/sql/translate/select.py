@@ -152,10 +152,12 @@ class SelectBlock:
         order_nodes = [o.this for o in order.expressions] if order else []
         group_keys, sets = agg.grouping_sets(node.args.get("group"))
         aggregates = agg.find_aggregates(selects + [having] + order_nodes)
+        if extra_keys and (group_keys or not aggregates):
+            raise UnsupportedSQLError("a correlated scalar subquery must be an aggregate without "
+                                      f"GROUP BY: {node.sql()}")
         if group_keys or aggregates or having is not None or extra_keys:
             self._aggregate(group_keys, sets, aggregates, extra_keys)
-        elif extra_keys:
-            raise UnsupportedSQLError("a correlated subquery must aggregate")
+            self._grouping_function(selects + [having] + order_nodes, group_keys, sets)
         if having is not None:
             predicate = self.expr(having, "HAVING")  # may join scalar subqueries first
             self.plan = L.Filter(self.plan, predicate)
@@ -183,6 +185,26 @@ class SelectBlock:
             self.replacements[key(k_node)] = column
         self.replacements.update(seen)
         self.grouped = set(self.plan.schema.names)
+        self.key_columns = key_columns
+
+    def _grouping_function(self, nodes, group_keys, sets) -> None:
+        """GROUPING(a, b, ...): a bit per argument, 1 where the grouping set left
+        that key out, first argument highest, read from the per-branch indicator
+        columns of a grouping-sets plan (always 0 for a plain GROUP BY)."""
+        texts = [key(k) for k in group_keys]
+        for n in nodes:
+            for g in (n.find_all(exp.Grouping) if n is not None else ()):
+                value: Expr = Lit(0, pa.int64())
+                for arg in g.expressions:
+                    if key(arg) not in texts:
+                        raise SQLError(f"{g.sql()}: {arg.sql()} is not a GROUP BY expression")
+                    bit = (Col(_indicator(self.key_columns[texts.index(key(arg))]))
+                           if sets is not None else Lit(0, pa.int64()))
+                    value = Call("add", (Call("multiply", (value, Lit(2, pa.int64()))), bit))
+                name = self.t.namer.fresh("grouping")
+                self.plan = with_columns(self.plan, [(name, value)])
+                self.replacements[key(g)] = name
+                self.grouped.add(name)
 
     def _windows(self, nodes) -> None:
         found = windows.find_windows(nodes)
@@ -239,6 +261,12 @@ def _scalar_subqueries(node: exp.Expression) -> list[exp.Subquery]:
     return found
 
 
+def _indicator(key_column: str) -> str:
+    """The column of a grouping-sets branch that is 1 when ``key_column`` is not
+    one of the branch's keys."""
+    return f"__grouping.{key_column}"
+
+
 def _grouping_sets_plan(block: SelectBlock, keys, key_columns, sets, specs) -> L.LogicalPlan:
     """One Aggregate per grouping set, keys outside the set NULL, unioned."""
     schema = block.plan.schema
@@ -252,6 +280,7 @@ def _grouping_sets_plan(block: SelectBlock, keys, key_columns, sets, specs) -> L
                 exprs.append((f.name, Col(f.name)))
             else:
                 exprs.append((f.name, Lit(None, schema.field(f.name).type)))
+        exprs += [(_indicator(k), Lit(int(k not in kept), pa.int64())) for k in key_columns]
         branches.append(L.Project(branch, tuple(exprs)))
     return L.Union(tuple(branches)) if len(branches) > 1 else branches[0]
 

@@ -177,19 +177,18 @@ def _correlated_scalar(block, sub, query: exp.Select) -> tuple[L.LogicalPlan, st
 
 
 def _empty_value(sub, rel, value_column: str) -> Expr | None:
-    """What the subquery's value is over no rows, when that is not simply NULL:
-    its select expression with COUNTs as 0 and other aggregates as NULL."""
-    plan = rel.plan
-    while isinstance(plan, L.Project) and not isinstance(plan.input, L.Aggregate):
-        plan = plan.input
-    if not isinstance(plan, L.Project):
-        return None
-    aggregate = plan.input
+    """What the subquery's value is over no rows, when that may not be NULL: its
+    select expression with COUNTs as 0 and other aggregates as NULL (None when
+    the value is a bare non-count aggregate, whose empty value is NULL anyway)."""
+    project = next((p for p in L.walk(rel.plan) if isinstance(p, L.Project)
+                    and value_column in dict(p.exprs)), None)
+    expr = dict(project.exprs)[value_column]
+    if not isinstance(project.input, L.Aggregate):
+        raise UnsupportedSQLError("a correlated scalar subquery with HAVING, windows or nested "
+                                  "subqueries in its select list")
+    aggregate = project.input
     counts = {a.output for a in aggregate.aggs if a.func in ("count", "size", "count_distinct")}
-    if not counts:
-        return None
-    expr = dict(plan.exprs).get(value_column)
-    if expr is None:
+    if isinstance(expr, Col) and expr.name not in counts:
         return None
     in_schema = aggregate.schema
 
@@ -202,4 +201,3 @@ def _empty_value(sub, rel, value_column: str) -> Expr | None:
     result = transform(expr, empty)
     infer_type(result, in_schema)
     return result
-
