@@ -19,19 +19,21 @@ from kyudo.engine.operators.aggregate import AggSpec
 from kyudo.engine.operators.sort import SortKey
 from kyudo.planner import logical as L
 from kyudo.planner.expr import Call, Col, Lit
+from kyudo.dataframe.windows import as_series_of
 from kyudo.planner.partitioning import FillGaps
 
 if TYPE_CHECKING:
     from kyudo.dataframe.frame import DataFrame
+    from kyudo.dataframe.series import Series
 
 _DAY = pd.Timedelta("1D")
 
 
 class Resampler:
-    def __init__(self, frame: "DataFrame", rule):
+    def __init__(self, frame: "DataFrame", rule, series: "Series | None" = None):
         if len(frame.index) != 1 or not pa.types.is_timestamp(frame.plan.schema.field(frame.index[0]).type):
             raise TypeError("resample needs a frame indexed by one timestamp column")
-        self.frame, self.column = frame, frame.index[0]
+        self.frame, self.column, self.series = frame, frame.index[0], series
         self.kind = frame.plan.schema.field(self.column).type
         width = pd.Timedelta(pd.tseries.frequencies.to_offset(rule))
         if width <= pd.Timedelta(0) or _DAY % width:
@@ -54,7 +56,8 @@ class Resampler:
         specs = tuple(AggSpec(c, func, c, options) for c in data)
         ordered = L.Sort(L.Aggregate(binned, (self.column,), specs), (SortKey(self.column),))
         zero = tuple(data) if func in ("sum", "count") else ()
-        return DataFrame(FillGaps(ordered, self.column, self.step, zero), (self.column,))
+        result = DataFrame(FillGaps(ordered, self.column, self.step, zero), (self.column,))
+        return as_series_of(result, self.series)
 
     def sum(self):
         return self._aggregate("sum", (("min_count", 0),))

@@ -284,6 +284,17 @@ class Series(SeriesOps):
     def all(self) -> "Scalar":
         return self._reduce("all")
 
+    # ---- windows ------------------------------------------------------------------------
+
+    def rolling(self, window, min_periods: int | None = None, center: bool = False):
+        """See ``kyudo.dataframe.windows``: the series's frame with one column."""
+        from kyudo.dataframe.windows import Rolling
+        return Rolling(self.to_frame(), window, min_periods=min_periods, center=center, series=self)
+
+    def resample(self, rule):
+        from kyudo.dataframe.resample import Resampler
+        return Resampler(self.to_frame(), rule, series=self)
+
     # ---- results ------------------------------------------------------------------------
 
     def _frame_plan(self) -> L.LogicalPlan:

@@ -20,10 +20,12 @@ import pandas as pd
 import pyarrow as pa
 
 from kyudo.dataframe.user_functions import wrap_partition_function
+from kyudo.planner.expr import Col
 from kyudo.planner.partitioning import Overlap
 
 if TYPE_CHECKING:
     from kyudo.dataframe.frame import DataFrame
+    from kyudo.dataframe.series import Series
 
 
 def _is_distance(value) -> bool:
@@ -74,15 +76,28 @@ class _RollingMethod:
         return getattr(rolling, self.method)(*self.args, **self.kwargs)
 
 
-class Rolling:
-    """``df.rolling(window)``: a row count, or a timedelta over a sorted time index."""
+def as_series_of(frame: "DataFrame", series: "Series | None"):
+    """The one data column of ``frame`` as a Series named like ``series``
+    (``frame`` itself when the window was taken over a frame)."""
+    from kyudo.dataframe.series import Series
 
-    def __init__(self, frame: "DataFrame", window, min_periods: int | None = None, center: bool = False):
+    if series is None:
+        return frame
+    (column,) = frame._data_columns
+    return Series(frame, Col(column), series.name)
+
+
+class Rolling:
+    """``df.rolling(window)`` or ``series.rolling(window)``: a row count, or a
+    timedelta over a sorted time index."""
+
+    def __init__(self, frame: "DataFrame", window, min_periods: int | None = None, center: bool = False,
+                 series: "Series | None" = None):
         if not _is_distance(window) and (int(window) != window or window < 1):
             raise ValueError(f"window must be a positive row count or a timedelta, not {window!r}")
         if center and _is_distance(window):
             raise NotImplementedError("center=True with a time window")
-        self.frame, self.window = frame, window
+        self.frame, self.window, self.series = frame, window, series
         self.options = {"min_periods": min_periods, "center": center}
 
     def _reach(self) -> tuple:
@@ -95,7 +110,7 @@ class Rolling:
     def _apply(self, method: str, *args, **kwargs) -> "DataFrame":
         func = _RollingMethod(self.window, self.options, method, args, kwargs)
         before, after = self._reach()
-        return map_overlap(self.frame, func, before=before, after=after)
+        return as_series_of(map_overlap(self.frame, func, before=before, after=after), self.series)
 
     def sum(self):
         return self._apply("sum")

@@ -135,3 +135,12 @@ def test_resample_fills_empty_bins_between_partitions(pdf):
         df.resample("7min")
     with pytest.raises(TypeError, match="timestamp column"):
         kd.from_pandas(pdf).resample("1h")
+
+
+def test_series_rolling_and_resample(pdf):
+    df = kd.from_pandas(pdf, npartitions=5).set_index("ts", sorted=True)
+    indexed = pdf.set_index("ts")
+    assert_eq(df.x.rolling(4).mean(), indexed.x.rolling(4).mean())
+    assert_eq(df.n.rolling("90min").max(), indexed.n.rolling("90min").max())
+    assert_eq((df.x * 2).rolling(3, min_periods=1).sum(), (indexed.x * 2).rolling(3, min_periods=1).sum())
+    assert_eq(df.n.resample("1h").sum(), indexed.n.resample("1h").sum(), check_freq=False)
