@@ -41,6 +41,13 @@ def sample_tables() -> dict[str, pa.Table]:
 
 
 @pytest.fixture(scope="session")
+def same_answer():
+    """The differential check, as a fixture: test modules cannot import from
+    this conftest by name when tests/tpch's conftest is also loaded."""
+    return check_same_answer
+
+
+@pytest.fixture(scope="session")
 def tables() -> dict[str, pa.Table]:
     return sample_tables()
 
@@ -85,7 +92,7 @@ def _sort_key(row):
     return tuple((v is None, type(v).__name__, v if v is not None else 0) for v in row)
 
 
-def same_answer(ctx: Context, duck, query: str, ordered: bool | None = None) -> None:
+def check_same_answer(ctx: Context, duck, query: str, ordered: bool | None = None) -> None:
     """Assert kyudo and DuckDB agree on ``query``; ``ordered`` defaults to whether
     the query has a top-level ORDER BY."""
     got = rows(ctx.sql(query).to_arrow())

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import same_answer
-
 CORPUS = {
     "select": [
         "select * from t",
@@ -149,5 +147,5 @@ CASES = [pytest.param(q, id=f"{group}-{i}") for group, qs in CORPUS.items() for 
 
 
 @pytest.mark.parametrize("query", CASES)
-def test_same_answer_as_duckdb(ctx, duck, query):
+def test_same_answer_as_duckdb(ctx, duck, query, same_answer):
     same_answer(ctx, duck, query)

@@ -14,8 +14,6 @@ from kyudo.planner import logical as L
 from kyudo.planner.sources import InMemorySource
 from kyudo.sql import Context
 
-from conftest import same_answer
-
 SETTINGS = settings(max_examples=30, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
@@ -89,14 +87,14 @@ tables = st.tuples(table(T_COLUMNS), table(U_COLUMNS))
 
 @SETTINGS
 @given(tables, INTS, INTS, PREDICATES)
-def test_projection_and_filter(tu, e1, e2, p):
+def test_projection_and_filter(same_answer, tu, e1, e2, p):
     ctx, con = engines(*tu)
     same_answer(ctx, con, f"SELECT {e1} AS x, {e2} AS y, s FROM t WHERE {p}")
 
 
 @SETTINGS
 @given(tables, INTS, PREDICATES | string_predicates)
-def test_grouped_aggregates(tu, e, p):
+def test_grouped_aggregates(same_answer, tu, e, p):
     ctx, con = engines(*tu)
     same_answer(ctx, con, f"SELECT s, count(*), count({e}), sum({e}), min({e}), max(f), avg(f), "
                           f"count(DISTINCT a) FROM t WHERE {p} GROUP BY s")
@@ -106,7 +104,7 @@ def test_grouped_aggregates(tu, e, p):
 @SETTINGS
 @given(tables, st.sampled_from(["JOIN", "LEFT JOIN", "RIGHT JOIN", "FULL JOIN"]),
        st.sampled_from(["", " AND t.b < u.c", " AND t.s = u.s", " AND u.c > 0"]))
-def test_joins(tu, kind, extra):
+def test_joins(same_answer, tu, kind, extra):
     ctx, con = engines(*tu)
     same_answer(ctx, con, f"SELECT t.a, t.b, u.c, u.s FROM t {kind} u ON t.a = u.a{extra}")
 
@@ -117,7 +115,7 @@ def test_joins(tu, kind, extra):
     "EXISTS (SELECT 1 FROM u WHERE u.a = t.a)", "NOT EXISTS (SELECT 1 FROM u WHERE u.a = t.a AND u.c > t.b)",
     "b > (SELECT avg(c) FROM u)", "b >= (SELECT min(c) FROM u WHERE u.a = t.a)",
     "s IN (SELECT s FROM u)"]))
-def test_subqueries(tu, p):
+def test_subqueries(same_answer, tu, p):
     ctx, con = engines(*tu)
     same_answer(ctx, con, f"SELECT a, b, s FROM t WHERE {p}")
 
@@ -127,13 +125,13 @@ def test_subqueries(tu, p):
     "rank() OVER (PARTITION BY s ORDER BY a)", "dense_rank() OVER (ORDER BY b DESC NULLS LAST)",
     "sum(b) OVER (PARTITION BY s)", "count(*) OVER (PARTITION BY a ORDER BY b)",
     "max(f) OVER (PARTITION BY s ORDER BY a NULLS FIRST)", "min(b) OVER ()"]))
-def test_windows(tu, w):
+def test_windows(same_answer, tu, w):
     ctx, con = engines(*tu)
     same_answer(ctx, con, f"SELECT a, b, s, {w} AS w FROM t")
 
 
 @SETTINGS
 @given(tables, st.sampled_from(["UNION", "UNION ALL", "INTERSECT", "EXCEPT"]))
-def test_set_operations(tu, op):
+def test_set_operations(same_answer, tu, op):
     ctx, con = engines(*tu)
     same_answer(ctx, con, f"SELECT a, s FROM t {op} SELECT a, s FROM u")
