@@ -191,6 +191,19 @@ class GroupBy:
         """Exact quantile with linear interpolation, as pandas' default."""
         return self._single("median", q=float(q))
 
+    # ---- user functions on whole groups ---------------------------------------------
+
+    def apply(self, func, *, meta=None, **kwargs):
+        """pandas ``apply`` per group after a shuffle on the keys (see ``group_apply``)."""
+        from kyudo.dataframe.group_apply import run
+        return run(self, func, "apply", meta=meta, **kwargs)
+
+    def transform(self, func, *, meta=None, **kwargs):
+        """pandas ``transform`` per group after a shuffle on the keys; rows come
+        back in shuffle order, with the frame's index when it has one."""
+        from kyudo.dataframe.group_apply import run
+        return run(self, func, "transform", meta=meta, **kwargs)
+
     # ---- running totals per group (rows stay in frame order) ---------------------
 
     def _null_key(self):
