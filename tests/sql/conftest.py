@@ -37,7 +37,12 @@ def sample_tables() -> dict[str, pa.Table]:
         "v": pa.array([100, 200, None, 400, 500, 600], pa.int64()),
     })
     empty = u.schema.empty_table()
-    return {"t": t, "u": u, "e": empty}
+    ts = pa.table({
+        "k": pa.array([1, 2, 3, 4], pa.int64()),
+        "tm": pa.array([datetime.datetime(2020, 1, 31, 23, 59, 1), datetime.datetime(2021, 3, 1, 0, 0),
+                        None, datetime.datetime(2020, 2, 29, 12, 30, 45)], pa.timestamp("us")),
+    })
+    return {"t": t, "u": u, "e": empty, "ts": ts}
 
 
 @pytest.fixture(scope="session")

@@ -61,6 +61,13 @@ CORPUS = {
         "select round(x), round(x, 1), round(p, 1), round(-2.5), round(2.5), round(0.125, 2) from t",
         "select date_trunc('month', d), date_trunc('year', d) from t",
         "select count(*) filter (where x > 0), sum(n) filter (where g = 'a') from t",
+        "select p * 1.5, p / 3, p * n, cast(x as decimal(10, 2)), cast(p as double), p % 2 from t",
+        "select sum(p) / count(*), avg(p), sum(p * p), min(p) - max(p) from t",
+        "select tm + interval '1' month, tm - interval '2' hour, tm + interval '30' minute from ts",
+        "select extract(hour from tm), extract(minute from tm), extract(year from tm) from ts",
+        "select date_trunc('day', tm), date_trunc('hour', tm), date_trunc('month', tm) from ts",
+        "select k from ts where tm >= timestamp '2020-02-01 00:00:00'",
+        "select k from ts where tm < date '2021-01-01'",
     ],
     "aggregates": [
         "select count(*), count(n), count(distinct g), sum(n), avg(n), min(x), max(x) from t",
@@ -140,6 +147,13 @@ CORPUS = {
         "select id, first_value(n) over (partition by g order by id) from t",
         "select id, avg(x) over (partition by g order by id rows between unbounded preceding and unbounded following) from t",
         "select g, sum(n), sum(sum(n)) over () from t group by g",
+        "select id, sum(n) over (order by id nulls first, g rows between 2 preceding and 1 following) from t",
+        "select id, sum(n) over (order by n range between 5 preceding and current row) from t",
+        "select id, last_value(n) over (partition by g order by id rows between unbounded preceding and unbounded following) from t",
+        "select id, ntile(3) over (order by id nulls first, g) from t",
+        "select id, percent_rank() over (order by n), cume_dist() over (order by n) from t",
+        "select id, count(n) over (partition by g order by id) from t",
+        "select id, lag(g, 1, 'none') over (order by id nulls first, g) from t",
     ],
 }
 
