@@ -121,6 +121,9 @@ class GroupBy:
                 self._keyed._column(column)
                 specs.append(_spec(output, func, column))
             return self._aggregate(specs)
+        from kyudo.dataframe.custom_aggregation import Aggregation, aggregate
+        if isinstance(arg, Aggregation):
+            return aggregate(self, arg)
         if isinstance(arg, str) or callable(arg):
             return self._single(getattr(arg, "__name__", arg))
         if isinstance(arg, dict):
