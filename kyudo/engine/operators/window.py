@@ -405,28 +405,65 @@ def _frame_moments(values, valid, start, end):  # pragma: no cover - compiled
     return out_n, out_m2
 
 
-def _decimal_units(array: pa.Array) -> np.ndarray:
-    """Unscaled int64 values of a decimal128 array of precision <= 18 (the low
-    word of each 16-byte value holds it exactly)."""
-    if array.type.precision > 18:
-        raise TypeError(f"window sums of {array.type} (precision above 18) are not supported")
-    words = np.frombuffer(array.buffers()[1], dtype=np.int64)
-    return words[2 * array.offset: 2 * (array.offset + len(array)): 2].copy()
+@numba.njit(cache=True, nogil=True, inline="always")
+def _add128(alo, ahi, blo, bhi):  # pragma: no cover - compiled
+    """128-bit two's complement addition on (low uint64, high int64) words."""
+    lo = alo + blo
+    return lo, ahi + bhi + (np.int64(1) if lo < alo else np.int64(0))
 
 
-def _decimal_from_units(units: np.ndarray, valid: np.ndarray, scale: int) -> pa.Array:
-    """decimal128(38, scale) array from int64 unscaled values (sign-extended)."""
-    words = np.column_stack([units, np.where(units < 0, -1, 0)]).astype(np.int64).ravel()
-    validity = None if valid.all() else pa.array(valid).buffers()[1]
-    return pa.Array.from_buffers(pa.decimal128(38, scale), len(units), [validity, pa.py_buffer(words)])
+@numba.njit(cache=True, nogil=True)
+def _frame_sum128(lo, hi, start, end):  # pragma: no cover - compiled
+    """Exact sums of decimal128 unscaled values (as low and high words) over
+    each frame, in a segment tree like :func:`_frame_reduce`."""
+    n = lo.shape[0]
+    size = 1
+    while size < n:
+        size *= 2
+    tlo, thi = np.zeros(2 * size, np.uint64), np.zeros(2 * size, np.int64)
+    tlo[size:size + n], thi[size:size + n] = lo, hi
+    for i in range(size - 1, 0, -1):
+        tlo[i], thi[i] = _add128(tlo[2 * i], thi[2 * i], tlo[2 * i + 1], thi[2 * i + 1])
+    out_lo, out_hi = np.zeros(n, np.uint64), np.zeros(n, np.int64)
+    for i in range(n):
+        acc_lo, acc_hi = np.uint64(0), np.int64(0)
+        a, b = start[i] + size, end[i] + 1 + size
+        while a < b:
+            if a & 1:
+                acc_lo, acc_hi = _add128(acc_lo, acc_hi, tlo[a], thi[a])
+                a += 1
+            if b & 1:
+                b -= 1
+                acc_lo, acc_hi = _add128(acc_lo, acc_hi, tlo[b], thi[b])
+            a //= 2
+            b //= 2
+        out_lo[i], out_hi[i] = acc_lo, acc_hi
+    return out_lo, out_hi
+
+
+def _decimal_aggregate(fn: WindowFunction, array: pa.Array, valid: np.ndarray, start, end,
+                       count: np.ndarray) -> pa.Array:
+    """sum (exact, decimal128(38, scale)) or mean (float64) of decimals: the
+    16-byte values are summed as 128-bit integers, whatever their precision."""
+    kind = array.type
+    if not pa.types.is_decimal128(kind):
+        array = array.cast(pa.decimal128(min(kind.precision, 38), kind.scale))
+    words = np.frombuffer(array.buffers()[1], np.int64)[2 * array.offset: 2 * (array.offset + len(array))]
+    lo = np.where(valid, words[0::2], 0).view(np.uint64)  # NULL slots hold anything
+    hi = np.where(valid, words[1::2], 0)
+    total_lo, total_hi = _frame_sum128(lo, hi, start, end)
+    ok = count >= fn.option("min_count", 1) if fn.func == "sum" else count > 0
+    validity = None if ok.all() else pa.array(ok).buffers()[1]
+    data = pa.py_buffer(np.column_stack([total_lo.view(np.int64), total_hi]).ravel())
+    sums = pa.Array.from_buffers(pa.decimal128(38, kind.scale), len(ok), [validity, data])
+    if fn.func == "sum":
+        return sums
+    return pc.divide(sums.cast(pa.float64()), pa.array(count, pa.float64()))  # Arrow converts exactly
 
 
 def _summable(array: pa.Array) -> tuple[np.ndarray, Any]:
     """Values for the sum tree (NULLs as 0) and how to turn sums back into Arrow."""
     kind = array.type
-    if pa.types.is_decimal(kind):
-        scale = kind.scale
-        return _decimal_units(array), lambda s, ok: _decimal_from_units(s, ok, scale)
     if pa.types.is_floating(kind):
         values = pc.fill_null(array.cast(pa.float64()), 0.0).to_numpy(zero_copy_only=False)
         return values, lambda s, ok: pa.array(s, mask=~ok)
@@ -476,15 +513,16 @@ def _aggregate(layout: _Layout, fn: WindowFunction, column) -> pa.Array:
             variance = np.maximum(m2 / dof, 0.0)
         result = np.sqrt(variance) if fn.func == "std" else variance
         return pa.array(result, mask=~(dof > 0))
+    if fn.func not in ("sum", "mean"):
+        raise ValueError(f"unknown window function {fn.func!r}")
+    if pa.types.is_decimal(array.type):
+        return _decimal_aggregate(fn, array, valid, start, end, count)
     values, to_arrow = _summable(array)
     sums = _frame_reduce(values, start, end, _SUM, values.dtype.type(0))
     if fn.func == "sum":
         return to_arrow(sums, count >= fn.option("min_count", 1))
-    if fn.func == "mean":
-        scale = 10.0 ** array.type.scale if pa.types.is_decimal(array.type) else 1.0
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return pa.array(sums.astype(np.float64) / scale / count, mask=~some)
-    raise ValueError(f"unknown window function {fn.func!r}")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return pa.array(sums.astype(np.float64) / count, mask=~some)
 
 
 # ---- entry point ---------------------------------------------------------------------

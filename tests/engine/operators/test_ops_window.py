@@ -5,6 +5,7 @@ ROWS frames, ...) get a unique id as the last ORDER BY key, since SQL leaves
 the order of ties undefined."""
 from __future__ import annotations
 
+import decimal
 import math
 
 import duckdb
@@ -177,6 +178,19 @@ def test_sum_min_count():
             WindowFunction("pandas", "sum", "v", (("min_count", 0),), frame)]
     result = compute_window(table, [], [], sums)
     assert result["sql"].to_pylist() == [None, 1, None] and result["pandas"].to_pylist() == [0, 1, 0]
+
+
+def test_wide_decimals_sum_exactly():
+    big = decimal.Decimal("12345678901234567890123456.78")
+    values = [big, None, decimal.Decimal("-0.01"), -big, decimal.Decimal("99999999999999999999999999.99")]
+    table = pa.table({"v": pa.array(values, pa.decimal128(38, 2))})
+    frame = WindowFrame("rows", -1, 0)
+    result = compute_window(table, [], [], [WindowFunction("s", "sum", "v", frame=frame),
+                                            WindowFunction("m", "mean", "v", frame=frame)])
+    pairs = [[v for v in values[max(i - 1, 0):i + 1] if v is not None] for i in range(len(values))]
+    assert result["s"].to_pylist() == [sum(p) if p else None for p in pairs]
+    assert result["s"].type == pa.decimal128(38, 2)
+    assert result["m"].to_pylist() == [float(sum(p) / len(p)) if p else None for p in pairs]
 
 
 def test_ranks_peers_and_frames_on_a_known_table():
