@@ -513,9 +513,7 @@ def _aggregate(layout: _Layout, fn: WindowFunction, column) -> pa.Array:
             variance = np.maximum(m2 / dof, 0.0)
         result = np.sqrt(variance) if fn.func == "std" else variance
         return pa.array(result, mask=~(dof > 0))
-    if fn.func not in ("sum", "mean"):
-        raise ValueError(f"unknown window function {fn.func!r}")
-    if pa.types.is_decimal(array.type):
+    if pa.types.is_decimal(array.type):  # what is left: sum and mean
         return _decimal_aggregate(fn, array, valid, start, end, count)
     values, to_arrow = _summable(array)
     sums = _frame_reduce(values, start, end, _SUM, values.dtype.type(0))
