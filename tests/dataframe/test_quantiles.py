@@ -45,3 +45,15 @@ def test_median_of_many_groups_across_partitions():
     assert_eq(df.groupby("g").v.median(), pdf.groupby("g").v.median())
     assert_eq(df.groupby("g", split_every=2).v.quantile(0.9), pdf.groupby("g").v.quantile(0.9))
     assert_eq(df.v.quantile(0.33), pdf.v.quantile(0.33))
+
+
+def test_high_cardinality_groupby_spreads_over_several_partitions():
+    """No split_out given: the lowering sizes the output from the estimated bytes."""
+    from kyudo import config
+    rng = np.random.default_rng(4)
+    pdf = pd.DataFrame({"g": rng.integers(0, 5000, 20000), "v": rng.normal(size=20000)})
+    df = kd.from_pandas(pdf, npartitions=8)
+    with config.set(partition_size="2kB"):
+        result = df.groupby("g", sort=False).agg(s=("v", "sum"), m=("v", "median"))
+        assert result.npartitions > 1
+        assert_eq(result.compute().sort_index(), pdf.groupby("g").agg(s=("v", "sum"), m=("v", "median")))
