@@ -1,4 +1,38 @@
-"""SQL over kyudo: ``from kyudo.sql import Context``."""
+"""SQL over kyudo: ``from kyudo.sql import Context``.
+
+::
+
+    ctx = Context()
+    ctx.create_table("lineitem", "data/tpch/lineitem/")      # or a DataFrame / Arrow table
+    frame = ctx.sql("SELECT l_returnflag, sum(l_quantity) AS q FROM lineitem GROUP BY 1")
+    frame[frame.q > 100].compute()                           # a lazy kyudo DataFrame
+
+A query compiles into the same logical plan as the DataFrame API (so every
+optimizer rule serves both). The default dialect is DuckDB's (``dialect=`` takes
+any sqlglot dialect). Unquoted names fold to lower case; output columns carry the
+select-list names (a repeated name gets ``_1``, ``_2``).
+
+Covered: SELECT / WHERE / GROUP BY / HAVING / ORDER BY (NULLS FIRST|LAST) /
+LIMIT / OFFSET / DISTINCT; inner, left, right, full, cross, USING and NATURAL
+joins and non-equi conditions; [NOT] EXISTS and [NOT] IN subqueries as ANDed
+WHERE conditions, scalar and correlated scalar subqueries; CTEs; UNION [ALL],
+INTERSECT, EXCEPT; CASE, CAST, TRY_CAST, COALESCE, NULLIF, LIKE/ILIKE [ESCAPE],
+BETWEEN, IS [NOT] DISTINCT FROM; date/timestamp +/- intervals, EXTRACT,
+date_trunc; string and math functions; aggregates with DISTINCT (COUNT) and
+FILTER; window functions with PARTITION BY / ORDER BY / ROWS and RANGE frames;
+GROUPING SETS, ROLLUP, CUBE, GROUPING(); DDL (CREATE TABLE ... WITH (location,
+format) / AS SELECT, CREATE VIEW, DROP, SHOW TABLES, DESCRIBE, EXPLAIN) and
+``COPY (query) TO 'path' (FORMAT parquet, PARTITION_BY (...))``.
+
+SQL semantics where they differ from the pandas layer: NULL group keys are kept,
+a sum over no values is NULL, joins never match NULL keys, ``avg`` and ``/`` on
+integers or decimals give doubles, ``%`` and ``//`` truncate towards zero, ROUND
+rounds halves away from zero. Differences from DuckDB that remain: integer
+division or modulo by zero gives NULL (DuckDB raises), NaN compares false (DuckDB
+orders it above every number), views bind their tables when created.
+
+Anything else raises :class:`UnsupportedSQLError` naming the construct.
+"""
 from kyudo.sql.context import Context
 from kyudo.sql.errors import (SQLColumnNotFoundError, SQLError, SQLSyntaxError, SQLTypeError,
                               TableNotFoundError, UnsupportedSQLError)

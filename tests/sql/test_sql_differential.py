@@ -50,6 +50,7 @@ CORPUS = {
         "select substring(g from 1 for 1), trim('  a  '), ltrim('  b'), rtrim('c  ') from t",
         "select abs(x), floor(x), ceil(x), sqrt(abs(x)), power(x, 2) from t",
         "select n % 4, -n % 4, n % -4 from t",
+        "select n // 4, -n // 4, n // -3, x // 2 from t",
         "select n / 4, x / 2, p / 2, p * 2, p + 1, p - x from t",
         "select p * p, p + p, sum(p) from t group by p",
         "select extract(year from d), extract(month from d), extract(day from d), extract(quarter from d) from t",

@@ -177,7 +177,19 @@ class ExpressionTranslator:
         return Call("divide", (a, b))
 
     def _IntDiv(self, node):
-        return Call("floordiv", (self(node.this), self(node.expression)))
+        """DuckDB's ``//``: integers divide truncating towards zero, other numbers
+        divide as ``/`` does."""
+        a, b = self(node.this), self(node.expression)
+        try:
+            integers = all(pa.types.is_integer(infer_type(x, self.schema)) for x in (a, b))
+        except (ExpressionError, KeyError):
+            integers = False
+        if not integers:
+            return Call("divide", (a, b))
+        inexact = Call("and", (Call("not_equal", (Call("mod", (a, b)), Lit(0))),
+                               Call("not_equal", (Call("less", (a, Lit(0))), Call("less", (b, Lit(0)))))))
+        floor = Call("floordiv", (a, b))
+        return Call("if_else", (inexact, Call("add", (floor, Lit(1))), floor))
 
     def _Mod(self, node):
         return c_mod(self(node.this), self(node.expression))
