@@ -25,6 +25,7 @@ class Catalog:
     def __init__(self):
         self.entries: dict[str, Entry] = {}
         self.functions: dict = {}
+        self.aggregations: dict = {}
 
     def add(self, name: str, kind: str, frame, replace: bool = True) -> None:
         if not replace and name.lower() in self.entries:

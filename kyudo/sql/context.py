@@ -23,7 +23,7 @@ from kyudo.sql.catalog import Catalog
 from kyudo.sql.errors import SQLError, UnsupportedSQLError
 from kyudo.sql.parse import DEFAULT_DIALECT, parse, qualify_query
 from kyudo.sql.translate.query import Translator
-from kyudo.sql.udf import make_function
+from kyudo.sql.udf import make_aggregation, make_function
 
 _QUERIES = (exp.Select, exp.SetOperation, exp.Subquery, exp.Values)
 
@@ -68,9 +68,20 @@ class Context:
         self.catalog.functions[name.lower()] = make_function(name, func, parameters, return_type,
                                                              input=input, numba=numba)
 
-    def register_aggregation(self, *args, **kwargs) -> None:
-        raise UnsupportedSQLError("user-defined aggregations are not supported yet: the engine's "
-                                  "aggregation kernels have no hook for user functions")
+    def register_aggregation(self, name: str, parts: dict[str, str], finalize: Callable,
+                             part_types: Sequence, return_type, input: str = "arrow") -> None:
+        """An aggregate usable in SQL, ``name(x)``: the built-in aggregates
+        ``parts`` (part name -> "sum", "count", "min", ...) of ``x`` per group,
+        then ``finalize(*part_columns)``, vectorised over groups, of the declared
+        ``return_type``. ``part_types`` are the types finalize receives.
+        Example, a geometric-style mean of squares::
+
+            ctx.register_aggregation("mean_square", {"s": "sum", "n": "count"},
+                                     lambda s, n: pc.divide(s, n), [pa.float64(), pa.int64()],
+                                     pa.float64())
+        """
+        self.catalog.aggregations[name.lower()] = make_aggregation(
+            name, parts, finalize, part_types, return_type, input=input)
 
     # ---- SQL ----------------------------------------------------------------------------
 

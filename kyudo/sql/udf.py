@@ -47,6 +47,33 @@ def make_function(name: str, func: Callable, parameters: Sequence, return_type,
     return UserFunction(name.lower(), func, arg_types, result_type, input)
 
 
+@dataclass(frozen=True)
+class UserAggregation:
+    """A user aggregate: built-in aggregates of its argument (``parts``, name ->
+    engine aggregate such as "sum" or "count"), combined per group by ``finalize``,
+    a user function over the parts' columns. The engine runs the parts as any
+    other aggregate (partial states, tree reduction); only ``finalize`` is Python."""
+
+    name: str
+    parts: tuple[tuple[str, str], ...]
+    finalize: UserFunction
+
+
+AGGREGATE_PARTS = ("sum", "mean", "count", "size", "min", "max", "std", "var", "first", "last",
+                   "count_distinct")
+
+
+def make_aggregation(name: str, parts: dict[str, str], finalize: Callable, part_types: Sequence,
+                     return_type, input: str = "arrow") -> UserAggregation:
+    unknown = sorted(set(parts.values()) - set(AGGREGATE_PARTS))
+    if unknown:
+        raise ValueError(f"aggregate parts must be among {AGGREGATE_PARTS}, not {unknown}")
+    if len(part_types) != len(parts):
+        raise ValueError(f"{len(parts)} parts but {len(part_types)} part types")
+    function = make_function(name, finalize, part_types, return_type, input=input)
+    return UserAggregation(name.lower(), tuple(parts.items()), function)
+
+
 def _arrow(t) -> pa.DataType:
     if isinstance(t, pa.DataType):
         return t

@@ -9,7 +9,7 @@ import pyarrow.compute as pc
 import pytest
 
 import kyudo.dataframe as kd
-from kyudo.sql import Context, TableNotFoundError, UnsupportedSQLError
+from kyudo.sql import Context, TableNotFoundError
 
 FRAME = pd.DataFrame({"k": [1, 2, 2, 3], "s": ["a", "b", None, "d"], "v": [1.0, 2.5, None, 4.0]})
 
@@ -121,6 +121,17 @@ def test_function_arity_is_checked():
         ctx.sql("select ident(v, v) from f")
 
 
-def test_user_aggregations_are_refused_by_name():
-    with pytest.raises(UnsupportedSQLError, match="user-defined aggregations"):
-        Context().register_aggregation(lambda s: s.sum(), "total", [pa.int64()], pa.int64())
+def test_user_aggregation_from_parts():
+    ctx = Context()
+    ctx.create_table("f", FRAME)
+    ctx.register_aggregation("spread", {"hi": "max", "lo": "min", "n": "count"},
+                             lambda hi, lo, n: pc.divide(pc.subtract(hi, lo), n),
+                             [pa.float64(), pa.float64(), pa.int64()], pa.float64())
+    got = _answer(ctx, "select k, spread(v * 2) as s from f group by k order by k")
+    assert got["s"].tolist()[0] == 0.0 and got["s"].tolist()[2] == 0.0
+    assert _answer(ctx, "select spread(v) as s from f")["s"].tolist() == [1.0]
+
+
+def test_user_aggregation_parts_are_checked():
+    with pytest.raises(ValueError, match="aggregate parts must be among"):
+        Context().register_aggregation("bad", {"m": "median"}, lambda m: m, [pa.float64()], pa.float64())

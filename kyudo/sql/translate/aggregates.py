@@ -22,7 +22,7 @@ _SIMPLE = {exp.Avg: "mean", exp.Min: "min", exp.Max: "max", exp.Stddev: "std",
 _POPULATION = (exp.VariancePop, exp.StddevPop)
 
 
-def find_aggregates(nodes) -> list[exp.Expression]:
+def find_aggregates(nodes, user_aggregations=()) -> list[exp.Expression]:
     """Aggregate calls (with their FILTER clause, if any) in ``nodes``, outside
     subqueries and not the function of a window (whose arguments may hold
     aggregates: ``sum(sum(x)) OVER ()``)."""
@@ -34,7 +34,8 @@ def find_aggregates(nodes) -> list[exp.Expression]:
         if isinstance(node, exp.Grouping):  # GROUPING() reads the grouping set, see select.py
             return
         is_aggregate = isinstance(node, exp.AggFunc) or (
-            isinstance(node, exp.Filter) and isinstance(node.this, exp.AggFunc))
+            isinstance(node, exp.Filter) and isinstance(node.this, exp.AggFunc)) or (
+            isinstance(node, exp.Anonymous) and node.name.lower() in user_aggregations)
         if is_aggregate and not is_window_function:
             found.append(node)
             return

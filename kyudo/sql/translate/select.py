@@ -11,6 +11,7 @@ from __future__ import annotations
 import pyarrow as pa
 from sqlglot import exp
 
+from kyudo.engine.operators.aggregate import AggSpec
 from kyudo.planner import logical as L
 from kyudo.planner.expr import Call, Col, Expr, Lit, conjoin, conjuncts
 from kyudo.planner.types import infer_type
@@ -151,7 +152,8 @@ class SelectBlock:
         order = node.args.get("order")
         order_nodes = [o.this for o in order.expressions] if order else []
         group_keys, sets = agg.grouping_sets(node.args.get("group"))
-        aggregates = agg.find_aggregates(selects + [having] + order_nodes)
+        aggregates = agg.find_aggregates(selects + [having] + order_nodes,
+                                         self.t.catalog.aggregations)
         if extra_keys and (group_keys or not aggregates):
             raise UnsupportedSQLError("a correlated scalar subquery must be an aggregate without "
                                       f"GROUP BY: {node.sql()}")
@@ -166,10 +168,13 @@ class SelectBlock:
 
     def _aggregate(self, group_keys, sets, aggregates, extra_keys) -> None:
         key_columns = [self.column_for(k, "GROUP BY") for k in group_keys]
-        specs, seen = [], {}
+        specs, seen, finalizers = [], {}, []
         for a in aggregates:
             k = key(a)
             if k in seen:
+                continue
+            if isinstance(a, exp.Anonymous):
+                seen[k] = self._user_aggregate(a, specs, finalizers)
                 continue
             fn, argument = agg.filtered_argument(a)
             column = self.column_for(argument, "aggregate") if argument is not None else None
@@ -181,11 +186,29 @@ class SelectBlock:
             self.plan = L.Aggregate(self.plan, keys, tuple(specs))
         else:
             self.plan = _grouping_sets_plan(self, keys, key_columns, sets, specs)
+        self.plan = with_columns(self.plan, finalizers)
         for k_node, column in zip(group_keys, key_columns):
             self.replacements[key(k_node)] = column
         self.replacements.update(seen)
         self.grouped = set(self.plan.schema.names)
         self.key_columns = key_columns
+
+    def _user_aggregate(self, node: exp.Anonymous, specs: list, finalizers: list) -> str:
+        """Add the parts of a registered aggregation to ``specs`` and its finalize
+        call to ``finalizers``; returns the output column."""
+        aggregation = self.t.catalog.aggregations[node.name.lower()]
+        if len(node.expressions) != 1:
+            raise SQLError(f"{node.sql()}: {aggregation.name} takes one argument")
+        column = self.column_for(node.expressions[0], "aggregate")
+        parts = []
+        for _, func in aggregation.parts:
+            output = self.t.namer.fresh(f"{aggregation.name}.{func}")
+            options = (("min_count", 1),) if func == "sum" else ()
+            specs.append(AggSpec(output, func, None if func == "size" else column, options))
+            parts.append(Col(output))
+        output = self.t.namer.fresh(aggregation.name)
+        finalizers.append((output, aggregation.finalize.call(parts)))
+        return output
 
     def _grouping_function(self, nodes, group_keys, sets) -> None:
         """GROUPING(a, b, ...): a bit per argument, 1 where the grouping set left
