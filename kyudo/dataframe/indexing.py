@@ -1,21 +1,22 @@
 """A sorted index: ``set_index``, ``divisions``, ``.loc`` and merges on the index.
 
-``set_index(col)`` sorts by ``col`` with the planner's range sort, whose split
-points are chosen from samples by a stage of the task graph; the result's
-divisions are therefore only known when it runs, and ``.loc`` on it is a plain
-filter. ``set_index(col, sorted=True)`` promises the data is already sorted
-across partitions: nothing moves, and divisions are the ones given or those
-the source's min/max statistics show (Parquet footers), so ``.loc`` reads only
-the partitions that can hold the labels asked for.
+``set_index(col, sorted=True)`` promises the data is already sorted across
+partitions: nothing moves, and divisions are the ones given or those the
+source's min/max statistics show (Parquet footers), so ``.loc`` reads only the
+partitions that can hold the labels asked for. ``set_index(col)`` sorts: when
+the statistics show the partitions already in key order (data sorted on disk)
+each partition is sorted alone and divisions are known as above; otherwise the
+planner's range sort picks split points from samples in a stage of the task
+graph, the divisions are only known when it runs, and ``.loc`` is a filter.
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import pandas as pd
 import pyarrow as pa
 
-from kyudo.engine.operators.sort import SortKey
 from kyudo.planner import logical as L
 from kyudo.planner.expr import Call, Col, Expr
 from kyudo.planner.partitioning import AlignedJoin, Repartition, SortedOn
@@ -61,12 +62,10 @@ def set_index(frame: "DataFrame", column: str, sorted: bool = False, divisions=N
         raise NotImplementedError("set_index(drop=False): a column cannot be both index and data here")
     plan: L.LogicalPlan = L.Project(frame.plan, tuple((n, Col(n)) for n in names))
     divisions = None if divisions is None else tuple(divisions)
-    if sorted:
-        plan = SortedOn(plan, column, divisions)
-    elif divisions is not None:
+    if divisions is not None and not sorted:
         plan = Repartition(plan, divisions=divisions, column=column, sort=True)
     else:
-        plan = L.Sort(plan, (SortKey(column),))
+        plan = SortedOn(plan, column, divisions, sort=not sorted)
     return DataFrame(plan, (column,))
 
 
@@ -129,7 +128,7 @@ def loc(frame: "DataFrame", key) -> "DataFrame":
     plan = frame.plan
     sorted_node = _sorted_on(plan, column)
     if sorted_node is not None:
-        narrowed = SortedOn(sorted_node.input, column, sorted_node.divisions, intervals)
+        narrowed = replace(sorted_node, select=intervals)
         plan = L.transform_up(plan, lambda node: narrowed if node is sorted_node else node)
     result = frame._with(L.Filter(plan, predicate) if predicate is not None else plan)
     if columns is None:

@@ -12,7 +12,7 @@ from kyudo.planner.logical import LogicalPlan, format_plan
 from kyudo.planner.lowering import lower
 from kyudo.planner.optimizer import optimize
 from kyudo.planner.physical import Gather, PhysicalNode, Pipeline, ScanPartitions, format_physical, to_graph
-from kyudo.planner.physical_partitioning import SortedPartitions
+from kyudo.planner.physical_partitioning import SortEachPartition, SortedPartitions
 from kyudo.planner import task_functions as tf
 
 
@@ -73,7 +73,7 @@ def compute_head(plan: LogicalPlan, n: int, scheduler=None) -> pa.Table:
 
 
 def _is_row_wise(node) -> bool:
-    # SortedPartitions passes on some of its input's partitions, one for one
-    while isinstance(node, (Pipeline, SortedPartitions)):
+    # these pass on (some of) their input's partitions, one for one
+    while isinstance(node, (Pipeline, SortedPartitions, SortEachPartition)):
         node = node.input
     return isinstance(node, ScanPartitions)

@@ -27,7 +27,9 @@ from typing import Any, Callable
 
 import pyarrow as pa
 
+from kyudo.engine.operators.sort import SortKey
 from kyudo.planner import logical as L
+from kyudo.planner import physical as P
 from kyudo.planner import physical_partitioning as PP
 from kyudo.planner.errors import PlanError, check_columns
 from kyudo.planner.physical import ScanPartitions
@@ -83,7 +85,13 @@ def _overlaps(low, high, intervals) -> bool:
 
 @dataclass(frozen=True, eq=True)
 class SortedOn(L.UnaryPlan):
-    """``column`` is sorted within and across the input's partitions.
+    """``column`` is sorted within and across the output's partitions.
+
+    Without ``sort`` the user promises the input already is (``set_index(...,
+    sorted=True)``); with it the rows are sorted here: when the source's
+    statistics show the partitions already in key order (data sorted on disk)
+    each partition is sorted on its own, otherwise a range sort moves rows
+    (split points from samples, a stage of the graph).
 
     ``divisions`` (``npartitions + 1`` bounds) are the user's; otherwise they come
     from the source's min/max statistics when lowering (after pruning has
@@ -95,6 +103,7 @@ class SortedOn(L.UnaryPlan):
     column: str
     divisions: tuple | None = None
     select: tuple | None = None
+    sort: bool = False
 
     def __post_init__(self):
         check_columns({self.column}, self.input.schema)
@@ -114,7 +123,7 @@ class SortedOn(L.UnaryPlan):
 
     def describe(self) -> str:
         sel = f", select={list(self.select)}" if self.select is not None else ""
-        return f"SortedOn({self.column}{sel})"
+        return f"SortedOn({self.column}{sel}{', sort' if self.sort else ''})"
 
     def lower_with(self, lowering):
         child = lowering.lower(self.input)
@@ -125,6 +134,11 @@ class SortedOn(L.UnaryPlan):
             ranges = _ranges_from_divisions(self.divisions)
         else:
             ranges = _statistics_ranges(child, self.column)
+        if self.sort:
+            keys = (SortKey(self.column),)
+            if ranges is None:
+                return P.RangeSort(child, keys, child.npartitions, self.schema)
+            child = PP.SortEachPartition(child, keys, self.schema)
         keep = tuple(range(child.npartitions))
         if self.select is not None and ranges is not None:
             keep = tuple(i for i in keep if _overlaps(*ranges[i], self.select))
@@ -290,9 +304,20 @@ class AlignedJoin(L.Join):
             return lowering._lower_join(self)
         lows = tuple(low for low, _ in ranges)
         if not _fits(PP.physical_ranges(right, self.right_on[0]), lows):
-            right = PP.RangeRepartition(right, self.right_on[0], lows[1:], ranges, self.right.schema)
+            # the right side's rows move anyway: sorting them first would be wasted
+            unsorted = lowering.lower(_without_sorts(self.right))
+            right = PP.RangeRepartition(unsorted, self.right_on[0], lows[1:], ranges, self.right.schema)
         return PP.PartitionwiseJoin(left, right, self.how, self.left_on, self.right_on,
                                     self.null_equal, self.schema)
+
+
+def _without_sorts(plan: L.LogicalPlan) -> L.LogicalPlan:
+    """``plan`` without the sorts of SortedOn nodes below its row-wise top."""
+    if isinstance(plan, SortedOn) and plan.sort:
+        return _without_sorts(plan.input)
+    if isinstance(plan, (L.Project, L.Filter)):
+        return plan.with_children((_without_sorts(plan.input),))
+    return plan
 
 
 def _fits(ranges, lows: tuple) -> bool:

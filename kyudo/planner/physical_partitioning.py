@@ -4,6 +4,7 @@ that know how the rows are already laid out.
 * :class:`SortedPartitions` — partitions known to be sorted on a column, each
   with its key range (from Parquet statistics or given divisions); it reads only
   the partitions a ``.loc`` can hit.
+* :class:`SortEachPartition` — sort partitions already in key order, each alone.
 * :class:`RangeRepartition` — split every partition at given division points.
 * :class:`BalancedRepartition` — equal contiguous row ranges, sized by a counting
   stage in the graph (never by the planner).
@@ -85,6 +86,31 @@ class SortedPartitions(PhysicalNode):
 
     def describe(self):
         return f"SortedPartitions[{self.npartitions}]({self.column}, divisions={divisions_of(self.ranges)})"
+
+
+@dataclass(eq=False)
+class SortEachPartition(PhysicalNode):
+    """Sort every partition on its own (partitions already in key order)."""
+
+    input: PhysicalNode
+    keys: tuple
+    schema: pa.Schema
+
+    @property
+    def npartitions(self):
+        return self.input.npartitions
+
+    @property
+    def children(self):
+        return (self.input,)
+
+    def build(self, builder):
+        name = builder.new_name("sort-each")
+        return [builder.add(name, i, Task(tf.sort, [Ref(k)], self.keys, self.schema))
+                for i, k in enumerate(builder.keys_of(self.input))]
+
+    def describe(self):
+        return f"SortEachPartition[{self.npartitions}]({', '.join(k.column for k in self.keys)})"
 
 
 @dataclass(eq=False)

@@ -9,7 +9,7 @@ import pytest
 
 import kyudo.dataframe as kd
 from kyudo.planner.compile import physical_plan
-from kyudo.planner.physical import ScanPartitions
+from kyudo.planner.physical import RangeSort, ScanPartitions
 from kyudo.planner.physical_partitioning import PartitionwiseJoin, SortedPartitions
 from kyudo.testing import assert_eq
 
@@ -128,8 +128,10 @@ def test_join_on_index_unknown_divisions_and_null_keys(sorted_pdf):
     right_df = kd.from_pandas(right, npartitions=2).set_index("k")
     for how in ("left", "outer"):
         result = left_df.join(right_df, how=how)
+        assert _nodes(result, PartitionwiseJoin) and not _nodes(result, RangeSort)  # the right side only moves
         assert_eq(result, left.set_index("k").join(right.set_index("k"), how=how), sort_results=True)
-    unknown = kd.from_pandas(left, npartitions=3).set_index("k").join(right_df, how="inner")
+    shuffled = left.sample(frac=1.0, random_state=5)
+    unknown = kd.from_pandas(shuffled, npartitions=3).set_index("k").join(right_df, how="inner")
     assert not _nodes(unknown, PartitionwiseJoin)
     assert_eq(unknown, left.set_index("k").join(right.set_index("k"), how="inner"), sort_results=True)
     with pytest.raises(ValueError, match="overlap"):
@@ -150,3 +152,18 @@ def test_one_row_and_empty_partitions(sorted_pdf):
     assert filtered.known_divisions
     assert_eq(filtered.loc[5:65], sorted_pdf.set_index("k").loc[lambda d: (d.index < 10) | (d.index > 60)].loc[5:65])
     assert len(_nodes(filtered.loc[[66]], SortedPartitions)) == 1
+
+
+def test_set_index_on_data_in_key_order_sorts_each_partition_alone(tmp_path, sorted_pdf):
+    # partitions in key order on disk, rows shuffled inside each file
+    for j in range(3):
+        part = sorted_pdf.iloc[j * 8:(j + 1) * 8].sample(frac=1.0, random_state=j)
+        pq.write_table(pa.Table.from_pandas(part, preserve_index=False), tmp_path / f"part-{j}.parquet")
+    df = kd.read_parquet(tmp_path).set_index("k")
+    assert not _nodes(df, RangeSort)
+    assert df.divisions == (0, 24, 48, 69)
+    assert_eq(df, sorted_pdf.set_index("k"))
+    assert df.loc[30:33].npartitions == 1
+    assert_eq(df.loc[30:33], sorted_pdf.set_index("k").loc[30:33])
+    with_null = sorted_pdf.assign(k=sorted_pdf.k.where(sorted_pdf.k != 30))  # NULL key: statistics say so
+    assert _nodes(kd.from_pandas(with_null, npartitions=3).set_index("k"), RangeSort)
