@@ -162,3 +162,28 @@ class FrameOps:
 
     def mask(self, cond, other=None) -> Any:
         return self._map_columns(lambda s: s.mask(cond, other))
+
+    # ---- summaries (see ``summaries``) -------------------------------------------------
+
+    def describe(self) -> Any:
+        from kyudo.dataframe.summaries import describe
+        return describe(self)
+
+    def quantile(self, q=0.5) -> Any:
+        from kyudo.dataframe.summaries import quantile
+        return quantile(self, q)
+
+    def median(self) -> Any:
+        return self.quantile(0.5).rename(None)
+
+    def nunique(self) -> Any:
+        from kyudo.dataframe.summaries import nunique
+        return nunique(self)
+
+    def corr(self) -> Any:
+        from kyudo.dataframe.summaries import correlation
+        return correlation(self, corr=True)
+
+    def cov(self, ddof: int = 1) -> Any:
+        from kyudo.dataframe.summaries import correlation
+        return correlation(self, corr=False, ddof=ddof)

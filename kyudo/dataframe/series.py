@@ -299,7 +299,7 @@ class Series(SeriesOps):
 
     def _frame_plan(self) -> L.LogicalPlan:
         index = self.frame.index
-        column = self.name if self.name is not None and self.name not in index else "__series__"
+        column = self.name if isinstance(self.name, str) and self.name not in index else "__series__"
         exprs = tuple((n, Col(n)) for n in index) + ((column, self.expr),)
         return L.Project(self.frame.plan, exprs)
 

@@ -119,6 +119,14 @@ class SeriesOps:
     def nsmallest(self, n: int = 5) -> Any:
         return self._top(n, ascending=True)
 
+    def describe(self) -> Any:
+        """count, mean, std, min, quartiles and max (numeric Series)."""
+        from kyudo.dataframe.series import Series
+        from kyudo.dataframe.summaries import describe
+        frame = self.to_frame()
+        column = frame._data_columns[0]
+        return Series(describe(frame), Col(column), self.name)
+
     # ---- running totals ---------------------------------------------------------------
 
     def _cumulative(self, func: str, partition_by: tuple[str, ...] = ()) -> Any:
