@@ -144,3 +144,12 @@ def test_series_rolling_and_resample(pdf):
     assert_eq(df.n.rolling("90min").max(), indexed.n.rolling("90min").max())
     assert_eq((df.x * 2).rolling(3, min_periods=1).sum(), (indexed.x * 2).rolling(3, min_periods=1).sum())
     assert_eq(df.n.resample("1h").sum(), indexed.n.resample("1h").sum(), check_freq=False)
+
+
+def test_windows_after_a_range_sorted_set_index(pdf):
+    shuffled = pdf.sample(frac=1.0, random_state=2)
+    df = kd.from_pandas(shuffled, npartitions=5).set_index("ts")  # split points found while running
+    indexed = pdf.set_index("ts")
+    assert_eq(df.rolling("2h").mean(), indexed.rolling("2h").mean())
+    assert_eq(df.x.rolling(5).sum(), indexed.x.rolling(5).sum())
+    assert_eq(df.resample("30min").sum(), indexed.resample("30min").sum(), check_freq=False)
