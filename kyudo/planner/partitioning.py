@@ -1,9 +1,9 @@
 """Logical nodes about how rows are laid out over partitions.
 
-* :class:`SortedOn` — the user says the input is sorted on a column across its
-  partitions (``set_index(sorted=True)``); divisions are given or read from
-  source statistics when lowering, and ``select`` keeps only the partitions that
-  can hold the key intervals a ``.loc`` asks for.
+* :class:`SortedOn` — a column sorted across partitions, as the user promises
+  (``set_index(sorted=True)``) or by sorting (``set_index``); divisions are given
+  or read from source statistics when lowering, and ``select`` keeps only the
+  partitions that can hold the key intervals a ``.loc`` asks for.
 * :class:`Repartition` — by division points, to a partition count, or to a byte
   size; the last two balance sizes by counting rows in the graph.
 * :class:`Shuffle` — hash partitioning on columns.
@@ -16,8 +16,9 @@
 Nodes that only move rows between partitions tell the optimizer so:
 ``needed_columns()`` (column pruning keeps just those beyond what is asked) and
 ``filters_commute`` (predicate pushdown moves filters below them, down to the
-Parquet reader). The lowering calls each node's ``lower_with(lowering)``. Nothing here reads data:
-statistics come from metadata, sizes from a counting stage of the graph.
+Parquet reader). The lowering calls each node's ``lower_with(lowering)``.
+Nothing here reads data: statistics come from metadata, sizes from a counting
+stage of the graph.
 """
 from __future__ import annotations
 
@@ -47,16 +48,17 @@ def _statistics_ranges(child, column: str):
     if stats_of is None or child.source.npartitions == 0:
         return None
     ranges: list = []
+    highest = None
     for stats in stats_of(column):
         if stats == (None, None, 0):  # no rows
             ranges.append(None)
             continue
         if stats is None or stats[0] is None or stats[2]:
             return None
-        known = [r for r in ranges if r is not None]
-        if known and stats[0] < known[-1][1]:
+        if highest is not None and stats[0] < highest:
             return None
         ranges.append((stats[0], stats[1]))
+        highest = stats[1]
     return _fill_empty(ranges)
 
 
@@ -236,10 +238,12 @@ class Shuffle(L.UnaryPlan):
 class Overlap(L.UnaryPlan):
     """``func`` (Arrow in, Arrow out, one row per row) over each partition with the
     ``before`` preceding and ``after`` following rows; with ``column`` those are
-    distances in that sorted column's values rather than row counts."""
+    distances in that sorted column's values rather than row counts. Two nodes
+    are equal only with the same function object (no two user functions are
+    assumed to compute the same)."""
 
     input: L.LogicalPlan
-    func: Callable = field(compare=False)
+    func: Callable
     before: Any
     after: Any
     column: str | None

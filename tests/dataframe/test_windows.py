@@ -153,3 +153,11 @@ def test_windows_after_a_range_sorted_set_index(pdf):
     assert_eq(df.rolling("2h").mean(), indexed.rolling("2h").mean())
     assert_eq(df.x.rolling(5).sum(), indexed.x.rolling(5).sum())
     assert_eq(df.resample("30min").sum(), indexed.resample("30min").sum(), check_freq=False)
+
+
+def test_two_windows_over_one_frame_are_different_plans(pdf):
+    df = kd.from_pandas(pdf[["x", "n"]], npartitions=3)
+    sums, means = df.rolling(3).sum(), df.rolling(3).mean()
+    assert sums.plan != means.plan
+    with pytest.raises(ValueError, match="different frame"):
+        sums[means.x > 0]
