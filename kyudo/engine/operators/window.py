@@ -41,9 +41,11 @@ class WindowFrame:
     In a RANGE frame 0 is CURRENT ROW including its peers (the first peer for
     ``start``, the last for ``end``), and other offsets are distances in ORDER
     BY values (``RANGE 5 PRECEDING``: rows whose value is at most 5 before the
-    current one, in the sort direction), which needs exactly one numeric ORDER BY
-    key; for a row whose key is NULL (or NaN) such a bound stops at its peers,
-    as in PostgreSQL and DuckDB."""
+    current one, in the sort direction), which needs exactly one numeric or
+    temporal ORDER BY key (for dates, times and timestamps the offset counts the
+    type's stored unit: days for date32, the unit of a timestamp or time); for a
+    row whose key is NULL (or NaN) such a bound stops at its peers, as in
+    PostgreSQL and DuckDB."""
 
     kind: str = "range"  # "rows" or "range"
     start: int | None = None
@@ -212,9 +214,11 @@ def _range_offsets(layout: _Layout, frame: WindowFrame) -> tuple[np.ndarray, np.
         raise ValueError("RANGE frames with offsets need exactly one ORDER BY key")
     key = layout.order_by[0]
     column = _plain(layout.table[key.column])
+    if pa.types.is_temporal(column.type) and not pa.types.is_interval(column.type):
+        column = column.view(pa.int32() if column.type.bit_width == 32 else pa.int64())
     if not (pa.types.is_integer(column.type) or pa.types.is_floating(column.type)
             or pa.types.is_decimal(column.type)):
-        raise TypeError(f"RANGE frames with offsets need a numeric ORDER BY key, not {column.type}")
+        raise TypeError(f"RANGE frames with offsets need a numeric or temporal ORDER BY key, not {column.type}")
     values = pc.fill_null(column.cast(pa.float64()), np.nan).to_numpy(zero_copy_only=False)[layout.perm]
     values = values if key.ascending else -values
     exact = ~np.isnan(values)

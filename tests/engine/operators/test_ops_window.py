@@ -171,6 +171,22 @@ def test_range_frames_at_a_value_distance_match_duckdb(case):
         assert all(same(a, b) for a, b in zip(got, want)), (fn, got, want)
 
 
+@settings(max_examples=60, deadline=None)
+@given(table=tables({"k": "date", "v": "int"}, max_rows=20), ascending=st.booleans(),
+       frame=st.sampled_from(RANGE_OFFSETS))
+def test_range_offsets_on_dates_count_days(table, ascending, frame):
+    functions = [WindowFunction("s", "sum", "v", frame=frame)]
+    result = compute_window(table, [], [SortKey("k", ascending)], functions)
+    bound = {None: "UNBOUNDED {}", 0: "CURRENT ROW"}
+    spec = " AND ".join(bound[x].format(side) if x in bound else
+                        f"INTERVAL {abs(x)} DAY {'PRECEDING' if x < 0 else 'FOLLOWING'}"
+                        for x, side in ((frame.start, "PRECEDING"), (frame.end, "FOLLOWING")))
+    _DUCK.register("t", table.append_column("id", pa.array(range(table.num_rows), pa.int64())))
+    expected = _DUCK.sql(f"SELECT sum(v) OVER (ORDER BY k {'ASC' if ascending else 'DESC'} "
+                         f"RANGE BETWEEN {spec}) AS s FROM t ORDER BY id").fetchall()
+    assert result["s"].to_pylist() == [row[0] for row in expected]
+
+
 def test_sum_min_count():
     table = pa.table({"v": pa.array([None, 1, None], pa.int64())})
     frame = WindowFrame("rows", 0, 0)
@@ -229,7 +245,7 @@ def test_bad_functions_and_frames_are_rejected():
     offsets = [WindowFunction("s", "sum", "v", frame=WindowFrame("range", -2, 0))]
     with pytest.raises(ValueError, match="exactly one ORDER BY key"):
         compute_window(table, [], [], offsets)
-    with pytest.raises(TypeError, match="numeric"):
+    with pytest.raises(TypeError, match="numeric or temporal"):
         compute_window(pa.table({"v": [1], "s": ["a"]}), [], [SortKey("s")], offsets)
     with pytest.raises(ValueError, match="ntile"):
         compute_window(table, [], [], [WindowFunction("n", "ntile")])
