@@ -2,15 +2,20 @@
 
 Names are case-insensitive (SQL folds unquoted names; sqlglot folds them to
 lower case), so entries are keyed by their lower-case name.
+
+A table holds a DataFrame. A view holds its query and is translated where it is
+used (late binding, as in DuckDB): replacing a table a view reads changes the
+view. Translated views are cached until the catalog changes.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 import pyarrow as pa
+from sqlglot import exp
 
 from kyudo.planner import logical as L
-from kyudo.sql.errors import table_not_found
+from kyudo.sql.errors import SQLError, table_not_found
 from kyudo.sql.translate.types import sql_type_name
 
 
@@ -18,7 +23,9 @@ from kyudo.sql.translate.types import sql_type_name
 class Entry:
     name: str  # as the user spelt it
     kind: str  # "table" or "view"
-    frame: object  # a kyudo DataFrame
+    frame: object = None  # a kyudo DataFrame (tables)
+    query: exp.Expression | None = None  # the unqualified query (views)
+    dialect: str | None = None
 
 
 class Catalog:
@@ -26,12 +33,26 @@ class Catalog:
         self.entries: dict[str, Entry] = {}
         self.functions: dict = {}
         self.aggregations: dict = {}
+        self._views: dict[str, L.LogicalPlan] = {}
+        self._expanding: set[str] = set()
 
-    def add(self, name: str, kind: str, frame, replace: bool = True) -> None:
-        if not replace and name.lower() in self.entries:
-            from kyudo.sql.errors import SQLError
-            raise SQLError(f"{self.entries[name.lower()].kind} {name!r} already exists")
-        self.entries[name.lower()] = Entry(name, kind, frame)
+    def add(self, entry: Entry, replace: bool = True) -> None:
+        key = entry.name.lower()
+        previous = self.entries.get(key)
+        if previous is not None and not replace:
+            raise SQLError(f"{previous.kind} {entry.name!r} already exists")
+        self.entries[key] = entry
+        self._views.clear()
+        if entry.kind == "view":
+            try:
+                self.plan_of(entry.name)  # fails now, not at first use, if it cannot bind
+            except Exception:
+                if previous is None:
+                    del self.entries[key]
+                else:
+                    self.entries[key] = previous
+                self._views.clear()
+                raise
 
     def drop(self, name: str, kind: str | None = None, missing_ok: bool = False) -> None:
         entry = self.entries.get(name.lower())
@@ -40,10 +61,34 @@ class Catalog:
                 return
             raise table_not_found(name, self.names())
         del self.entries[name.lower()]
+        self._views.clear()
 
     def plan_of(self, name: str) -> L.LogicalPlan | None:
-        entry = self.entries.get(name.lower())
-        return None if entry is None else entry.frame.plan
+        key = name.lower()
+        entry = self.entries.get(key)
+        if entry is None:
+            return None
+        if entry.kind == "table":
+            return entry.frame.plan
+        if key not in self._views:
+            self._views[key] = self._expand(entry)
+        return self._views[key]
+
+    def _expand(self, entry: Entry) -> L.LogicalPlan:
+        from kyudo.sql.parse import qualify_query
+        from kyudo.sql.translate.query import Translator
+        from kyudo.sql.translate.relation import output_plan
+
+        key = entry.name.lower()
+        if key in self._expanding:
+            raise SQLError(f"view {entry.name!r} refers to itself")
+        self._expanding.add(key)
+        try:
+            qualified = qualify_query(entry.query.copy(), self.sqlglot_schema(exclude=key),
+                                      entry.dialect)
+            return output_plan(Translator(self).query(qualified))
+        finally:
+            self._expanding.discard(key)
 
     def names(self) -> list[str]:
         return [e.name for e in self.entries.values()]
@@ -54,7 +99,8 @@ class Catalog:
             raise table_not_found(name, self.names())
         return plan.schema
 
-    def sqlglot_schema(self) -> dict:
-        """Table -> column -> SQL type, what sqlglot's qualifier reads."""
-        return {e.name.lower(): {f.name: sql_type_name(f.type) for f in e.frame.plan.schema}
-                for e in self.entries.values()}
+    def sqlglot_schema(self, exclude: str | None = None) -> dict:
+        """Table -> column -> SQL type, what sqlglot's qualifier reads; views
+        being expanded are left out (a view that reads itself is an error)."""
+        return {key: {f.name: sql_type_name(f.type) for f in self.plan_of(key).schema}
+                for key in self.entries if key != exclude and key not in self._expanding}

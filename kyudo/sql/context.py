@@ -15,14 +15,13 @@ import pandas as pd
 import pyarrow as pa
 from sqlglot import exp
 
-from kyudo.planner import logical as L
 from kyudo.planner.compile import explain as explain_plan
-from kyudo.planner.expr import Col
 from kyudo.sql import ddl
-from kyudo.sql.catalog import Catalog
+from kyudo.sql.catalog import Catalog, Entry
 from kyudo.sql.errors import SQLError, UnsupportedSQLError
 from kyudo.sql.parse import DEFAULT_DIALECT, parse, qualify_query
 from kyudo.sql.translate.query import Translator
+from kyudo.sql.translate.relation import output_plan
 from kyudo.sql.udf import make_aggregation, make_function
 
 _QUERIES = (exp.Select, exp.SetOperation, exp.Subquery, exp.Values)
@@ -45,7 +44,7 @@ class Context:
         """Register ``source`` as table ``name``: a kyudo or pandas DataFrame, an
         Arrow table, or a path / glob / URL of Parquet, CSV or JSON-lines files
         (``format`` defaults to the file extension, else Parquet)."""
-        self.catalog.add(name, "table", _frame_of(source, format, storage_options, read_options))
+        self.catalog.add(Entry(name, "table", _frame_of(source, format, storage_options, read_options)))
 
     def drop_table(self, name: str) -> None:
         self.catalog.drop(name)
@@ -127,17 +126,7 @@ class Context:
         output names (repeated names get a numeric suffix, as in DuckDB)."""
         from kyudo.dataframe import DataFrame
         qualified = qualify_query(node.copy(), self.catalog.sqlglot_schema(), dialect)
-        rel = Translator(self.catalog).query(qualified)
-        names, seen = [], set()
-        for n in rel.names:
-            name, i = n, 0
-            while name in seen:
-                i += 1
-                name = f"{n}_{i}"
-            seen.add(name)
-            names.append(name)
-        plan = L.Project(rel.plan, tuple((n, Col(c)) for n, c in zip(names, rel.columns)))
-        return DataFrame(plan)
+        return DataFrame(output_plan(Translator(self.catalog).query(qualified)))
 
 
 def _frame_of(source, format, storage_options, read_options):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pandas as pd
 from sqlglot import exp
 
+from kyudo.sql.catalog import Entry
 from kyudo.sql.errors import SQLError, UnsupportedSQLError
 from kyudo.sql.translate.types import sql_type_name
 
@@ -40,11 +41,11 @@ def create(context, node: exp.Create, dialect):
     if kind not in ("TABLE", "VIEW"):
         raise UnsupportedSQLError(f"CREATE {kind} is not supported")
     query = node.args.get("expression")
-    if query is not None:
-        frame = context._query_frame(query, dialect)
-        if kind == "TABLE":
-            frame = frame.persist()  # CREATE TABLE AS stores the rows, a view recomputes
-        context.catalog.add(name, kind.lower(), frame, replace=replace)
+    if query is not None and kind == "VIEW":
+        context.catalog.add(Entry(name, "view", query=query, dialect=dialect), replace=replace)
+    elif query is not None:  # CREATE TABLE AS stores the rows
+        frame = context._query_frame(query, dialect).persist()
+        context.catalog.add(Entry(name, "table", frame), replace=replace)
     else:
         props = _properties(node)
         if kind != "TABLE" or "location" not in props:

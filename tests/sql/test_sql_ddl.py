@@ -75,3 +75,24 @@ def test_a_pipeline_in_sql_alone(ctx, tmp_path):
     """).compute()
     assert result["s"].tolist() == ["B", "C", "A"]
     assert sorted(ds.dataset(out).to_table()["total"].to_pylist()) == [1.0, 4.0, 5.5]
+
+
+def test_views_bind_late(ctx):
+    ctx.sql("CREATE VIEW doubled AS SELECT k, v * 2 AS w FROM src")
+    ctx.create_table("src", pd.DataFrame({"k": [9], "s": ["z"], "v": [0.5]}))
+    assert ctx.sql("select * from doubled").compute().values.tolist() == [[9, 1.0]]
+    assert ctx.schema("doubled").names == ["k", "w"]
+
+
+def test_a_view_cannot_read_itself(ctx):
+    ctx.sql("CREATE VIEW v AS SELECT k FROM src")
+    with pytest.raises(SQLError, match="refers to itself|not found"):
+        ctx.sql("CREATE OR REPLACE VIEW v AS SELECT k FROM v")
+    assert ctx.sql("select count(*) as n from v").compute()["n"].tolist() == [4]  # kept
+
+
+def test_a_view_over_a_dropped_table_fails_when_used(ctx):
+    ctx.sql("CREATE VIEW v AS SELECT k FROM src")
+    ctx.sql("DROP TABLE src")
+    with pytest.raises(TableNotFoundError, match="'src' not found"):
+        ctx.sql("select * from v")

@@ -20,6 +20,20 @@ class Relation:
     columns: list[str]
 
 
+def output_plan(rel: Relation) -> L.LogicalPlan:
+    """``rel`` with its SQL output names as plan column names (a repeated name
+    gets a numeric suffix, as in DuckDB): what a query's DataFrame shows."""
+    names, seen = [], set()
+    for n in rel.names:
+        name, i = n, 0
+        while name in seen:
+            i += 1
+            name = f"{n}_{i}"
+        seen.add(name)
+        names.append(name)
+    return L.Project(rel.plan, tuple((n, Col(c)) for n, c in zip(names, rel.columns)))
+
+
 def project(plan: L.LogicalPlan, exprs: list[tuple[str, Expr]]) -> L.LogicalPlan:
     """A Project, or ``plan`` itself when it would keep every column unchanged."""
     if [n for n, _ in exprs] == plan.schema.names and all(e == Col(n) for n, e in exprs):
