@@ -340,10 +340,12 @@ class DataFrame(FrameOps):
         return to_json(self, path, **options)
 
     def persist(self, scheduler=None) -> "DataFrame":
-        """Compute now and keep the partitions in memory for later queries."""
+        """Compute now and keep the partitions in memory for later queries (a
+        sorted index stays known as sorted, so its divisions come back)."""
+        from kyudo.dataframe.indexing import keep_sorted_index
         tables = compute_partitions(self.plan, scheduler)
         source = InMemorySource(tables or [self.plan.schema.empty_table()], self.plan.schema)
-        return DataFrame(L.Scan(source), self.index, self._column_labels)
+        return DataFrame(keep_sorted_index(self, L.Scan(source)), self.index, self._column_labels)
 
     def head(self, n: int = 5, scheduler=None) -> pd.DataFrame:
         """The first ``n`` rows, reading only as many partitions as needed."""

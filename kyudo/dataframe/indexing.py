@@ -20,7 +20,11 @@ import pyarrow as pa
 from kyudo.planner import logical as L
 from kyudo.planner.expr import Call, Col, Expr
 from kyudo.planner.partitioning import AlignedJoin, Repartition, SortedOn
-from kyudo.planner.physical_partitioning import divisions_of, physical_ranges
+from kyudo.engine.operators.sort import SortKey
+from kyudo.planner.compile import physical_plan
+from kyudo.planner.physical import Pipeline, RangeSort
+from kyudo.planner.physical_partitioning import (RangeRepartition, SortedPartitions, divisions_of,
+                                                 keeps_column, physical_ranges)
 
 if TYPE_CHECKING:
     from kyudo.dataframe.frame import DataFrame
@@ -72,12 +76,28 @@ def set_index(frame: "DataFrame", column: str, sorted: bool = False, divisions=N
 def divisions(frame: "DataFrame") -> tuple:
     """The index bounds of the partitions (``npartitions + 1`` values), all ``None``
     when they are not known before running (Dask's convention)."""
-    from kyudo.planner.compile import physical_plan
-
     node = physical_plan(frame.plan)
     ranges = physical_ranges(node, frame.index[0]) if len(frame.index) == 1 else None
     known = divisions_of(ranges)
     return known if known is not None else (None,) * (node.npartitions + 1)
+
+
+def keep_sorted_index(frame: "DataFrame", plan: L.LogicalPlan) -> L.LogicalPlan:
+    """``plan`` (the persisted partitions of ``frame``) marked as sorted on the
+    index when ``frame``'s partitions come out sorted on it, so divisions, found
+    from the data in memory, survive ``persist`` (also after a range sort)."""
+    if len(frame.index) != 1:
+        return plan
+    column = frame.index[0]
+    node = physical_plan(frame.plan)
+    while isinstance(node, Pipeline) and keeps_column(node.ops, column):
+        node = node.input
+    ascending = (SortKey(column),)
+    if (isinstance(node, SortedPartitions) and node.column == column
+            or isinstance(node, RangeSort) and tuple(node.keys[:1]) == ascending
+            or isinstance(node, RangeRepartition) and node.sort and node.column == column):
+        return SortedOn(plan, column)
+    return plan
 
 
 def _sorted_on(plan: L.LogicalPlan, column: str) -> SortedOn | None:

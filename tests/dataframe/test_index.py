@@ -167,3 +167,16 @@ def test_set_index_on_data_in_key_order_sorts_each_partition_alone(tmp_path, sor
     assert_eq(df.loc[30:33], sorted_pdf.set_index("k").loc[30:33])
     with_null = sorted_pdf.assign(k=sorted_pdf.k.where(sorted_pdf.k != 30))  # NULL key: statistics say so
     assert _nodes(kd.from_pandas(with_null, npartitions=3).set_index("k"), RangeSort)
+
+
+def test_persist_keeps_a_sorted_index_with_divisions_from_memory(sorted_pdf):
+    shuffled = sorted_pdf.sample(frac=1.0, random_state=1)
+    df = kd.from_pandas(shuffled, npartitions=4).set_index("k")
+    assert not df.known_divisions
+    kept = df.persist()
+    assert kept.known_divisions and kept.divisions[0] == 0 and kept.divisions[-1] == 69
+    assert kept.loc[30:33].npartitions == 1
+    assert_eq(kept.loc[30:33], sorted_pdf.set_index("k").loc[30:33])
+    assert not kd.from_pandas(shuffled, npartitions=2).set_index("k").reset_index().persist().index
+    unsorted = kd.from_pandas(shuffled.set_index("k"), npartitions=2).persist()
+    assert not unsorted.known_divisions  # a plain index is not assumed sorted
