@@ -535,6 +535,10 @@ def _concat(args, types, call):
     return pc.binary_join_element_wise(*args, separator, null_handling="emit_null")
 
 
+def _repeat(args, types, call):
+    return pc.binary_repeat(args[0], call.option("n"))
+
+
 def _split_part(args, types, call):
     """SQL split_part: the 1-based ``index``-th field, '' when there are fewer."""
     delimiter, index = call.option("delimiter"), call.option("index")
@@ -659,7 +663,12 @@ def _entries() -> list[Function]:
     compare = [F(n, _elementwise(n), _common, 2, 2)
                for n in ("equal", "not_equal", "less", "less_equal", "greater", "greater_equal")]
     strings = [F(n, _elementwise(k), _strings, 1, 1) for n, k in
-               (("lower", "utf8_lower"), ("upper", "utf8_upper"), ("length", "utf8_length"))]
+               (("lower", "utf8_lower"), ("upper", "utf8_upper"), ("length", "utf8_length"),
+                ("capitalize", "utf8_capitalize"), ("title", "utf8_title"), ("swapcase", "utf8_swapcase"),
+                ("is_alpha", "utf8_is_alpha"), ("is_digit", "utf8_is_digit"), ("is_alnum", "utf8_is_alnum"),
+                ("is_numeric", "utf8_is_numeric"), ("is_decimal", "utf8_is_decimal"),
+                ("is_space", "utf8_is_space"), ("is_lower", "utf8_is_lower"), ("is_upper", "utf8_is_upper"),
+                ("is_title", "utf8_is_title"))]
     parts = [F(n, _elementwise(k), _temporal, 1, 1) for n, k in (
         ("year", "year"), ("month", "month"), ("day", "day"), ("hour", "hour"),
         ("minute", "minute"), ("second", "second"), ("day_of_week", "day_of_week"),
@@ -703,6 +712,9 @@ def _entries() -> list[Function]:
         F("starts_with", _with_options("starts_with", "pattern"), _strings, 1, 1),
         F("ends_with", _with_options("ends_with", "pattern"), _strings, 1, 1),
         F("contains", _contains, _strings, 1, 1),
+        F("find", _with_options("find_substring", "pattern"), _strings, 1, 1),
+        F("count_matches", _with_options("count_substring_regex", "pattern"), _strings, 1, 1),
+        F("repeat", _repeat, _strings, 1, 1),
         F("like", _like(False), _strings, 1, 1),
         F("ilike", _like(True), _strings, 1, 1),
         F("replace", _replace, _strings, 1, 1),
