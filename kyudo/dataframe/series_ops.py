@@ -119,6 +119,20 @@ class SeriesOps:
     def nsmallest(self, n: int = 5) -> Any:
         return self._top(n, ascending=True)
 
+    def reset_index(self, drop: bool = False, name: Any = None) -> Any:
+        """The index as leading columns and the values as a column named
+        ``name`` (else the Series' name, else "0": pandas' 0, as a string since
+        plan columns have string names); with ``drop``, the values with the
+        default positional index."""
+        from kyudo.dataframe.frame import DataFrame
+        from kyudo.dataframe.series import Series
+        if drop:
+            return Series(DataFrame(self.frame.plan), self.expr, self.name)
+        label = name if name is not None else (self.name if self.name is not None else 0)
+        exprs = tuple((n, Col(n)) for n in self.frame.index) + ((str(label), self.expr),)
+        frame = DataFrame(L.Project(self.frame.plan, exprs))
+        return frame.reset_index(drop=False)
+
     def describe(self) -> Any:
         """count, mean, std, min, quartiles and max (numeric Series)."""
         from kyudo.dataframe.series import Series

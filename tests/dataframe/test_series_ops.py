@@ -91,3 +91,13 @@ def test_typed_values_round_trip_through_value_counts_and_fillna():
               check_dtype=False)
     assert df.n.value_counts().compute().index.dtype == "Int64"
     assert_eq(df.n.fillna(0), pdf.n.fillna(0))
+
+
+def test_series_reset_index():
+    pdf = pd.DataFrame({"g": ["a", "b", "a", None], "v": [1.0, 2.0, np.nan, 4.0]})
+    df = kd.from_pandas(pdf, npartitions=2)
+    assert_eq(df.groupby("g").v.sum().reset_index(), pdf.groupby("g").v.sum().reset_index())
+    assert_eq(df.groupby("g").v.sum().reset_index(name="total"),
+              pdf.groupby("g").v.sum().reset_index(name="total"))
+    assert_eq(df.groupby("g").v.sum().reset_index(drop=True), pdf.groupby("g").v.sum().reset_index(drop=True))
+    assert_eq(df.v.reset_index(drop=True), pdf.v.reset_index(drop=True))
