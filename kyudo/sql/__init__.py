@@ -29,7 +29,7 @@ a sum over no values is NULL, joins never match NULL keys, ``avg`` and ``/`` on
 integers or decimals give doubles, ``%`` and ``//`` truncate towards zero, ROUND
 rounds halves away from zero. Differences from DuckDB that remain: integer
 division or modulo by zero gives NULL (DuckDB raises), NaN compares false (DuckDB
-orders it above every number), views bind their tables when created.
+orders it above every number).
 
 Anything else raises :class:`UnsupportedSQLError` naming the construct.
 """

@@ -129,6 +129,13 @@ CORPUS = {
         "select id, (select coalesce(sum(v), -1) from u where u.id = t.id) from t",
         "select s.k, s.m from (select id as k, max(x) as m from t group by id) as s where s.m > 0",
         "select id from t where id in (select id from u where u.v > t.n)",
+        "select id from t where x > 4 or id in (select id from u)",
+        "select id, id in (select id from u), id not in (select id from u where v > 300) from t",
+        "select id, g in (select y from u) from t",
+        "select id, exists (select 1 from u where u.id = t.id) from t",
+        "select id from t where n < 0 or not exists (select 1 from u where u.id = t.id)",
+        "select id, case when exists (select 1 from e) then 1 else 0 end from t",
+        "select id, id in (select id from e) from t",
     ],
     "setops": [
         "select id from t union select id from u",

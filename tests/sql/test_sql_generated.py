@@ -114,7 +114,9 @@ def test_joins(same_answer, tu, kind, extra):
     "a IN (SELECT a FROM u)", "a NOT IN (SELECT a FROM u)", "a NOT IN (SELECT c FROM u WHERE c > 0)",
     "EXISTS (SELECT 1 FROM u WHERE u.a = t.a)", "NOT EXISTS (SELECT 1 FROM u WHERE u.a = t.a AND u.c > t.b)",
     "b > (SELECT avg(c) FROM u)", "b >= (SELECT min(c) FROM u WHERE u.a = t.a)",
-    "s IN (SELECT s FROM u)"]))
+    "s IN (SELECT s FROM u)", "b < 0 OR a IN (SELECT c FROM u)",
+    "NOT (a IN (SELECT a FROM u WHERE c > 0)) OR s = ''",
+    "b IS NULL OR EXISTS (SELECT 1 FROM u WHERE u.a = t.a)"]))
 def test_subqueries(same_answer, tu, p):
     ctx, con = engines(*tu)
     same_answer(ctx, con, f"SELECT a, b, s FROM t WHERE {p}")

@@ -50,9 +50,13 @@ class SelectBlock:
         for sub in _scalar_subqueries(node):
             if key(sub) not in self.replacements:
                 self.plan, column = subqueries.join_scalar(self, sub)
-                self.replacements[key(sub)] = column
-                if getattr(self, "grouped", None) is not None:
-                    self.grouped.add(column)
+                self._replace(sub, column)
+        for sub in _predicate_subqueries(node):
+            if key(sub) not in self.replacements:
+                self.plan, value = subqueries.join_mark(self, sub)
+                column = self.t.namer.fresh("__subquery")
+                self.plan = with_columns(self.plan, [(column, value)])
+                self._replace(sub, column)
         tr = ExpressionTranslator(self.scope, self.plan.schema, self.replacements,
                                   self.t.catalog.functions, clause)
         result = tr(node)
@@ -67,6 +71,12 @@ class SelectBlock:
         if not tr.outer:
             typed(result, node, self.plan.schema)
         return result
+
+    def _replace(self, node: exp.Expression, column: str) -> None:
+        """From now on ``node`` means ``column`` (which counts as grouped)."""
+        self.replacements[key(node)] = column
+        if getattr(self, "grouped", None) is not None:
+            self.grouped.add(column)
 
     def column_for(self, node: exp.Expression, clause: str) -> str:
         """A plan column holding ``node``'s value (computed by a Project if needed)."""
@@ -84,8 +94,7 @@ class SelectBlock:
     def from_where(self) -> None:
         node = self.node
         where = _and_terms(node.args["where"].this) if node.args.get("where") else []
-        plain = [w for w in where if not subqueries.is_predicate_subquery(w)
-                 and not _scalar_subqueries(w)]
+        plain = [w for w in where if not _scalar_subqueries(w) and not _predicate_subqueries(w)]
         later = [w for w in where if w not in plain]
         from_ = node.args.get("from_")
         if from_ is None:
@@ -135,6 +144,8 @@ class SelectBlock:
         on = item.args.get("on")  # the qualifier has turned USING and NATURAL into ON
         if how == "cross" and on is None:
             return join(left, right, "cross", [], [], self.t.namer)
+        if _scalar_subqueries(on) or _predicate_subqueries(on):
+            raise UnsupportedSQLError(f"a subquery in a JOIN condition: {on.sql()}")
         self.plan = _placeholder([left, right])
         predicates = conjuncts(self.expr(on, "ON"))
         keys, residual = split_keys(predicates, set(left.schema.names), set(right.schema.names))
@@ -263,25 +274,38 @@ def _placeholder(plans: list[L.LogicalPlan]) -> L.LogicalPlan:
     return plan
 
 
-def _scalar_subqueries(node: exp.Expression) -> list[exp.Subquery]:
-    """Scalar subqueries directly in ``node`` (not inside a nested subquery, an
-    EXISTS or an IN (subquery))."""
+def _subqueries(node: exp.Expression, predicates: bool) -> list[exp.Expression]:
+    """Scalar subqueries (or, with ``predicates``, EXISTS and IN (subquery)
+    nodes) in ``node``, not inside another subquery."""
     found = []
 
     def visit(n):
+        is_in = isinstance(n, exp.In) and n.args.get("query") is not None
+        if isinstance(n, exp.Exists) or is_in:
+            if predicates:
+                found.append(n)
+            elif is_in:
+                visit(n.this)
+            return
         if isinstance(n, exp.Subquery):
-            found.append(n)
+            if not predicates:
+                found.append(n)
             return
-        if isinstance(n, (exp.Exists, exp.Select)):
-            return
-        if isinstance(n, exp.In) and n.args.get("query") is not None:
-            visit(n.this)
+        if isinstance(n, exp.Select):
             return
         for child in n.iter_expressions():
             visit(child)
 
     visit(node)
     return found
+
+
+def _scalar_subqueries(node: exp.Expression) -> list[exp.Expression]:
+    return _subqueries(node, predicates=False)
+
+
+def _predicate_subqueries(node: exp.Expression) -> list[exp.Expression]:
+    return _subqueries(node, predicates=True)
 
 
 def _indicator(key_column: str) -> str:

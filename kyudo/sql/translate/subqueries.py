@@ -6,6 +6,10 @@
 * ``x IN (SELECT y ...)`` -> semi join on ``x = y`` (plus any correlation);
   ``NOT IN`` -> a null-aware anti join, which keeps no row when the subquery
   yields a NULL and drops rows whose ``x`` is NULL unless the subquery is empty.
+* elsewhere (under OR or CASE, in a select list) they become boolean columns
+  by a "mark" join: a left join to the subquery's distinct keys plus a marker,
+  and for IN the subquery's row and NULL counts, which decide between FALSE and
+  NULL when nothing matches.
 * uncorrelated scalar subquery -> its one-row result cross-joined (only when it
   is known to give at most one row: a global aggregate or LIMIT 1).
 * correlated scalar subquery (an aggregate over correlation equalities) ->
@@ -111,6 +115,59 @@ def _in(block, node: exp.In, negated: bool) -> L.LogicalPlan:
     joined = join(block.plan, rel.plan, "anti", keys, [], block.t.namer)
     return L.Join(joined.left, joined.right, "anti", joined.left_on, joined.right_on,
                   null_aware=True)
+
+
+def join_mark(block, node: exp.Expression) -> tuple[L.LogicalPlan, Expr]:
+    """The block's plan with what [NOT] EXISTS / IN ``node`` needs joined on, and
+    the boolean expression giving its value for each row."""
+    if isinstance(node, exp.Exists):
+        return _exists_mark(block, _query_of(node.this))
+    return _in_mark(block, node)
+
+
+def _marked_distinct(block, plan: L.LogicalPlan, keys: list[Expr]) -> tuple[L.LogicalPlan, list[str], str]:
+    """Distinct ``keys`` of ``plan`` plus a TRUE marker column: at most one match
+    per outer row, and a NULL marker after a left join means no match."""
+    names = [block.t.namer.fresh("__mark_key") for _ in keys]
+    distinct = L.Distinct(L.Project(plan, tuple(zip(names, keys))))
+    marker = block.t.namer.fresh("__mark")
+    return with_columns(distinct, [(marker, Lit(True, pa.bool_()))]), names, marker
+
+
+def _exists_mark(block, query) -> tuple[L.LogicalPlan, Expr]:
+    sub = _inner_block(block, query)
+    if sub is None or not sub.correlated:
+        rel = block.t.query(query, block.scope)
+        n = block.t.namer.fresh("__exists")
+        counted = L.Aggregate(rel.plan, (), (AggSpec(n, "size", None),))
+        return L.Join(block.plan, counted, "cross", (), ()), Call("greater", (Col(n), Lit(0)))
+    keys, residual = split_keys(sub.correlated, set(block.plan.schema.names), set(sub.plan.schema.names))
+    if residual or not keys or not _is_simple(query):
+        raise UnsupportedSQLError(f"EXISTS outside a WHERE conjunction needs a subquery correlated "
+                                  f"by equalities only: {query.sql()}")
+    right, names, marker = _marked_distinct(block, sub.plan, [inner for _, inner in keys])
+    joined = join(block.plan, right, "left", [(o, Col(n)) for (o, _), n in zip(keys, names)], [],
+                  block.t.namer)
+    return joined, Call("coalesce", (Col(marker), Lit(False, pa.bool_())))
+
+
+def _in_mark(block, node: exp.In) -> tuple[L.LogicalPlan, Expr]:
+    query = _query_of(node.args["query"])
+    value = block.expr(node.this, "IN")
+    rel = block.t.query(query, block.scope)
+    if len(rel.columns) != 1:
+        raise SQLError(f"a subquery in IN must return one column, not {len(rel.columns)}")
+    right, names, marker = _marked_distinct(block, rel.plan, [Col(rel.columns[0])])
+    joined = join(block.plan, right, "left", [(value, Col(names[0]))], [], block.t.namer)
+    rows, non_null = block.t.namer.fresh("__in_rows"), block.t.namer.fresh("__in_values")
+    counts = L.Aggregate(rel.plan, (), (AggSpec(rows, "size", None),
+                                        AggSpec(non_null, "count", rel.columns[0])))
+    joined = L.Join(joined, counts, "cross", (), ())
+    unknown = Call("or", (Call("is_null", (value,)), Call("less", (Col(non_null), Col(rows)))))
+    result = Call("case_when", (Call("is_not_null", (Col(marker),)), Lit(True, pa.bool_()),
+                                Call("equal", (Col(rows), Lit(0))), Lit(False, pa.bool_()),
+                                unknown, Lit(None, pa.bool_()), Lit(False, pa.bool_())))
+    return joined, result
 
 
 def join_scalar(block, node: exp.Subquery) -> tuple[L.LogicalPlan, str]:
