@@ -12,6 +12,8 @@ filters, sorts, joins and group-by keys convert back to the same dtype.
 """
 from __future__ import annotations
 
+import json
+
 import pandas as pd
 import pyarrow as pa
 
@@ -19,6 +21,7 @@ UNNAMED_INDEX_PREFIX = "__index_level_"
 
 
 PANDAS_DTYPE = b"kyudo.pandas_dtype"
+CATEGORIES = b"kyudo.categories"
 
 
 def _declared_dtype(field: pa.Field):
@@ -80,13 +83,16 @@ def _recorded_name(dtype) -> str | None:
 
 
 def _record_dtypes(table: pa.Table, df: pd.DataFrame) -> pa.Table:
-    """Write each nullable extension dtype into its column's field metadata.
-    Categoricals, zoned timestamps and ``pd.ArrowDtype`` map back from Arrow by
-    themselves and are left alone."""
+    """Write each nullable extension dtype into its column's field metadata,
+    and a categorical's categories (known before any data is read). Zoned
+    timestamps and ``pd.ArrowDtype`` map back from Arrow by themselves."""
     fields = []
     for field, dtype in zip(table.schema, df.dtypes):
         name = _recorded_name(dtype)
         if name is not None:
             field = field.with_metadata({**(field.metadata or {}), PANDAS_DTYPE: name.encode()})
+        if isinstance(dtype, pd.CategoricalDtype):  # known categories, for pivot_table
+            categories = json.dumps(dtype.categories.tolist(), default=str).encode()
+            field = field.with_metadata({**(field.metadata or {}), CATEGORIES: categories})
         fields.append(field)
     return table.cast(pa.schema(fields, metadata=table.schema.metadata))

@@ -187,3 +187,13 @@ class FrameOps:
     def cov(self, ddof: int = 1) -> Any:
         from kyudo.dataframe.summaries import correlation
         return correlation(self, corr=False, ddof=ddof)
+
+    # ---- reshaping (see ``reshape``) ------------------------------------------------------
+
+    def explode(self, column: str) -> Any:
+        from kyudo.dataframe.reshape import explode
+        return explode(self, column)
+
+    def pivot_table(self, index: str, columns: str, values: str, aggfunc: str = "mean") -> Any:
+        from kyudo.dataframe.reshape import pivot_table
+        return pivot_table(self, index, columns, values, aggfunc)

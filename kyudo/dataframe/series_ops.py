@@ -133,6 +133,13 @@ class SeriesOps:
         frame = DataFrame(L.Project(self.frame.plan, exprs))
         return frame.reset_index(drop=False)
 
+    def explode(self) -> Any:
+        """One value per list element (see ``reshape.explode``)."""
+        from kyudo.dataframe.series import Series
+        frame = self.to_frame()
+        column = frame._data_columns[0]
+        return Series(frame.explode(column), Col(column), self.name)
+
     def describe(self) -> Any:
         """count, mean, std, min, quartiles and max (numeric Series)."""
         from kyudo.dataframe.series import Series
