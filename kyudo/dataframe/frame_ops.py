@@ -180,6 +180,14 @@ class FrameOps:
         from kyudo.dataframe.summaries import nunique
         return nunique(self)
 
+    def memory_usage(self) -> Any:
+        from kyudo.dataframe.summaries import memory_usage
+        return memory_usage(self)
+
+    def info(self, buf=None) -> None:
+        from kyudo.dataframe.summaries import info
+        info(self, buf)
+
     def corr(self) -> Any:
         from kyudo.dataframe.summaries import correlation
         return correlation(self, corr=True)

@@ -1,4 +1,5 @@
-"""Whole-frame summaries: ``describe``, ``quantile``, ``nunique``, ``corr``, ``cov``.
+"""Whole-frame summaries: ``describe``, ``quantile``, ``nunique``, ``corr``, ``cov``,
+``memory_usage``, ``info``.
 
 Each is one global Aggregate (a tree reduction over all partitions, so a single
 small row) followed by a MapPartitions that reshapes that row into the small
@@ -94,10 +95,7 @@ def quantile(frame: "DataFrame", q: Any = 0.5):
 
 def nunique(frame: "DataFrame"):
     """Distinct non-missing values per column, as a Series indexed by column name."""
-    from kyudo.dataframe.series import Series
-    columns = frame._data_columns
-    result = _summary(frame, (("nunique", "count_distinct", ()),), columns, pa.int64(), wide=False)
-    return Series(result, Col("__series__"), None)
+    return per_column(frame, "count_distinct")
 
 
 @dataclass(frozen=True)
@@ -158,3 +156,49 @@ def correlation(frame: "DataFrame", corr: bool, ddof: int = 1):
     matrix = _Matrix(tuple(columns), corr, ddof)
     schema = pa.schema([(INDEX, pa.string())] + [(c, pa.float64()) for c in columns])
     return DataFrame(L.MapPartitions(sums, matrix, schema, "corr" if corr else "cov"), (INDEX,))
+
+
+@dataclass(frozen=True)
+class _PartitionBytes:
+    """One row: the Arrow bytes each column of a partition holds."""
+
+    columns: tuple[str, ...]
+
+    def __call__(self, table: pa.Table) -> pa.Table:
+        return pa.table({c: pa.array([table[c].nbytes], pa.int64()) for c in self.columns})
+
+
+def memory_usage(frame: "DataFrame"):
+    """Bytes per data column, summed over partitions: the Arrow buffers' sizes,
+    which is what kyudo holds in memory (pandas counts its own layout, so
+    object strings differ). A Series indexed by column name."""
+    from kyudo.dataframe.frame import DataFrame
+    columns = tuple(frame._data_columns)
+    per_partition = _PartitionBytes(columns)
+    schema = pa.schema([(c, pa.int64()) for c in columns])
+    sizes = DataFrame(L.MapPartitions(L.Project(frame.plan, tuple((c, Col(c)) for c in columns)),
+                                      per_partition, schema, "memory_usage"))
+    return per_column(sizes, "sum")
+
+
+def per_column(frame: "DataFrame", func: str):
+    """One aggregate ``func`` of every data column, as a Series indexed by column name."""
+    from kyudo.dataframe.series import Series
+    options = (("min_count", 0),) if func == "sum" else ()
+    result = _summary(frame, ((func, func, options),), frame._data_columns, pa.int64(), wide=False)
+    return Series(result, Col("__series__"), None)
+
+
+def info(frame: "DataFrame", buf=None) -> None:
+    """Print the columns, their non-missing counts and dtypes, and the memory
+    used, as pandas does (this computes the counts)."""
+    import sys
+    counts = per_column(frame, "count").compute()
+    nbytes = int(memory_usage(frame).compute().sum())
+    dtypes = frame.dtypes
+    lines = [f"<class 'kyudo.dataframe.DataFrame'>", f"Data columns (total {len(dtypes)} columns):",
+             " #   Column  Non-Null Count  Dtype"]
+    for i, (name, dtype) in enumerate(dtypes.items()):
+        lines.append(f" {i:<3} {name}  {counts[name]} non-null  {dtype}")
+    lines.append(f"memory usage: {nbytes} bytes")
+    (buf or sys.stdout).write("\n".join(lines) + "\n")

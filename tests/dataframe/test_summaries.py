@@ -41,3 +41,22 @@ def test_corr_of_large_offsets_and_a_constant_column():
     df = kd.from_pandas(pdf, npartitions=5)
     assert_eq(df.corr(), pdf.corr(), rtol=1e-6)
     assert_eq(df.cov(), pdf.cov(), rtol=1e-6)
+
+
+def test_memory_usage_counts_the_arrow_buffers(df, pdf):
+    got = df.memory_usage().compute()
+    assert list(got.index) == list(pdf.columns)
+    assert (got > 0).all()
+    # partitions may share the buffers of one table, so the sum is at least the table's size
+    assert got.sum() >= df.to_arrow().nbytes
+    assert df[df.i > 100].memory_usage().compute().sum() < got.sum()
+
+
+def test_info_prints_counts_and_dtypes(df, pdf):
+    import io
+    out = io.StringIO()
+    df.info(buf=out)
+    text = out.getvalue()
+    for column in pdf.columns:
+        assert f"{column}  {pdf[column].count()} non-null" in text
+    assert "memory usage:" in text
