@@ -14,15 +14,17 @@ select-list names (a repeated name gets ``_1``, ``_2``).
 
 Covered: SELECT / WHERE / GROUP BY / HAVING / ORDER BY (NULLS FIRST|LAST) /
 LIMIT / OFFSET / DISTINCT; inner, left, right, full, cross, USING and NATURAL
-joins and non-equi conditions; [NOT] EXISTS and [NOT] IN subqueries as ANDed
-WHERE conditions, scalar and correlated scalar subqueries; CTEs; UNION [ALL],
+joins and non-equi conditions; [NOT] EXISTS and [NOT] IN subqueries (semi and
+null-aware anti joins as WHERE conditions, mark joins anywhere else), scalar and
+correlated scalar subqueries; CTEs; UNION [ALL],
 INTERSECT, EXCEPT; CASE, CAST, TRY_CAST, COALESCE, NULLIF, LIKE/ILIKE [ESCAPE],
 BETWEEN, IS [NOT] DISTINCT FROM; date/timestamp +/- intervals, EXTRACT,
 date_trunc; string and math functions; aggregates with DISTINCT (COUNT) and
 FILTER; window functions with PARTITION BY / ORDER BY / ROWS and RANGE frames;
 GROUPING SETS, ROLLUP, CUBE, GROUPING(); DDL (CREATE TABLE ... WITH (location,
 format) / AS SELECT, CREATE VIEW, DROP, SHOW TABLES, DESCRIBE, EXPLAIN) and
-``COPY (query) TO 'path' (FORMAT parquet, PARTITION_BY (...))``.
+``COPY (query) TO 'path' (FORMAT parquet, PARTITION_BY (...))``; user scalar
+functions (Arrow, pandas or numba) and aggregations built from aggregate parts.
 
 SQL semantics where they differ from the pandas layer: NULL group keys are kept,
 a sum over no values is NULL, joins never match NULL keys, ``avg`` and ``/`` on

@@ -6,6 +6,7 @@ import datetime
 import decimal
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 import pytest
@@ -42,6 +43,11 @@ TABLE = pa.table({
 })
 
 # At least one sample per catalog op; test_every_op_has_a_sample keeps it so.
+def _udf_sample(a, b):
+    """A user's vectorised function, as SQL's register_function passes it."""
+    return pc.add(a, b)
+
+
 SAMPLES = [
     call("add", col("i8"), col("i32")), call("add", col("i64"), col("f32")), call("add", col("dec"), col("i64")),
     call("add", col("ts"), lit(datetime.timedelta(hours=1))), call("add", col("n"), col("i8")),
@@ -105,6 +111,9 @@ SAMPLES = [
     call("date_trunc", col("ts"), unit="minute"),
     call("add_interval", col("d"), months=1), call("add_interval", col("tz"), months=-1, days=2),
     call("add_interval", col("ts"), nanoseconds=5),
+    call("round", col("f64"), ndigits=0, round_mode="half_towards_infinity"),
+    call("python_udf", col("i64"), col("f64"), func=_udf_sample, arg_types=(pa.int64(), pa.float64()),
+         result_type=pa.float64(), input="arrow", name="sample"),
 ]
 
 
