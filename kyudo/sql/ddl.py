@@ -78,7 +78,10 @@ def describe(context, node: exp.Describe):
 
 
 def copy(context, node: exp.Copy, dialect):
-    """``COPY (query) TO 'path' (FORMAT parquet|csv|json, PARTITION_BY (a, b))``."""
+    """``COPY (query) TO 'path' (FORMAT parquet|csv|json, PARTITION_BY (a, b),
+    OVERWRITE)``. Writes are all-or-nothing; an existing target is an error
+    unless OVERWRITE (or DuckDB's OVERWRITE_OR_IGNORE) is given. A CSV or JSON
+    path ending in its extension is written as one file, as DuckDB does."""
     if node.args.get("kind") is not False and node.args.get("kind") is not None:
         raise UnsupportedSQLError("COPY ... FROM is not supported; use CREATE TABLE ... WITH (location=...)")
     source = node.this
@@ -89,6 +92,10 @@ def copy(context, node: exp.Copy, dialect):
     fmt = params.pop("FORMAT", None)
     fmt = fmt.name.lower() if fmt is not None else _format_of(path)
     partition = params.pop("PARTITION_BY", None)
+    overwrite = [params.pop(k) for k in ("OVERWRITE", "OVERWRITE_OR_IGNORE") if k in params]
+    options = {"mode": "overwrite"} if overwrite and _true(overwrite[0]) else {}
+    if fmt in ("csv", "json") and path.lower().endswith("." + fmt):
+        options["single_file"] = True
     if params:
         raise UnsupportedSQLError(f"COPY options {sorted(params)} are not supported")
     columns = []
@@ -100,8 +107,15 @@ def copy(context, node: exp.Copy, dialect):
         raise UnsupportedSQLError(f"COPY format {fmt!r} is not supported (parquet, csv, json)")
     if columns and fmt != "parquet":
         raise UnsupportedSQLError("PARTITION_BY is only supported for parquet")
-    files = writers[fmt](path, partition_on=columns) if columns else writers[fmt](path)
+    if columns:
+        options["partition_on"] = columns
+    files = writers[fmt](path, **options)
     return _frame({"files": list(files or [])})
+
+
+def _true(value) -> bool:
+    """A COPY flag: given without a value, or with a true one."""
+    return value is None or value.name.lower() in ("true", "1", "on")
 
 
 def _format_of(path: str) -> str:

@@ -96,3 +96,13 @@ def test_a_view_over_a_dropped_table_fails_when_used(ctx):
     ctx.sql("DROP TABLE src")
     with pytest.raises(TableNotFoundError, match="'src' not found"):
         ctx.sql("select * from v")
+
+
+def test_copy_refuses_to_replace_unless_asked(ctx, tmp_path):
+    target = tmp_path / "one.csv"
+    ctx.sql(f"COPY src TO '{target}' (FORMAT csv)")
+    assert target.read_text().splitlines()[0] == '"k","s","v"'
+    with pytest.raises(FileExistsError):
+        ctx.sql(f"COPY (SELECT k FROM src) TO '{target}' (FORMAT csv)")
+    ctx.sql(f"COPY (SELECT k FROM src) TO '{target}' (FORMAT csv, OVERWRITE)")
+    assert target.read_text().splitlines() == ['"k"', "1", "2", "2", "3"]

@@ -92,6 +92,7 @@ CORPUS = {
         "select g, stddev_samp(x), var_samp(x), stddev_pop(x) from t group by g",
         "select sum(x) / count(*) from t",
         "select g, id, count(*) from t group by g, id",
+        "select g, id % 2, count(*), max(x) from t group by all",
     ],
     "joins": [
         "select t.id, u.y from t join u on t.id = u.id",
@@ -109,6 +110,8 @@ CORPUS = {
         "select id, y from t natural join u",
         "select id, g, y from t join u using (id)",
         "select id, y from t left join u using (id)",
+        "select id from t where id in (select id from u union select id from e)",
+        "select id from t order by row_number() over (order by x desc nulls last)",
     ],
     "subqueries": [
         "select id from t where exists (select 1 from u where u.id = t.id)",

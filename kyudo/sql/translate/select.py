@@ -162,7 +162,11 @@ class SelectBlock:
         having = node.args["having"].this if node.args.get("having") else None
         order = node.args.get("order")
         order_nodes = [o.this for o in order.expressions] if order else []
-        group_keys, sets = agg.grouping_sets(node.args.get("group"))
+        group = node.args.get("group")
+        if group is not None and group.args.get("all"):
+            group_keys, sets = self._group_by_all(selects), None
+        else:
+            group_keys, sets = agg.grouping_sets(group)
         aggregates = agg.find_aggregates(selects + [having] + order_nodes,
                                          self.t.catalog.aggregations)
         if extra_keys and (group_keys or not aggregates):
@@ -176,6 +180,12 @@ class SelectBlock:
             self.plan = L.Filter(self.plan, predicate)
         self._windows(selects + order_nodes)
         return self.t.finish_select(self, selects, extra_keys)
+
+    def _group_by_all(self, selects) -> list[exp.Expression]:
+        """GROUP BY ALL: every select expression without an aggregate or window."""
+        aggregations = self.t.catalog.aggregations
+        return [s.this if isinstance(s, exp.Alias) else s for s in selects
+                if not agg.find_aggregates([s], aggregations) and not list(s.find_all(exp.Window))]
 
     def _aggregate(self, group_keys, sets, aggregates, extra_keys) -> None:
         key_columns = [self.column_for(k, "GROUP BY") for k in group_keys]
