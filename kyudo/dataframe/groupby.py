@@ -23,14 +23,14 @@ if TYPE_CHECKING:
 
 AGGREGATIONS = ("sum", "mean", "count", "size", "min", "max", "std", "var", "first", "last", "nunique",
                 "median", "any", "all")
-_FUNC_NAMES = {"nunique": "count_distinct", "median": "quantile"}
+_FUNC_NAMES = {"nunique": "count_distinct", "median": "quantile", "approx_median": "approx_quantile"}
 _PANDAS_OPTIONS = {"sum": (("min_count", 0),), "std": (("ddof", 1),), "var": (("ddof", 1),),
-                   "median": (("q", 0.5),)}
+                   "median": (("q", 0.5),), "approx_median": (("q", 0.5),)}
 
 
 def _spec(output: str, func: Any, column: str | None) -> AggSpec:
     name = getattr(func, "__name__", func)
-    if name not in AGGREGATIONS:
+    if name not in AGGREGATIONS and name not in _FUNC_NAMES:
         raise ValueError(f"unsupported aggregation {func!r}; kyudo supports {', '.join(AGGREGATIONS)}")
     return AggSpec(output, _FUNC_NAMES.get(name, name), None if name == "size" else column,
                    _PANDAS_OPTIONS.get(name, ()))
@@ -190,9 +190,12 @@ class GroupBy:
     def median(self):
         return self._single("median")
 
-    def quantile(self, q: float = 0.5):
-        """Exact quantile with linear interpolation, as pandas' default."""
-        return self._single("median", q=float(q))
+    def quantile(self, q: float = 0.5, method: str = "exact"):
+        """Exact quantile with linear interpolation, as pandas' default, or an
+        approximate one from bounded sketches (``method="approx"``)."""
+        from kyudo.dataframe.series import _quantile_func
+        return self._single("approx_median" if _quantile_func(method) == "approx_quantile" else "median",
+                            q=float(q))
 
     # ---- user functions on whole groups ---------------------------------------------
 

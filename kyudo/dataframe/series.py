@@ -73,6 +73,14 @@ def _nan_as_null(expr: Expr, schema: pa.Schema) -> Expr:
     return Call("nan_to_null", (expr,))
 
 
+def _quantile_func(method: str) -> str:
+    if method in ("approx", "tdigest"):
+        return "approx_quantile"
+    if method in ("exact", "default", "linear"):
+        return "quantile"
+    raise ValueError(f"quantile method must be 'exact' or 'approx', not {method!r}")
+
+
 def _is_text(series: "Series") -> bool:
     return is_string(series.arrow_type)
 
@@ -274,9 +282,11 @@ class Series(SeriesOps):
     def median(self) -> "Scalar":
         return self._reduce("quantile", q=0.5)
 
-    def quantile(self, q: float = 0.5) -> "Scalar":
-        """Exact, interpolating linearly between the nearest ranks as pandas does."""
-        return self._reduce("quantile", q=float(q))
+    def quantile(self, q: float = 0.5, method: str = "exact") -> "Scalar":
+        """Exact, interpolating linearly between the nearest ranks as pandas does;
+        ``method="approx"`` (or Dask's "tdigest") uses a bounded-memory sketch
+        that is exact up to 1000 values per partition and close beyond."""
+        return self._reduce(_quantile_func(method), q=float(q))
 
     def any(self) -> "Scalar":
         return self._reduce("any")
@@ -383,7 +393,7 @@ class Scalar:
         value = table.column(0)[0].as_py()
         if value is None and pa.types.is_floating(table.schema.field(0).type):
             return float("nan")
-        if value is None and self.func in ("mean", "std", "var", "min", "max", "quantile"):
+        if value is None and self.func in ("mean", "std", "var", "min", "max", "quantile", "approx_quantile"):
             return float("nan")
         return value
 

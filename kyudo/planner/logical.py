@@ -159,7 +159,7 @@ def aggregate_output_type(spec: AggSpec, input_type: pa.DataType | None) -> pa.D
     func = spec.func
     if func in ("count", "size", "count_distinct"):
         return pa.int64()
-    if func in ("mean", "std", "var", "quantile"):
+    if func in ("mean", "std", "var", "quantile", "approx_quantile"):
         return pa.float64()
     if func in ("any", "all"):
         return pa.bool_()

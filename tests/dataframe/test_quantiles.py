@@ -57,3 +57,22 @@ def test_high_cardinality_groupby_spreads_over_several_partitions():
         result = df.groupby("g", sort=False).agg(s=("v", "sum"), m=("v", "median"))
         assert result.npartitions > 1
         assert_eq(result.compute().sort_index(), pdf.groupby("g").agg(s=("v", "sum"), m=("v", "median")))
+
+
+def test_approximate_quantiles_are_exact_when_small_and_close_when_large(df, pdf):
+    for q in (0.0, 0.3, 0.5, 1.0):
+        assert_eq(df.b.quantile(q, method="approx"), pdf.b.quantile(q))
+        assert_eq(df.groupby("k").b.quantile(q, method="approx"), pdf.groupby("k").b.quantile(q))
+    assert_eq(df[df.i > 100].b.quantile(0.5, method="tdigest"), np.nan)
+    rng = np.random.default_rng(8)
+    big = pd.DataFrame({"g": rng.integers(0, 3, 60000), "v": rng.exponential(size=60000)})
+    kbig = kd.from_pandas(big, npartitions=6)
+    for q in (0.05, 0.5, 0.95):
+        got = kbig.groupby("g").v.quantile(q, method="approx").compute()
+        want = big.groupby("g").v.quantile(q)
+        # within 0.5% of the rank: compare the ranks the answers have in the data
+        for g, value in got.items():
+            values = np.sort(big.v[big.g == g].to_numpy())
+            assert abs(np.searchsorted(values, value) / len(values) - q) < 0.005, (g, q, value, want[g])
+    with pytest.raises(ValueError, match="method"):
+        df.b.quantile(0.5, method="nearest")

@@ -40,12 +40,14 @@ class AggSpec:
 
     output:  name of the result column
     func:    one of sum, mean, count (non-null values), size (rows), min, max,
-             std, var, first, last, count_distinct, any, all, quantile
+             std, var, first, last, count_distinct, any, all, quantile,
+             approx_quantile
     column:  input column (None only for ``size``)
     options: (name, value) pairs: ``ddof`` (std/var, default 1), ``min_count``
              (sum: fewer non-null values than this gives NULL; pandas uses 0 so an
              all-null group sums to 0, SQL uses 1), ``q`` (quantile: the
-             fraction, default 0.5, the median)
+             fraction, default 0.5, the median), ``size`` (approx_quantile:
+             centroids kept per group, default 1000)
     """
 
     output: str
@@ -396,6 +398,85 @@ class _Quantile(_Kind):
         return pa.chunked_array([pa.array(result, mask=~has, type=pa.float64())])
 
 
+def _list_column(values: np.ndarray, lengths: np.ndarray) -> pa.ListArray:
+    offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+    return pa.LargeListArray.from_arrays(pa.array(offsets), pa.array(values, pa.float64()))
+
+
+class _ApproxQuantile(_Kind):
+    """approx_quantile (``q``; ``size``, default 1000): a mergeable sketch per
+    group, at most ``size`` (value, weight) centroids. Up to ``size`` values a
+    group keeps them all (weight 1) and the answer is exact; beyond, sorted
+    values are pooled into ``size`` buckets of equal weight (weighted means), at
+    every partial and merge, so memory stays bounded however large the data.
+    The answer interpolates between centroid centres in rank space."""
+
+    gid_phases = ("partial", "combine")
+
+    def partial_extra(self, spec, table, gid, ngroups):
+        values = pc.fill_null(pc.cast(_decoded(table[spec.column]), pa.float64()), np.nan)
+        values = values.to_numpy(zero_copy_only=False)
+        keep = ~np.isnan(values)  # NULL and NaN are missing, as in pandas
+        return self._sketch(spec, values[keep], np.ones(int(keep.sum())), gid[keep], ngroups)
+
+    def combine_extra(self, spec, table, gid, ngroups):
+        lists = {s: table[spec.state(s)].combine_chunks() for s in ("values", "weights")}
+        owners = gid[pc.list_parent_indices(lists["values"]).to_numpy()]
+        flat = [pc.list_flatten(lists[s]).to_numpy(zero_copy_only=False) for s in ("values", "weights")]
+        return self._sketch(spec, flat[0], flat[1], owners, ngroups)
+
+    @staticmethod
+    def _sketch(spec, values, weights, owners, ngroups):
+        size = int(spec.option("size", 1000))
+        order = np.lexsort((values, owners))
+        values, weights, owners = values[order], weights[order], owners[order]
+        counts = np.bincount(owners, minlength=ngroups)
+        starts = np.cumsum(counts) - counts
+        totals = np.bincount(owners, weights=weights, minlength=ngroups)
+        cum = np.cumsum(weights)
+        before = cum - weights - (cum - weights)[starts[owners]] if len(cum) else cum
+        local = np.arange(len(values)) - starts[owners]
+        big = counts[owners] > size
+        with np.errstate(invalid="ignore", divide="ignore"):
+            pooled = np.floor((before + weights / 2) / totals[owners] * size).astype(np.int64)
+        bucket = np.where(big, np.minimum(pooled, size - 1), local) + owners.astype(np.int64) * size
+        new = np.ones(len(bucket), dtype=bool)
+        new[1:] = bucket[1:] != bucket[:-1]
+        firsts = np.flatnonzero(new)
+        w = np.add.reduceat(weights, firsts) if len(firsts) else weights[:0]
+        v = np.add.reduceat(values * weights, firsts) / w if len(firsts) else values[:0]
+        lengths = np.bincount(owners[firsts], minlength=ngroups)
+        return {spec.state("values"): _list_column(v, lengths), spec.state("weights"): _list_column(w, lengths)}
+
+    def identity(self, spec):
+        return {spec.state("values"): [], spec.state("weights"): []}
+
+    def finalize(self, spec, table, input_type):
+        lists = table[spec.state("values")].combine_chunks()
+        ngroups = len(lists)
+        owners = pc.list_parent_indices(lists).to_numpy()
+        values = pc.list_flatten(lists).to_numpy(zero_copy_only=False)
+        weights = pc.list_flatten(table[spec.state("weights")].combine_chunks()).to_numpy(zero_copy_only=False)
+        result = np.full(ngroups, np.nan)
+        totals = np.bincount(owners, weights=weights, minlength=ngroups)
+        has = totals > 0
+        if has.any():
+            cum = np.cumsum(weights)
+            centres = cum - weights + (weights - 1) / 2  # global rank of each centroid's middle
+            group_start = np.cumsum(totals) - totals
+            target = group_start + float(spec.option("q", 0.5)) * (totals - 1)
+            counts = np.bincount(owners, minlength=ngroups)
+            first = np.cumsum(counts) - counts
+            last = first + counts - 1
+            j = np.clip(np.searchsorted(centres, target, side="right") - 1, first, last)[has]
+            k = np.minimum(j + 1, last[has])
+            span = centres[k] - centres[j]
+            with np.errstate(invalid="ignore", divide="ignore"):
+                step = np.where(span > 0, np.clip((target[has] - centres[j]) / span, 0.0, 1.0), 0.0)
+                result[has] = np.where(values[j] == values[k], values[j], values[j] + (values[k] - values[j]) * step)
+        return pa.chunked_array([pa.array(result, mask=~has, type=pa.float64())])
+
+
 _KINDS: dict[str, _Kind] = {
     "sum": _Simple(_SUM_STATES, _finish_sum, _summable),
     "mean": _Simple(_SUM_STATES, _finish_mean, _averageable),
@@ -415,6 +496,7 @@ _KINDS: dict[str, _Kind] = {
     "std": _Moments(root=True),
     "count_distinct": _Distinct(),
     "quantile": _Quantile(),
+    "approx_quantile": _ApproxQuantile(),
 }
 
 
