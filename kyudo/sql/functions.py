@@ -49,6 +49,25 @@ class Arguments:
         return value.value
 
 
+_PARTS = {"year": "year", "month": "month", "day": "day", "hour": "hour", "minute": "minute",
+          "second": "second", "quarter": "quarter", "doy": "day_of_year", "dayofyear": "day_of_year",
+          "week": "week"}
+
+
+def date_part(part: str, value: Expr) -> Expr:
+    """EXTRACT(part FROM value) / date_part('part', value). ``dow`` counts from
+    Sunday = 0 and ``isodow`` from Monday = 1, as in DuckDB and PostgreSQL."""
+    part = part.lower()
+    if part in ("dow", "dayofweek", "isodow"):
+        monday_zero = Call("day_of_week", (value,))
+        if part == "isodow":
+            return Call("add", (monday_zero, Lit(1)))
+        return Call("mod", (Call("add", (monday_zero, Lit(1))), Lit(7)))
+    if part not in _PARTS:
+        raise UnsupportedSQLError(f"date part {part!r} is not supported")
+    return Call(_PARTS[part], (value,))
+
+
 def c_mod(a: Expr, b: Expr) -> Expr:
     """SQL ``a % b``: the catalog's ``mod`` takes the divisor's sign (Python), SQL
     the dividend's; they differ by ``b`` exactly when the signs differ."""
@@ -141,9 +160,15 @@ BY_CLASS: dict[type, Builder] = {
     exp.Nullif: _binary("nullif"),
     exp.Coalesce: lambda a: Call("coalesce", tuple(a.all())),
     exp.Greatest: _greatest("less"), exp.Least: _greatest("greater"),
+    exp.TimeToStr: lambda a: call("strftime", a.expr(), format=a.constant("format")),
+    exp.Left: lambda a: call("substring", a.expr(), start=0, length=int(a.constant("expression"))),
+    exp.Right: lambda a: call("substring", a.expr(), start=-int(a.constant("expression"))),
+    exp.DayOfWeek: lambda a: date_part("dow", a.expr()),
 }
 
 BY_NAME: dict[str, Builder] = {
+    "date_part": lambda a: date_part(a.constant("this"), a.expr("expressions")),
+    "datepart": lambda a: date_part(a.constant("this"), a.expr("expressions")),
     "log10": _unary("log10"), "suffix": _pattern("ends_with"), "ends_with": _pattern("ends_with"),
     "prefix": _pattern("starts_with"),
     "split_part": lambda a: call("split_part", a.expr(), delimiter=a.constant("expressions"),

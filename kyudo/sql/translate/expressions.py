@@ -21,16 +21,13 @@ from kyudo.planner.evaluate import evaluate
 from kyudo.planner.expr import Call, Col, Expr, Lit, call, conjoin, conjuncts
 from kyudo.planner.types import ExpressionError, infer_type
 from kyudo.sql.errors import SQLError, SQLTypeError, UnsupportedSQLError
-from kyudo.sql.functions import c_mod, dtype_of_literal, translate_function
+from kyudo.sql.functions import c_mod, date_part, dtype_of_literal, translate_function
 from kyudo.sql.translate.scope import Scope
 from kyudo.sql.translate.types import arrow_type
 
 _COMPARE = {exp.EQ: "equal", exp.NEQ: "not_equal", exp.LT: "less", exp.LTE: "less_equal",
             exp.GT: "greater", exp.GTE: "greater_equal"}
 _ARITHMETIC = {exp.Add: "add", exp.Sub: "subtract", exp.Mul: "multiply"}
-_PARTS = {"year": "year", "month": "month", "day": "day", "hour": "hour", "minute": "minute",
-          "second": "second", "quarter": "quarter", "doy": "day_of_year", "dayofyear": "day_of_year",
-          "week": "week"}
 _INTERVAL_UNITS = {"year": (12, 0, 0), "quarter": (3, 0, 0), "month": (1, 0, 0),
                    "week": (0, 7, 0), "day": (0, 1, 0), "hour": (0, 0, 3_600 * 10 ** 9),
                    "minute": (0, 0, 60 * 10 ** 9), "second": (0, 0, 10 ** 9)}
@@ -294,11 +291,7 @@ class ExpressionTranslator:
         return call(op, value, to=to)
 
     def _Extract(self, node):
-        part = node.this.name.lower()
-        op = _PARTS.get(part)
-        if op is None:
-            raise UnsupportedSQLError(f"EXTRACT({part.upper()} ...) is not supported")
-        return Call(op, (self(node.expression),))
+        return date_part(node.this.name, self(node.expression))
 
     def _TimestampTrunc(self, node):
         return call("date_trunc", self(node.this), unit=node.args["unit"].name.lower())
