@@ -196,7 +196,7 @@ def info(frame: "DataFrame", buf=None) -> None:
     counts = per_column(frame, "count").compute()
     nbytes = int(memory_usage(frame).compute().sum())
     dtypes = frame.dtypes
-    lines = [f"<class 'kyudo.dataframe.DataFrame'>", f"Data columns (total {len(dtypes)} columns):",
+    lines = ["<class 'kyudo.dataframe.DataFrame'>", f"Data columns (total {len(dtypes)} columns):",
              " #   Column  Non-Null Count  Dtype"]
     for i, (name, dtype) in enumerate(dtypes.items()):
         lines.append(f" {i:<3} {name}  {counts[name]} non-null  {dtype}")

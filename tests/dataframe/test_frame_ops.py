@@ -1,7 +1,6 @@
 """DataFrame operations column by column and row dropping, against pandas."""
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 import pytest
 
