@@ -102,7 +102,7 @@ class SelectBlock:
             pending = []
         else:
             items = [from_.this] + [j for j in node.args.get("joins") or []]
-            pending = self._build_from(items, plain)
+            pending, later = self._build_from(items, plain, later)
         if pending:
             self.plan = L.Filter(self.plan, conjoin(pending))
         for w in later:
@@ -118,27 +118,41 @@ class SelectBlock:
         else:
             self.plan = L.Filter(self.plan, e)
 
-    def _build_from(self, items, where: list[exp.Expression]) -> list[Expr]:
-        """Join the FROM items; returns the WHERE conjuncts still to apply.
-        Comma-separated items are pooled and joined on WHERE equalities once every
-        item is in scope; an explicit JOIN joins the pool before it."""
+    def _build_from(self, items, where: list[exp.Expression], later: list[exp.Expression]):
+        """Join the FROM items; returns the plain WHERE conjuncts still to apply
+        and the subquery conjuncts not yet applied. Comma-separated items are
+        pooled and joined on WHERE equalities once every item is in scope; an
+        explicit JOIN joins the pool before it. An [NOT] EXISTS / IN conjunct
+        that reads one pooled item only filters that item before the joins."""
         pool: list[L.LogicalPlan] = []
+        aliases: list[set[str]] = []
         for i, item in enumerate(items):
             how = "cross" if i == 0 else join_kind(item)
             table = item.this if isinstance(item, exp.Join) else item
             plan = self.t.from_item(table, self.scope)
+            alias = self.scope.sources[-1].alias.lower()
             if how == "cross":
                 pool.append(plan)
+                aliases.append({alias})
                 continue
             left, _ = join_graph(pool, [], self.t.namer)
             pool = [self._explicit_join(left, plan, item, how)]
+            aliases = [set().union(*aliases, {alias})]
+        remaining = []
+        for w in later:
+            target = _only_item(w, aliases) if subqueries.is_predicate_subquery(w) else None
+            if target is None:
+                remaining.append(w)
+                continue
+            self.plan = pool[target]
+            pool[target] = subqueries.apply_predicate(self, w)
         self.plan = _placeholder(pool)
         conditions = []
         for w in where:
             e = self.expr(w, "WHERE", allow_outer=True)
             (self.correlated if self.last_outer else conditions).extend(conjuncts(e))
         self.plan, rest = join_graph(pool, conditions, self.t.namer)
-        return rest
+        return rest, remaining
 
     def _explicit_join(self, left, right, item: exp.Join, how: str) -> L.LogicalPlan:
         on = item.args.get("on")  # the qualifier has turned USING and NATURAL into ON
@@ -273,6 +287,28 @@ class SelectBlock:
         if not isinstance(value, Lit):
             raise UnsupportedSQLError(f"{node.sql()} must be a constant")
         return value.value
+
+
+def _only_item(node: exp.Expression, aliases: list[set[str]]) -> int | None:
+    """The index of the one FROM item whose aliases are all that a subquery
+    conjunct reads of this block (its IN operand and correlated columns); None
+    when it reads none, several, or a name the subquery itself redefines."""
+    inner, _ = subqueries.unwrap(node)
+    query = inner.args["query"] if isinstance(inner, exp.In) else inner.this
+    mine = set().union(*aliases)
+    defined = {a.name.lower() for a in query.find_all(exp.TableAlias)}
+    columns = list(inner.this.find_all(exp.Column)) if isinstance(inner, exp.In) else []
+    refs = set()
+    for c in columns + list(query.find_all(exp.Column)):
+        table = c.table.lower()
+        if table in mine and table in defined:
+            return None
+        if table in mine or (not table and c in columns):
+            refs.add(table)
+    if not refs or "" in refs:
+        return None
+    matches = [i for i, a in enumerate(aliases) if refs <= a]
+    return matches[0] if len(matches) == 1 else None
 
 
 def _placeholder(plans: list[L.LogicalPlan]) -> L.LogicalPlan:

@@ -30,7 +30,7 @@ from kyudo.sql.translate.joins import join, split_keys
 from kyudo.sql.translate.relation import with_columns
 
 
-def _unwrap(node: exp.Expression) -> tuple[exp.Expression, bool]:
+def unwrap(node: exp.Expression) -> tuple[exp.Expression, bool]:
     negated = False
     while isinstance(node, (exp.Not, exp.Paren)):
         if isinstance(node, exp.Not):
@@ -44,7 +44,7 @@ def _unwrap(node: exp.Expression) -> tuple[exp.Expression, bool]:
 
 
 def is_predicate_subquery(node: exp.Expression) -> bool:
-    inner, _ = _unwrap(node)
+    inner, _ = unwrap(node)
     return isinstance(inner, exp.Exists) or (isinstance(inner, exp.In) and inner.args.get("query") is not None)
 
 
@@ -54,7 +54,7 @@ def _query_of(node: exp.Expression) -> exp.Expression:
 
 def apply_predicate(block, node: exp.Expression) -> L.LogicalPlan:
     """The block's plan filtered by an [NOT] EXISTS / [NOT] IN subquery."""
-    inner, negated = _unwrap(node)
+    inner, negated = unwrap(node)
     if isinstance(inner, exp.Exists):
         return _exists(block, _query_of(inner.this), negated)
     return _in(block, inner, negated)
