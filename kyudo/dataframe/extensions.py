@@ -8,7 +8,8 @@ frame: its plan is the frame's plan *extended* by layers that each add private
 
 * a cross join with a one-row plan (a lazy scalar, broadcast by the lowering);
 * a projection passing every column through plus private computed ones;
-* a window whose functions write private columns (rows and order kept).
+* a window whose functions write private columns (rows and order kept);
+* a running total (``kyudo.planner.running``) into a private column.
 
 Filters and assignments over an extended frame project the private columns
 away again, so users never see them. When such a Series meets another version
@@ -23,6 +24,7 @@ from typing import TYPE_CHECKING
 from kyudo.engine.operators.sort import SortKey
 from kyudo.planner import logical as L
 from kyudo.planner.expr import Col, Expr, transform
+from kyudo.planner.running import RunningTotal
 
 if TYPE_CHECKING:
     from kyudo.dataframe.series import Scalar
@@ -47,6 +49,8 @@ def is_extension(plan: L.LogicalPlan) -> bool:
                 and is_private(plan.right.exprs[0][0]))
     if isinstance(plan, L.Window):
         return all(is_private(f.output) for f in plan.functions)
+    if isinstance(plan, RunningTotal):
+        return is_private(plan.output)
     if isinstance(plan, L.Project):
         names = plan.input.schema.names
         return (plan.exprs[:len(names)] == tuple((n, Col(n)) for n in names)
@@ -120,6 +124,10 @@ def _reapply(layer: L.LogicalPlan, plan: L.LogicalPlan, renames: dict[str, str])
             plan, new = extend(plan, _renamed(expr, renames))
             renames[old] = new.name
         return plan
+    if isinstance(layer, RunningTotal):
+        new = fresh_name(plan)
+        renames[layer.output] = new
+        return RunningTotal(plan, renames.get(layer.column, layer.column), layer.func, new)
     name = lambda n: renames.get(n, n)  # noqa: E731 - a one-line mapping
     functions = []
     for fn, new in zip(layer.functions, fresh_names(plan, len(layer.functions))):

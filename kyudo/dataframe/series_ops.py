@@ -19,6 +19,7 @@ from kyudo.engine.operators.sort import SortKey
 from kyudo.engine.operators.window import WindowFrame, WindowFunction
 from kyudo.planner import logical as L
 from kyudo.planner.expr import Call, Col, Lit
+from kyudo.planner.running import RunningTotal
 
 
 class SeriesOps:
@@ -151,23 +152,29 @@ class SeriesOps:
     # ---- running totals ---------------------------------------------------------------
 
     def _cumulative(self, func: str, partition_by: tuple[str, ...] = ()) -> Any:
-        """A running ``func`` in frame order (per group of ``partition_by``): a
-        window over the frame extended by this Series' values, so the result
-        stays aligned with the frame's rows. A missing value stays missing and
-        is skipped, as pandas does."""
+        """A running ``func`` in frame order (per group of ``partition_by``) over
+        the frame extended by this Series' values, so the result stays aligned
+        with the frame's rows. A missing value stays missing and is skipped, as
+        pandas does."""
         from kyudo.dataframe.extensions import extend, fresh_name
         from kyudo.dataframe.frame import DataFrame
         from kyudo.dataframe.series import Series
         plan, value = extend(self.frame.plan, self.expr)
         out = fresh_name(plan)
-        running = WindowFunction(out, func, value.name, frame=WindowFrame("rows", None, 0))
-        frame = DataFrame(L.Window(plan, tuple(partition_by), (), (running,)), self.frame.index,
-                          self.frame._column_labels)
+        if partition_by:  # per group: a window, after a shuffle on the keys
+            running = WindowFunction(out, func, value.name, frame=WindowFrame("rows", None, 0))
+            plan = L.Window(plan, tuple(partition_by), (), (running,))
+        else:  # whole frame: each partition scans from the total of those before it
+            plan = RunningTotal(plan, value.name, func, out)
+        frame = DataFrame(plan, self.frame.index, self.frame._column_labels)
         missing = Series(frame, value, None).isna().expr
         return Series(frame, Call("if_else", (missing, Lit(None), Col(out))), self.name)
 
     def cumsum(self) -> Any:
         return self._cumulative("sum")
+
+    def cumprod(self) -> Any:
+        return self._cumulative("prod")
 
     def cummin(self) -> Any:
         return self._cumulative("min")

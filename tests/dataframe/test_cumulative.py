@@ -10,7 +10,7 @@ import kyudo.dataframe as kd
 from kyudo.testing import assert_eq
 
 
-@pytest.mark.parametrize("func", ["cumsum", "cummin", "cummax"])
+@pytest.mark.parametrize("func", ["cumsum", "cumprod", "cummin", "cummax"])
 def test_series_running_totals(df, pdf, func):
     for column in ("a", "i", "b"):
         assert_eq(getattr(df[column], func)(), getattr(pdf[column], func)())
@@ -51,5 +51,7 @@ def test_many_partitions_keep_frame_order():
     pdf = pd.DataFrame({"g": rng.integers(0, 5, 500), "v": rng.normal(size=500)})
     df = kd.from_pandas(pdf, npartitions=9)
     assert_eq(df.v.cumsum(), pdf.v.cumsum())
+    # the whole-frame scan keeps every partition in place: no shuffle, no single partition
+    assert df.v.cumsum().to_frame().npartitions == 9
     assert_eq(df.groupby("g").v.cumsum(), pdf.groupby("g").v.cumsum())
     assert_eq(df.groupby("g").cumcount(), pdf.groupby("g").cumcount())

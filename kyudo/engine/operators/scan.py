@@ -72,3 +72,9 @@ def apply_scan(table: pa.Table, column: str, func: str, output: str, carry: pa.T
         options["start"] = start.cast(values.type)
     running = _RUNNING[func](values, **options) if len(values) else values
     return table.append_column(output, running)
+
+
+def apply_scan_from(table: pa.Table, column: str, func: str, output: str, carries: list[pa.Table],
+                    index: int) -> pa.Table:
+    """Phase 3 for partition ``index``, given phase 2's whole list (one task output)."""
+    return apply_scan(table, column, func, output, carries[index])
