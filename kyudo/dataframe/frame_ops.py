@@ -163,6 +163,20 @@ class FrameOps:
     def mask(self, cond, other=None) -> Any:
         return self._map_columns(lambda s: s.mask(cond, other))
 
+    # ---- running totals, column by column ---------------------------------------------------
+
+    def cumsum(self) -> Any:
+        return self._map_columns(lambda s: s.cumsum())
+
+    def cumprod(self) -> Any:
+        return self._map_columns(lambda s: s.cumprod())
+
+    def cummin(self) -> Any:
+        return self._map_columns(lambda s: s.cummin())
+
+    def cummax(self) -> Any:
+        return self._map_columns(lambda s: s.cummax())
+
     # ---- summaries (see ``summaries``) -------------------------------------------------
 
     def describe(self) -> Any:

@@ -55,3 +55,10 @@ def test_many_partitions_keep_frame_order():
     assert df.v.cumsum().to_frame().npartitions == 9
     assert_eq(df.groupby("g").v.cumsum(), pdf.groupby("g").v.cumsum())
     assert_eq(df.groupby("g").cumcount(), pdf.groupby("g").cumcount())
+
+
+@pytest.mark.parametrize("func", ["cumsum", "cumprod", "cummin", "cummax"])
+def test_frame_running_totals(df, pdf, func):
+    num = ["a", "i", "b"]
+    assert_eq(getattr(df[num], func)(), getattr(pdf[num], func)())
+    assert_eq(getattr(df[df.flag][num], func)(), getattr(pdf[pdf.flag][num], func)())
