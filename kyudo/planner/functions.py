@@ -135,6 +135,11 @@ def coerce_value(value, source: pa.DataType, to: pa.DataType):
         return pc.assume_timezone(cast(value, pa.timestamp(to.unit)), to.tz)
     if pat.is_boolean(source) and pat.is_decimal(to):  # Arrow has no bool->decimal cast
         return cast(cast(value, pa.int8()), to)
+    if pat.is_integer(source) and pat.is_decimal(to) and to.precision < integer_as_decimal(source).precision:
+        # _fit_decimal128 may narrow an integer operand below the digits of its
+        # type; Arrow refuses that cast outright, so go through the full width
+        # and let the decimal cast check each value
+        return cast(cast(value, integer_as_decimal(source)), to)
     return cast(value, to)
 
 

@@ -76,6 +76,7 @@ CORPUS = {
         "select count(*) filter (where x > 0), sum(n) filter (where g = 'a') from t",
         "select p * 1.5, p / 3, p * n, cast(x as decimal(10, 2)), cast(p as double), p % 2 from t",
         "select sum(p) / count(*), avg(p), sum(p * p), min(p) - max(p) from t",
+        "select p < id * (p + id), id * (p * (p + id)) from t",
         "select tm + interval '1' month, tm - interval '2' hour, tm + interval '30' minute from ts",
         "select extract(hour from tm), extract(minute from tm), extract(year from tm) from ts",
         "select date_trunc('day', tm), date_trunc('hour', tm), date_trunc('month', tm) from ts",
