@@ -86,6 +86,7 @@ class SeriesOps:
         if dropna:
             plan = L.Filter(plan, Call("not", (Series(DataFrame(plan), Col(key), key).isna().expr,)))
         plan = L.Aggregate(plan, (key,), (AggSpec("count", "size", None),))
+        plan = _with_unseen_categories(plan, key)
         counts = Series(DataFrame(plan, (key,)), Col("count"), "count")
         if normalize:
             counts = (counts / counts.sum()).rename("proportion")
@@ -181,6 +182,25 @@ class SeriesOps:
 
     def cummax(self) -> Any:
         return self._cumulative("max")
+
+
+def _with_unseen_categories(counts: L.LogicalPlan, key: str) -> L.LogicalPlan:
+    """pandas counts every category of a categorical, 0 for those not present:
+    the known categories (field metadata) are a small in-memory plan, joined
+    with the counts."""
+    from kyudo.dataframe.reshape import categories_of
+    from kyudo.planner.sources import InMemorySource
+    field = counts.schema.field(key)
+    categories = categories_of(field)
+    if categories is None:
+        return counts
+    other, values = f"{key}__category", field.type.value_type
+    known = L.Scan(InMemorySource([pa.table({other: pa.array(categories).cast(values)})]))
+    # joined on the plain values: the engine's join does not take dictionary keys
+    plain = L.Project(counts, ((key, Call("cast", (Col(key),), (("to", values),))), ("count", Col("count"))))
+    joined = L.Join(plain, known, "outer", (key,), (other,))
+    key_expr = Call("cast", (Call("coalesce", (Col(key), Col(other))),), (("to", field.type),))
+    return L.Project(joined, ((key, key_expr), ("count", Call("fill_null", (Col("count"), Lit(0))))))
 
 
 def is_string(dtype: pa.DataType) -> bool:

@@ -101,3 +101,12 @@ def test_series_reset_index():
               pdf.groupby("g").v.sum().reset_index(name="total"))
     assert_eq(df.groupby("g").v.sum().reset_index(drop=True), pdf.groupby("g").v.sum().reset_index(drop=True))
     assert_eq(df.v.reset_index(drop=True), pdf.v.reset_index(drop=True))
+
+
+@pytest.mark.parametrize("kwargs", [{}, {"normalize": True}, {"dropna": False}])
+def test_value_counts_of_a_categorical_counts_unseen_categories(kwargs):
+    pdf = pd.DataFrame({"c": pd.Categorical(["u", "v", None, "u"], categories=["u", "v", "w", "x"])})
+    df = kd.from_pandas(pdf, npartitions=2)
+    assert_eq(df.c.value_counts(**kwargs).compute().sort_index(), pdf.c.value_counts(**kwargs).sort_index())
+    assert_eq(df[df.c == "w"].c.value_counts(**kwargs).compute().sort_index(),
+              pdf[pdf.c == "w"].c.value_counts(**kwargs).sort_index())
