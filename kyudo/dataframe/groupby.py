@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from kyudo.dataframe.frame import DataFrame
 
 AGGREGATIONS = ("sum", "mean", "count", "size", "min", "max", "std", "var", "first", "last", "nunique",
-                "median", "any", "all")
+                "median", "any", "all", "prod")
 _FUNC_NAMES = {"nunique": "count_distinct", "median": "quantile", "approx_median": "approx_quantile"}
 _PANDAS_OPTIONS = {"sum": (("min_count", 0),), "std": (("ddof", 1),), "var": (("ddof", 1),),
                    "median": (("q", 0.5),), "approx_median": (("q", 0.5),)}
@@ -189,6 +189,9 @@ class GroupBy:
 
     def median(self):
         return self._single("median")
+
+    def prod(self):
+        return self._single("prod")
 
     def quantile(self, q: float = 0.5, method: str = "exact"):
         """Exact quantile with linear interpolation, as pandas' default, or an

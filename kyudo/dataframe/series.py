@@ -288,6 +288,9 @@ class Series(SeriesOps):
         that is exact up to 1000 values per partition and close beyond."""
         return self._reduce(_quantile_func(method), q=float(q))
 
+    def prod(self) -> "Scalar":
+        return self._reduce("prod")
+
     def any(self) -> "Scalar":
         return self._reduce("any")
 

@@ -163,6 +163,9 @@ def aggregate_output_type(spec: AggSpec, input_type: pa.DataType | None) -> pa.D
         return pa.float64()
     if func in ("any", "all"):
         return pa.bool_()
+    if func == "prod":
+        integral = pa.types.is_integer(input_type) or pa.types.is_boolean(input_type)
+        return pa.int64() if integral else pa.float64()
     if func == "sum":
         if pa.types.is_decimal(input_type):
             return pa.decimal128(38, input_type.scale)

@@ -76,3 +76,11 @@ def test_approximate_quantiles_are_exact_when_small_and_close_when_large(df, pdf
             assert abs(np.searchsorted(values, value) / len(values) - q) < 0.005, (g, q, value, want[g])
     with pytest.raises(ValueError, match="method"):
         df.b.quantile(0.5, method="nearest")
+
+
+def test_prod(df, pdf):
+    assert_eq(df.i.prod(), pdf.i.prod())
+    assert_eq(df.b.prod(), pdf.b.prod())
+    assert_eq(df[df.i > 100].b.prod(), pdf[pdf.i > 100].b.prod())
+    assert_eq(df.groupby("k")[["a", "i", "b"]].prod(), pdf.groupby("k")[["a", "i", "b"]].prod())
+    assert_eq(df.groupby("k", dropna=False).agg(p=("i", "prod")), pdf.groupby("k", dropna=False).agg(p=("i", "prod")))

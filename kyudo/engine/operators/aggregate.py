@@ -23,6 +23,7 @@ Semantics chosen where pandas and SQL differ or pyarrow needs a decision:
 * ``any``/``all`` skip NULLs like pandas: an all-NULL group gives False/True.
 * ``count_distinct`` ignores NULL, like pandas ``nunique`` and SQL.
 * ``quantile`` is exact and float64; NULL and NaN are missing, as in pandas.
+* ``prod`` of a group without values is 1, as in pandas; ints give int64, others float64.
 """
 from __future__ import annotations
 
@@ -41,7 +42,7 @@ class AggSpec:
     output:  name of the result column
     func:    one of sum, mean, count (non-null values), size (rows), min, max,
              std, var, first, last, count_distinct, any, all, quantile,
-             approx_quantile
+             approx_quantile, prod
     column:  input column (None only for ``size``)
     options: (name, value) pairs: ``ddof`` (std/var, default 1), ``min_count``
              (sum: fewer non-null values than this gives NULL; pandas uses 0 so an
@@ -213,6 +214,12 @@ def _bools(column):
 
 def _summable(column):
     return pc.cast(column, pa.int64()) if pa.types.is_boolean(column.type) else column
+
+
+def _multipliable(column):
+    """Integers multiply as int64 (wrapping like numpy), everything else as float64."""
+    t = column.type
+    return pc.cast(column, pa.int64() if pa.types.is_integer(t) or pa.types.is_boolean(t) else pa.float64())
 
 
 def _averageable(column):
@@ -486,6 +493,8 @@ _KINDS: dict[str, _Kind] = {
     "max": _Simple((_State("max", "max", None, "max", None, None),), _finish_state("max"), _decoded),
     "first": _Positional(last=False),
     "last": _Positional(last=True),
+    "prod": _Simple((_State("prod", "product", _EMPTY_IS_ZERO, "product", _EMPTY_IS_ZERO, 1),),
+                    _finish_state("prod"), _multipliable),
     "any": _Simple(
         (_State("any", "any", _EMPTY_IS_ZERO, "any", _EMPTY_IS_ZERO, False),), _finish_state("any", False), _bools
     ),
