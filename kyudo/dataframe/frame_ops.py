@@ -94,15 +94,13 @@ class FrameOps:
         """Keep the first (``keep="first"``), last, or no (``keep=False``) row of
         each set of rows equal on ``subset`` (all data columns by default; the
         index is not compared, as in pandas). Rows are grouped with a window on
-        the subset, which keeps input order within a group, so "first" is the
-        first in the frame's order; the result's row order is not defined."""
+        the subset, which hands rows back in the frame's order: "first" is the
+        first in that order and the kept rows keep it, as in pandas."""
         if keep not in _KEEP:
             raise ValueError(f"keep must be one of {_KEEP}")
         names = self._data_columns if subset is None else ([subset] if isinstance(subset, str) else list(subset))
         for n in names:
             self._column(n)
-        if subset is None and not self.index and keep is not False:
-            return self._with(L.Distinct(self.plan))
         rank, size = "__dup_rank__", "__dup_size__"
         window = L.Window(self.plan, tuple(names), (), (
             WindowFunction(rank, "row_number"), WindowFunction(size, "size", frame=_WHOLE_GROUP)))

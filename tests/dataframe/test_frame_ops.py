@@ -24,22 +24,22 @@ def test_dropna(df, pdf, kwargs):
 @pytest.mark.parametrize("subset", [None, "k", ["k", "flag"], ["s"]])
 def test_drop_duplicates(df, pdf, keep, subset):
     got = df.drop_duplicates(subset=subset, keep=keep)
-    assert_eq(got, pdf.drop_duplicates(subset=subset, keep=keep), sort_results=True)
+    assert_eq(got, pdf.drop_duplicates(subset=subset, keep=keep))
 
 
 def test_drop_duplicates_keeps_the_first_row_in_frame_order():
     pdf = pd.DataFrame({"k": [1, 2, 1, 2, 1, 3] * 50, "v": range(300)})
     df = kd.from_pandas(pdf, npartitions=7)
     for keep in ("first", "last", False):
-        assert_eq(df.drop_duplicates("k", keep=keep), pdf.drop_duplicates("k", keep=keep), sort_results=True)
+        assert_eq(df.drop_duplicates("k", keep=keep), pdf.drop_duplicates("k", keep=keep))
     assert_eq(df.drop_duplicates(["k"]).v.sum(), pdf.drop_duplicates(["k"]).v.sum())
 
 
 def test_drop_duplicates_ignores_the_index_as_pandas():
     pdf = pd.DataFrame({"v": [1, 1, 2, None, None]}, index=pd.Index(list("abcde"), name="id"))
     df = kd.from_pandas(pdf, npartitions=2)
-    assert_eq(df.drop_duplicates(), pdf.drop_duplicates(), sort_results=True)
-    assert_eq(df.drop_duplicates(keep=False), pdf.drop_duplicates(keep=False), sort_results=True)
+    assert_eq(df.drop_duplicates(), pdf.drop_duplicates())
+    assert_eq(df.drop_duplicates(keep=False), pdf.drop_duplicates(keep=False))
 
 
 @pytest.mark.parametrize("n", [0, 1, 4, 50])
@@ -76,6 +76,6 @@ def test_typed_columns():
     })
     df = kd.from_pandas(pdf, npartitions=2)
     assert_eq(df.dropna(), pdf.dropna())
-    assert_eq(df.drop_duplicates(["d", "n"]), pdf.drop_duplicates(["d", "n"]), sort_results=True)
+    assert_eq(df.drop_duplicates(["d", "n"]), pdf.drop_duplicates(["d", "n"]))
     assert_eq(df.nsmallest(2, "d"), pdf.nsmallest(2, "d"))
     assert_eq(df.fillna({"n": 0}), pdf.fillna({"n": 0}))
