@@ -97,14 +97,18 @@ class SeriesOps:
             counts = Series(DataFrame(plan, (key,)), Col(counts.name), counts.name)
         return counts
 
-    def unique(self) -> Any:
-        """The distinct values (NULL once) as a Series, in no particular order, as Dask gives them."""
-        from kyudo.dataframe.frame import DataFrame
+    def drop_duplicates(self, keep="first") -> Any:
+        """The first (last, or only unrepeated with ``keep=False``) occurrence of
+        each value, NULL included, in the frame's order and with its index."""
         from kyudo.dataframe.series import Series
-        plan, key = self._alone()
-        return Series(DataFrame(L.Distinct(plan)), Col(key), self.name)
+        frame = self.to_frame()
+        column = frame._data_columns[0]
+        return Series(frame.drop_duplicates(keep=keep), Col(column), self.name)
 
-    drop_duplicates = unique
+    def unique(self) -> Any:
+        """The distinct values (NULL once) in order of appearance, as a Series
+        (pandas gives an array, Dask a Series)."""
+        return self.drop_duplicates().reset_index(drop=True)
 
     def _top(self, n: int, ascending: bool) -> Any:
         from kyudo.dataframe.series import Series

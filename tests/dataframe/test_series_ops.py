@@ -58,9 +58,11 @@ def test_value_counts_of_an_expression_and_of_nothing(df, pdf):
 
 
 def test_unique_and_drop_duplicates(df, pdf):
-    assert_eq(df.k.unique(), pd.Series(pdf.k.unique(), name="k"), sort_results=True)
-    assert_eq(df.i.drop_duplicates(), pdf.i.drop_duplicates(), sort_results=True)
-    assert_eq(df.b.unique(), pd.Series(pdf.b.unique(), name="b"), sort_results=True)
+    assert_eq(df.k.unique(), pd.Series(pdf.k.unique(), name="k"))
+    assert_eq(df.i.drop_duplicates(), pdf.i.drop_duplicates())
+    assert_eq(df.i.drop_duplicates(keep=False), pdf.i.drop_duplicates(keep=False))
+    assert_eq(df.b.unique(), pd.Series(pdf.b.unique(), name="b"))
+    assert_eq((df.i % 3).unique(), pd.Series((pdf.i % 3).unique(), name="i"))
 
 
 @pytest.mark.parametrize("n", [0, 1, 3, 20])
@@ -110,3 +112,10 @@ def test_value_counts_of_a_categorical_counts_unseen_categories(kwargs):
     assert_eq(df.c.value_counts(**kwargs).compute().sort_index(), pdf.c.value_counts(**kwargs).sort_index())
     assert_eq(df[df.c == "w"].c.value_counts(**kwargs).compute().sort_index(),
               pdf[pdf.c == "w"].c.value_counts(**kwargs).sort_index())
+
+
+def test_series_drop_duplicates_keeps_the_index():
+    pdf = pd.DataFrame({"v": [3.0, 1.0, 3.0, np.nan, np.nan]}, index=pd.Index(list("abcde"), name="id"))
+    df = kd.from_pandas(pdf, npartitions=2)
+    for keep in ("first", "last", False):
+        assert_eq(df.v.drop_duplicates(keep=keep), pdf.v.drop_duplicates(keep=keep))
