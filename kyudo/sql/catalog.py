@@ -75,7 +75,7 @@ class Catalog:
         return self._views[key]
 
     def _expand(self, entry: Entry) -> L.LogicalPlan:
-        from kyudo.sql.parse import qualify_query
+        from kyudo.sql.parse import qualify_query, spelling
         from kyudo.sql.translate.query import Translator
         from kyudo.sql.translate.relation import output_plan
 
@@ -86,9 +86,16 @@ class Catalog:
         try:
             qualified = qualify_query(entry.query.copy(), self.sqlglot_schema(exclude=key),
                                       entry.dialect)
-            return output_plan(Translator(self).query(qualified))
+            names = spelling(entry.query, self.schemas_read_by(entry.query))
+            return output_plan(Translator(self).query(qualified), names)
         finally:
             self._expanding.discard(key)
+
+    def schemas_read_by(self, query: exp.Expression) -> list[pa.Schema]:
+        """The schemas of the catalog tables and views ``query`` names."""
+        names = {t.name.lower() for t in query.find_all(exp.Table)}
+        return [self.plan_of(n).schema for n in names
+                if n in self.entries and n not in self._expanding]
 
     def names(self) -> list[str]:
         return [e.name for e in self.entries.values()]

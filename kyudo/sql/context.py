@@ -19,7 +19,7 @@ from kyudo.planner.compile import explain as explain_plan
 from kyudo.sql import ddl
 from kyudo.sql.catalog import Catalog, Entry
 from kyudo.sql.errors import SQLError, UnsupportedSQLError
-from kyudo.sql.parse import DEFAULT_DIALECT, parse, qualify_query
+from kyudo.sql.parse import DEFAULT_DIALECT, parse, qualify_query, spelling
 from kyudo.sql.translate.query import Translator
 from kyudo.sql.translate.relation import output_plan
 from kyudo.sql.udf import make_aggregation, make_function
@@ -126,7 +126,8 @@ class Context:
         output names (repeated names get a numeric suffix, as in DuckDB)."""
         from kyudo.dataframe import DataFrame
         qualified = qualify_query(node.copy(), self.catalog.sqlglot_schema(), dialect)
-        return DataFrame(output_plan(Translator(self.catalog).query(qualified)))
+        names = spelling(node, self.catalog.schemas_read_by(node))
+        return DataFrame(output_plan(Translator(self.catalog).query(qualified), names))
 
 
 def _frame_of(source, format, storage_options, read_options):

@@ -31,6 +31,26 @@ def parse(query: str, dialect: str | None = None) -> list[exp.Expression]:
     return [s for s in statements if s is not None]
 
 
+def spelling(query: exp.Expression, schemas) -> dict[str, str]:
+    """Lower-case name -> the spelling to show: select-list aliases as written in
+    ``query`` first, then the column names of ``schemas`` (Arrow schemas); an
+    unnamed select expression is named by its SQL text, as DuckDB does."""
+    out = {}
+    for schema in schemas:
+        for name in schema.names:
+            out.setdefault(name.lower(), name)
+    for alias in query.find_all(exp.Alias):
+        if alias.alias:
+            out[alias.alias.lower()] = alias.alias
+    stars = [e for e in getattr(query, "expressions", []) if isinstance(e, exp.Star)
+             or (isinstance(e, exp.Column) and isinstance(e.this, exp.Star))]
+    if isinstance(query, exp.Select) and not stars:
+        for i, e in enumerate(query.expressions):  # unnamed: the qualifier says _col_<i>
+            if not isinstance(e, (exp.Alias, exp.Column)):
+                out[f"_col_{i}"] = e.sql(dialect=DEFAULT_DIALECT)
+    return out
+
+
 def qualify_query(query: exp.Expression, schema: dict, dialect: str | None = None) -> exp.Expression:
     """Expand ``*``, attach every column to its table alias (outer ones too, for
     correlated subqueries), replace GROUP BY positions and select aliases used in

@@ -135,3 +135,12 @@ def test_user_aggregation_from_parts():
 def test_user_aggregation_parts_are_checked():
     with pytest.raises(ValueError, match="aggregate parts must be among"):
         Context().register_aggregation("bad", {"m": "median"}, lambda m: m, [pa.float64()], pa.float64())
+
+
+def test_output_names_keep_the_users_spelling():
+    ctx = Context()
+    ctx.create_table("People", pd.DataFrame({"Name": ["a", "b"], "Age": [1, 2]}))
+    assert list(ctx.sql("select * from people").columns) == ["Name", "Age"]
+    got = ctx.sql("select name, AGE as Years, age + 1, count(*) from PEOPLE group by all")
+    assert list(got.columns) == ["Name", "Years", "age + 1", "COUNT(*)"]
+    assert list(ctx.sql("select 1 as a, 2 as a").columns) == ["a", "a_1"]

@@ -20,11 +20,14 @@ class Relation:
     columns: list[str]
 
 
-def output_plan(rel: Relation) -> L.LogicalPlan:
+def output_plan(rel: Relation, spelling: dict[str, str] | None = None) -> L.LogicalPlan:
     """``rel`` with its SQL output names as plan column names (a repeated name
-    gets a numeric suffix, as in DuckDB): what a query's DataFrame shows."""
+    gets a numeric suffix, as in DuckDB): what a query's DataFrame shows.
+    ``spelling`` maps lower-case names back to how the user or the table wrote
+    them, undoing the qualifier's case folding."""
     names, seen = [], set()
     for n in rel.names:
+        n = (spelling or {}).get(n, n)
         name, i = n, 0
         while name in seen:
             i += 1
