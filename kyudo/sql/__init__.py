@@ -9,8 +9,9 @@
 
 A query compiles into the same logical plan as the DataFrame API (so every
 optimizer rule serves both). The default dialect is DuckDB's (``dialect=`` takes
-any sqlglot dialect). Unquoted names fold to lower case; output columns carry the
-select-list names (a repeated name gets ``_1``, ``_2``).
+any sqlglot dialect). Names match case-insensitively; output columns keep the
+spelling of the table column or alias (a repeated name gets ``_1``, ``_2``, an
+unnamed expression is named by its SQL text).
 
 Covered: SELECT / WHERE / GROUP BY / HAVING / ORDER BY (NULLS FIRST|LAST) /
 LIMIT / OFFSET / DISTINCT; inner, left, right, full, cross, USING and NATURAL
