@@ -34,6 +34,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from kyudo.engine.operators.values import comparable
+
 
 @dataclass(frozen=True, slots=True)
 class AggSpec:
@@ -336,7 +338,7 @@ class _Distinct(_Kind):
     gid_phases = ("combine",)
 
     def partial_steps(self, spec, table):
-        values = table[spec.column]
+        values = comparable(table[spec.column])
         if pa.types.is_null(values.type):  # pyarrow 26 crashes on hash_distinct of null-typed input
             values = values.cast(pa.int8())
         return [_Step(spec.state("values"), values, "distinct", _NON_NULL)]

@@ -29,6 +29,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from kyudo.engine.operators.values import comparable
+
 _ACERO_TYPES = {
     "inner": "inner",
     "left": "left outer",
@@ -51,11 +53,9 @@ def _codes(left: pa.ChunkedArray, right: pa.ChunkedArray, null_equal: bool) -> t
     """Equal integer codes for equal key values on both sides (-0.0 equals 0.0 and
     NaN equals NaN, as in DuckDB; NULL gets a code only when ``null_equal``,
     otherwise it stays NULL and never matches)."""
+    left, right = comparable(left), comparable(right)
     kind = _common_type(left.type, right.type)
-    both = pa.chunked_array(left.cast(kind).chunks + right.cast(kind).chunks, type=kind)
-    if pa.types.is_floating(kind):  # one code for 0.0 and -0.0, one for every NaN bit pattern
-        both = pc.add(both, pa.scalar(0.0, kind))
-        both = pc.if_else(pc.is_nan(both), pa.scalar(float("nan"), kind), both)
+    both = comparable(pa.chunked_array(left.cast(kind).chunks + right.cast(kind).chunks, type=kind))
     encoded = pc.dictionary_encode(both, null_encoding="encode" if null_equal else "mask")
     codes = pa.chunked_array([chunk.indices for chunk in encoded.chunks], type=pa.int32()).combine_chunks()
     return codes.slice(0, len(left)), codes.slice(len(left))

@@ -214,3 +214,11 @@ def test_variance_with_infinity_is_nan_like_pandas():
     result = finalize_aggregate(combine_partials(parts, ["k"], specs), ["k"], specs, table.schema).to_pydict()
     assert math.isnan(result["var"][0]) and math.isnan(result["std"][0])
     assert result["var"][1] is None
+
+
+def test_count_distinct_counts_values_not_bit_patterns():
+    table = pa.table({"f": [-0.0, 0.0, float("nan"), None],
+                      "c": pa.array(["x", "y", "x", None]).dictionary_encode()})
+    specs = [AggSpec("nf", "count_distinct", "f"), AggSpec("nc", "count_distinct", "c")]
+    out = finalize_aggregate(partial_aggregate(table, [], specs), [], specs, table.schema)
+    assert out.to_pylist() == [{"nf": 2, "nc": 2}]

@@ -62,6 +62,9 @@ def test_null_equal_join_matches_pandas_merge(inputs, how):
     left, right, lkeys, rkeys = inputs
     # pandas cannot tell a float NULL from NaN; float keys are covered by the DuckDB test
     assume(not any(pa.types.is_floating(left.schema.field(k).type) for k in lkeys))
+    # pandas 3.1's merge raises on an empty side with Arrow-backed string keys;
+    # empty sides are covered by the DuckDB test above
+    assume(left.num_rows > 0 and right.num_rows > 0)
     merged = pd.merge(left.to_pandas(), right.to_pandas(), left_on=lkeys, right_on=rkeys, how=how)
     got = hash_join(left, right, lkeys, rkeys, how, null_equal=True).to_pylist()
     assert plain(tuple(r.values()) for r in got) == plain(merged.itertuples(index=False))
@@ -157,3 +160,16 @@ def test_residual_condition_keeps_the_output_order_and_treats_null_as_false():
     assert hash_join(left, right, [], [], "semi", condition=condition)["x"].to_pylist() == [5, 1, 1]
     right_join = hash_join(left, right, ["lk"], ["rk"], "right", condition=condition)
     assert right_join["y"].to_pylist() == [2, 6, 6, 9, 0]
+
+
+def test_dictionary_encoded_keys_join_plain_keys():
+    left = pa.table({"k": pa.array(["a", "b", None, "a"]).dictionary_encode(), "x": [1, 2, 3, 4]})
+    right = pa.table({"k2": ["a", "c", None], "y": [10, 20, 30]})
+    got = hash_join(left, right, ["k"], ["k2"], "inner", null_equal=True)
+    assert got.select(["x", "y"]).to_pylist() == [{"x": 1, "y": 10}, {"x": 3, "y": 30}, {"x": 4, "y": 10}]
+
+
+def test_negative_zero_and_nan_keys_match_their_equals():
+    left = pa.table({"k": [-0.0, float("nan")]})
+    right = pa.table({"k2": [0.0, float("nan")]})
+    assert hash_join(left, right, ["k"], ["k2"], "inner").num_rows == 2
