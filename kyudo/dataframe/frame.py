@@ -219,9 +219,14 @@ class DataFrame(FrameOps):
     def merge(self, right: "DataFrame", how: str = "inner", on=None, left_on=None, right_on=None,
               suffixes=("_x", "_y"), broadcast: bool | None = None, left_index: bool = False,
               right_index: bool = False) -> "DataFrame":
-        if left_index or right_index:
-            if not (left_index and right_index) or on is not None or left_on is not None or right_on is not None:
-                raise NotImplementedError("merging an index with columns; use left_index=True and right_index=True")
+        if left_index != right_index:
+            from kyudo.dataframe.merge import merge_index_with_columns
+            return merge_index_with_columns(self, right, how=how, left_on=left_on, right_on=right_on,
+                                            left_index=left_index, right_index=right_index,
+                                            suffixes=suffixes, broadcast=broadcast)
+        if left_index and right_index:
+            if on is not None or left_on is not None or right_on is not None:
+                raise ValueError("left_index and right_index merge on the indexes; do not also pass on=")
             from kyudo.dataframe.indexing import merge_on_index
             return merge_on_index(self, right, how=how, suffixes=suffixes)
         from kyudo.dataframe.merge import merge

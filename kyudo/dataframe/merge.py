@@ -73,3 +73,41 @@ def merge(left: "DataFrame", right: "DataFrame", how="inner", on=None, left_on=N
             out.append((name, Col(name)))
     out += [(right_names[c], Col(right_names[c])) for c in rcols if c not in shared_keys]
     return DataFrame(L.Project(joined, tuple(out)))
+
+
+def merge_index_with_columns(left: "DataFrame", right: "DataFrame", how="inner", left_on=None,
+                             right_on=None, left_index=False, right_index=False,
+                             suffixes=("_x", "_y"), broadcast=None) -> "DataFrame":
+    """``merge`` of one side's index with the other side's columns.
+
+    kyudo keeps index levels as plan columns, so this is a column merge: the
+    index side's levels are exposed under private names, joined on, and dropped.
+    As in pandas, a key column of the column side takes the index value in rows
+    that only the index side has; the result has the default index.
+    """
+    from kyudo.dataframe.frame import DataFrame
+
+    index_side, column_side = (left, right) if left_index else (right, left)
+    keys = _as_list(right_on if left_index else left_on)
+    if not index_side.index:
+        raise PlanError("left_index/right_index needs a frame with an index (see set_index)")
+    if len(keys) != len(index_side.index):
+        raise ValueError(f"{len(keys)} key column(s) cannot match an index of {len(index_side.index)} level(s)")
+    private = [f"__index_key_{i}__" for i in range(len(keys))]
+    exposed = DataFrame(L.Project(index_side.plan,
+                                  tuple((c, Col(c)) for c in index_side._data_columns)
+                                  + tuple((p, Col(n)) for p, n in zip(private, index_side.index))))
+    if left_index:
+        merged = merge(exposed, right, how, left_on=private, right_on=keys, suffixes=suffixes, broadcast=broadcast)
+        fill_from_index = how in ("left", "outer")
+        overlapping = set(left._data_columns)
+        key_names = [k + suffixes[1] if k in overlapping else k for k in keys]
+    else:
+        merged = merge(left, exposed, how, left_on=keys, right_on=private, suffixes=suffixes, broadcast=broadcast)
+        fill_from_index = how in ("right", "outer")
+        overlapping = set(right._data_columns)
+        key_names = [k + suffixes[0] if k in overlapping else k for k in keys]
+    filled = dict(zip(key_names, private)) if fill_from_index else {}
+    out = tuple((n, Call("coalesce", (Col(n), Col(filled[n]))) if n in filled else Col(n))
+                for n in merged.plan.schema.names if n not in private)
+    return DataFrame(L.Project(merged.plan, out))
