@@ -101,13 +101,14 @@ def merge_index_with_columns(left: "DataFrame", right: "DataFrame", how="inner",
         merged = merge(exposed, right, how, left_on=private, right_on=keys, suffixes=suffixes, broadcast=broadcast)
         fill_from_index = how in ("left", "outer")
         overlapping = set(left._data_columns)
-        key_names = [k + suffixes[1] if k in overlapping else k for k in keys]
     else:
         merged = merge(left, exposed, how, left_on=keys, right_on=private, suffixes=suffixes, broadcast=broadcast)
         fill_from_index = how in ("right", "outer")
         overlapping = set(right._data_columns)
-        key_names = [k + suffixes[0] if k in overlapping else k for k in keys]
-    filled = dict(zip(key_names, private)) if fill_from_index else {}
+    # pandas fills the index value into a key column that kept its name; a key
+    # renamed with a suffix stays missing there (pandas puts the index value in an
+    # extra column under the bare name, which kyudo does not add)
+    filled = {k: p for k, p in zip(keys, private) if k not in overlapping} if fill_from_index else {}
     out = tuple((n, Call("coalesce", (Col(n), Col(filled[n]))) if n in filled else Col(n))
                 for n in merged.plan.schema.names if n not in private)
     return DataFrame(L.Project(merged.plan, out))
