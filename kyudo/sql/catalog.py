@@ -76,6 +76,7 @@ class Catalog:
 
     def _expand(self, entry: Entry) -> L.LogicalPlan:
         from kyudo.sql.parse import qualify_query, spelling
+        from kyudo.sql.sources import files_as_tables
         from kyudo.sql.translate.query import Translator
         from kyudo.sql.translate.relation import output_plan
 
@@ -84,17 +85,18 @@ class Catalog:
             raise SQLError(f"view {entry.name!r} refers to itself")
         self._expanding.add(key)
         try:
-            qualified = qualify_query(entry.query.copy(), self.sqlglot_schema(exclude=key),
-                                      entry.dialect)
-            names = spelling(entry.query, self.schemas_read_by(entry.query))
-            return output_plan(Translator(self).query(qualified), names)
+            with files_as_tables(self, entry.query.copy()) as query:
+                qualified = qualify_query(query.copy(), self.sqlglot_schema(exclude=key),
+                                          entry.dialect)
+                names = spelling(query, self.schemas_read_by(query))
+                return output_plan(Translator(self).query(qualified), names)
         finally:
             self._expanding.discard(key)
 
     def schemas_read_by(self, query: exp.Expression) -> list[pa.Schema]:
         """The schemas of the catalog tables and views ``query`` names."""
         names = {t.name.lower() for t in query.find_all(exp.Table)}
-        return [self.plan_of(n).schema for n in names
+        return [self.plan_of(n).schema for n in sorted(names)
                 if n in self.entries and n not in self._expanding]
 
     def names(self) -> list[str]:
@@ -110,4 +112,4 @@ class Catalog:
         """Table -> column -> SQL type, what sqlglot's qualifier reads; views
         being expanded are left out (a view that reads itself is an error)."""
         return {key: {f.name: sql_type_name(f.type) for f in self.plan_of(key).schema}
-                for key in self.entries if key != exclude and key not in self._expanding}
+                for key in list(self.entries) if key != exclude and key not in self._expanding}

@@ -8,10 +8,8 @@ DataFrame methods can continue.
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 from typing import Callable, Sequence
 
-import pandas as pd
 import pyarrow as pa
 from sqlglot import exp
 
@@ -22,6 +20,7 @@ from kyudo.sql.errors import SQLError, UnsupportedSQLError
 from kyudo.sql.parse import DEFAULT_DIALECT, parse, qualify_query, spelling
 from kyudo.sql.translate.query import Translator
 from kyudo.sql.translate.relation import output_plan
+from kyudo.sql.sources import files_as_tables, frame_of
 from kyudo.sql.udf import make_aggregation, make_function
 
 _QUERIES = (exp.Select, exp.SetOperation, exp.Subquery, exp.Values)
@@ -44,7 +43,7 @@ class Context:
         """Register ``source`` as table ``name``: a kyudo or pandas DataFrame, an
         Arrow table, or a path / glob / URL of Parquet, CSV or JSON-lines files
         (``format`` defaults to the file extension, else Parquet)."""
-        self.catalog.add(Entry(name, "table", _frame_of(source, format, storage_options, read_options)))
+        self.catalog.add(Entry(name, "table", frame_of(source, format, storage_options, read_options)))
 
     def drop_table(self, name: str) -> None:
         self.catalog.drop(name)
@@ -125,34 +124,10 @@ class Context:
         """Translate a query into a lazy DataFrame whose columns carry the SQL
         output names (repeated names get a numeric suffix, as in DuckDB)."""
         from kyudo.dataframe import DataFrame
-        qualified = qualify_query(node.copy(), self.catalog.sqlglot_schema(), dialect)
-        names = spelling(node, self.catalog.schemas_read_by(node))
-        return DataFrame(output_plan(Translator(self.catalog).query(qualified), names))
-
-
-def _frame_of(source, format, storage_options, read_options):
-    import kyudo.dataframe as kd
-    if isinstance(source, kd.DataFrame):
-        return source
-    if isinstance(source, pd.DataFrame):
-        return kd.from_pandas(source)
-    if isinstance(source, pa.Table):
-        return kd.from_arrow(source)
-    if isinstance(source, (str, Path)):
-        path = str(source)
-        fmt = (format or _extension(path)).lower()
-        readers = {"parquet": kd.read_parquet, "csv": kd.read_csv, "json": kd.read_json}
-        if fmt not in readers:
-            raise SQLError(f"unknown table format {fmt!r}; expected parquet, csv or json")
-        return readers[fmt](path, storage_options=storage_options, **read_options)
-    raise TypeError(f"cannot make a table from {type(source).__name__}")
-
-
-def _extension(path: str) -> str:
-    for fmt, endings in (("csv", (".csv", ".csv.gz")), ("json", (".json", ".jsonl", ".ndjson"))):
-        if path.rstrip("/").lower().endswith(endings):
-            return fmt
-    return "parquet"
+        with files_as_tables(self.catalog, node.copy()) as query:
+            qualified = qualify_query(query.copy(), self.catalog.sqlglot_schema(), dialect)
+            names = spelling(query, self.catalog.schemas_read_by(query))
+            return DataFrame(output_plan(Translator(self.catalog).query(qualified), names))
 
 
 logging.getLogger("sqlglot").setLevel(logging.ERROR)  # EXPLAIN falls back to a Command

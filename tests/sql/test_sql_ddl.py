@@ -106,3 +106,15 @@ def test_copy_refuses_to_replace_unless_asked(ctx, tmp_path):
         ctx.sql(f"COPY (SELECT k FROM src) TO '{target}' (FORMAT csv)")
     ctx.sql(f"COPY (SELECT k FROM src) TO '{target}' (FORMAT csv, OVERWRITE)")
     assert target.read_text().splitlines() == ['"k"', "1", "2", "2", "3"]
+
+
+def test_files_named_in_a_query(ctx, tmp_path):
+    FRAME.to_csv(tmp_path / "more.csv", index=False)
+    parquet = tmp_path / "src.parquet"
+    assert ctx.sql(f"select count(*) as n from '{parquet}'").compute()["n"].tolist() == [4]
+    got = ctx.sql(f"select m.k, s.v from read_csv('{tmp_path / 'more.csv'}') m "
+                  f"join read_parquet('{parquet}') s on m.k = s.k where m.v > 3").compute()
+    assert got.values.tolist() == [[3, 4.0]]
+    ctx.sql(f"CREATE VIEW from_file AS SELECT k FROM '{parquet}' WHERE v > 2.5")
+    assert ctx.sql("select count(*) as n from from_file").compute()["n"].tolist() == [2]
+    assert ctx.tables == ["from_file", "src"]  # the files were bound only while translating
