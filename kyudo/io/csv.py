@@ -193,6 +193,8 @@ class CsvSource(LineSource):
             f"{block.path!r}, line {self._line(block, data, number)}: expected "
             f"{len(self.options.names)} fields, found {actual}: {text!r}; "
             "pass on_bad_lines='skip' (or 'warn') to drop such lines"
+            + ("; if quoted fields hold line breaks, read with blocksize=None (a block "
+               "boundary can fall inside a quoted field)" if b'"' in data else "")
         )
 
     def _conversion_error(self, block: Block, data: bytes, error: Exception) -> Exception:
