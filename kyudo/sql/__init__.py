@@ -21,7 +21,8 @@ correlated scalar subqueries; CTEs; UNION [ALL],
 INTERSECT, EXCEPT; CASE, CAST, TRY_CAST, COALESCE, NULLIF, LIKE/ILIKE [ESCAPE],
 BETWEEN, IS [NOT] DISTINCT FROM; date/timestamp +/- intervals, EXTRACT,
 date_trunc; string and math functions; aggregates with DISTINCT (COUNT) and
-FILTER; window functions with PARTITION BY / ORDER BY / ROWS and RANGE frames;
+FILTER; window functions with PARTITION BY / ORDER BY / ROWS and RANGE frames,
+QUALIFY; files named in FROM ('path', read_parquet/read_csv/read_json);
 GROUPING SETS, ROLLUP, CUBE, GROUPING(); DDL (CREATE TABLE ... WITH (location,
 format) / AS SELECT, CREATE VIEW, DROP, SHOW TABLES, DESCRIBE, EXPLAIN) and
 ``COPY (query) TO 'path' (FORMAT parquet, PARTITION_BY (...))``; user scalar

@@ -178,6 +178,8 @@ CORPUS = {
         "select id, first_value(n) over (partition by g order by id) from t",
         "select id, avg(x) over (partition by g order by id rows between unbounded preceding and unbounded following) from t",
         "select g, sum(n), sum(sum(n)) over () from t group by g",
+        "select id, g, x from t qualify row_number() over (partition by g order by x desc nulls last) = 1",
+        "select g, sum(n) as s from t group by g qualify rank() over (order by sum(n) desc nulls last) <= 2",
         "select id, sum(n) over (order by id nulls first, g rows between 2 preceding and 1 following) from t",
         "select id, sum(n) over (order by n range between 5 preceding and current row) from t",
         "select id, last_value(n) over (partition by g order by id rows between unbounded preceding and unbounded following) from t",

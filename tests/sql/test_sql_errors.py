@@ -55,6 +55,9 @@ def test_ungrouped_column(ctx):
     ("select strpos(g, 'a') from t", "strpos"),
     ("select frobnicate(g) from t", "function 'frobnicate' is not supported"),
     ("select * from generate_series(1, 3)", "table functions"),
+    ("select id, sum(n) over w from t window w as (order by id)", "named WINDOW"),
+    ("select * from t using sample 50%", "SAMPLE"),
+    ("select * from t tablesample 50%", "sample is not supported on a table"),
 ])
 def test_unsupported_constructs_are_named(ctx, query, construct):
     with pytest.raises(UnsupportedSQLError, match=construct):

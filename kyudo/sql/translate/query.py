@@ -188,6 +188,9 @@ class Translator:
     def from_item(self, node: exp.Expression, scope: Scope) -> L.LogicalPlan:
         """The plan of one FROM item, under fresh column names, registered in ``scope``."""
         if isinstance(node, exp.Table):
+            extra = sorted(k for k, v in node.args.items() if v and k not in ("this", "alias", "db", "catalog"))
+            if extra:
+                raise UnsupportedSQLError(f"{node.sql()}: {', '.join(extra)} is not supported on a table")
             if node.args.get("db") or node.args.get("catalog"):
                 raise UnsupportedSQLError(f"qualified table names are not supported: {node.sql()}")
             if isinstance(node.this, exp.Anonymous) or not isinstance(node.this, exp.Identifier):

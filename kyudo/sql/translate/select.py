@@ -34,8 +34,19 @@ def _and_terms(node: exp.Expression | None) -> list[exp.Expression]:
     return [node]
 
 
+# SELECT clauses this module translates; any other one present is refused by
+# name rather than silently ignored (it would change the answer)
+_CLAUSES = {"expressions", "from_", "joins", "where", "group", "having", "qualify", "order",
+            "limit", "offset", "distinct", "with_", "hint"}
+
+
 class SelectBlock:
     def __init__(self, translator, node: exp.Select, parent: Scope | None):
+        unknown = sorted(k for k, v in node.args.items() if v and k not in _CLAUSES)
+        if unknown:
+            names = ", ".join("named WINDOW" if k == "windows" else k.upper().rstrip("_")
+                              for k in unknown)
+            raise UnsupportedSQLError(f"SELECT clause {names} is not supported")
         self.t, self.node = translator, node
         self.scope = Scope(parent=parent)
         self.plan: L.LogicalPlan | None = None
@@ -181,7 +192,8 @@ class SelectBlock:
             group_keys, sets = self._group_by_all(selects), None
         else:
             group_keys, sets = agg.grouping_sets(group)
-        aggregates = agg.find_aggregates(selects + [having] + order_nodes,
+        qualify = node.args["qualify"].this if node.args.get("qualify") else None
+        aggregates = agg.find_aggregates(selects + [having, qualify] + order_nodes,
                                          self.t.catalog.aggregations)
         if extra_keys and (group_keys or not aggregates):
             raise UnsupportedSQLError("a correlated scalar subquery must be an aggregate without "
@@ -192,7 +204,11 @@ class SelectBlock:
         if having is not None:
             predicate = self.expr(having, "HAVING")  # may join scalar subqueries first
             self.plan = L.Filter(self.plan, predicate)
-        self._windows(selects + order_nodes)
+        qualify = node.args["qualify"].this if node.args.get("qualify") else None
+        self._windows(selects + order_nodes + ([qualify] if qualify is not None else []))
+        if qualify is not None:
+            predicate = self.expr(qualify, "QUALIFY")
+            self.plan = L.Filter(self.plan, predicate)
         return self.t.finish_select(self, selects, extra_keys)
 
     def _group_by_all(self, selects) -> list[exp.Expression]:

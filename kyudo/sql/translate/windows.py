@@ -35,6 +35,8 @@ def window_function(node: exp.Window, output: str, column_of, constant_of) -> Wi
     """The WindowFunction of ``node``; ``column_of(expr_node)`` gives the plan column
     holding an argument, ``constant_of(node)`` a literal's value."""
     fn = node.this
+    if node.args.get("alias") is not None:
+        raise UnsupportedSQLError(f"{node.sql()}: named windows are not supported")
     if isinstance(fn, exp.IgnoreNulls) or isinstance(fn, exp.RespectNulls):
         raise UnsupportedSQLError(f"{node.sql()}: IGNORE/RESPECT NULLS is not supported")
     frame = _frame(node.args.get("spec"))
