@@ -21,6 +21,7 @@ CORPUS = {
         "select -id as id, g from t order by id nulls first, g",
         "select id, n from t order by 2 desc nulls last, 1 limit 4",
         "select id from t order by id nulls first limit 2 offset 1",
+        "select id from t order by id nulls first offset 1 rows fetch first 3 rows only",
         "select count(*) from t, u",
         "select id from t where x > 1 limit 0",
         "select distinct g from t order by g",

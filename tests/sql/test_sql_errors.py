@@ -58,6 +58,8 @@ def test_ungrouped_column(ctx):
     ("select id, sum(n) over w from t window w as (order by id)", "named WINDOW"),
     ("select * from t using sample 50%", "SAMPLE"),
     ("select * from t tablesample 50%", "sample is not supported on a table"),
+    ("select id from t order by id fetch first 2 rows with ties", "WITH TIES"),
+    ("select id from t union by name select id from u", "by_name"),
 ])
 def test_unsupported_constructs_are_named(ctx, query, construct):
     with pytest.raises(UnsupportedSQLError, match=construct):

@@ -19,7 +19,12 @@ _HOW = {"LEFT": "left", "RIGHT": "right", "FULL": "outer"}
 
 
 def join_kind(node) -> str:
-    """The logical join type of a sqlglot Join node."""
+    """The logical join type of a sqlglot Join node; modifiers this module does
+    not translate (ASOF, POSITIONAL, LATERAL ...) are refused by name."""
+    extra = sorted(k for k, v in node.args.items() if v and k not in ("this", "on", "side", "kind",
+                                                                     "using", "method"))
+    if extra:
+        raise UnsupportedSQLError(f"{node.sql()}: join with {', '.join(extra)} is not supported")
     if node.args.get("method") or (node.args.get("kind") or "").upper() in ("NATURAL", "ASOF"):
         raise UnsupportedSQLError(f"{node.sql()}: this join type is not supported")
     side = (node.args.get("side") or "").upper()

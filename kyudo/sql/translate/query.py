@@ -81,7 +81,7 @@ class Translator:
             raise UnsupportedSQLError("DISTINCT ON is not supported")
         hidden = []
         sort_keys = []
-        order = node.args.get("order")
+        order = _order_of(node)
         for o in (order.expressions if order else []):
             column = self._order_column(o.this, names, columns, by_key)
             if column is None:
@@ -119,14 +119,20 @@ class Translator:
         limit, offset = node.args.get("limit"), node.args.get("offset")
         if limit is None and offset is None:
             return plan
-        n = _integer(limit.expression if limit is not None else None, "LIMIT")
+        options = limit.args.get("limit_options") if limit is not None else None
+        if options is not None and (options.args.get("percent") or options.args.get("with_ties")):
+            raise UnsupportedSQLError(f"{limit.sql()}: PERCENT and WITH TIES are not supported")
+        if isinstance(limit, exp.Fetch):
+            n = _integer(limit.args.get("count"), "FETCH") if limit.args.get("count") else 1
+        else:
+            n = _integer(limit.expression if limit is not None else None, "LIMIT")
         skip = _integer(offset.expression if offset is not None else None, "OFFSET") or 0
         return L.Limit(plan, n, skip)
 
     def _order_limit(self, rel: Relation, node) -> Relation:
         """ORDER BY and LIMIT on a set operation or parenthesised query: they can
         only name output columns (by name or position)."""
-        order = node.args.get("order")
+        order = _order_of(node)
         plan = rel.plan
         if order is not None:
             keys = []
@@ -145,8 +151,12 @@ class Translator:
         if len(left.columns) != len(right.columns):
             raise SQLError(f"{type(node).__name__.upper()} inputs have {len(left.columns)} and "
                            f"{len(right.columns)} columns")
-        if node.args.get("by_name"):
-            raise UnsupportedSQLError("UNION BY NAME is not supported")
+        extra = sorted(k for k, v in node.args.items()
+                       if v and k not in ("this", "expression", "distinct", "order", "limit",
+                                          "offset", "with_"))
+        if extra:
+            raise UnsupportedSQLError(f"{type(node).__name__.upper()} with {', '.join(extra)} "
+                                      "is not supported")
         columns = [self.namer.fresh(n) for n in left.names]
         lp = L.Project(left.plan, tuple((c, Col(o)) for c, o in zip(columns, left.columns)))
         rp = L.Project(right.plan, tuple((c, Col(o)) for c, o in zip(columns, right.columns)))
@@ -227,6 +237,15 @@ class Translator:
         if plan is None:
             raise table_not_found(name, self.catalog.names())
         return Relation(plan, list(plan.schema.names), list(plan.schema.names))
+
+
+def _order_of(node) -> exp.Order | None:
+    """The ORDER BY of ``node``; WITH FILL is refused by name."""
+    order = node.args.get("order")
+    for o in (order.expressions if order is not None else []):
+        if o.args.get("with_fill"):
+            raise UnsupportedSQLError(f"ORDER BY ... WITH FILL is not supported: {o.sql()}")
+    return order
 
 
 def _integer(node, clause: str) -> int | None:
