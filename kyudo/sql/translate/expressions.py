@@ -222,9 +222,13 @@ class ExpressionTranslator:
         return Call("not", (self._NullSafeEQ(node),))
 
     def _Between(self, node):
+        if node.args.get("symmetric"):
+            raise UnsupportedSQLError(f"BETWEEN SYMMETRIC is not supported: {node.sql()}")
         return Call("between", (self(node.this), self(node.args["low"]), self(node.args["high"])))
 
     def _In(self, node):
+        if node.args.get("field") is not None:
+            raise UnsupportedSQLError(f"IN with a field is not supported: {node.sql()}")
         if node.args.get("query") is not None or node.args.get("unnest") is not None:
             raise UnsupportedSQLError(f"IN (subquery) is only supported as a condition of WHERE "
                                       f"(ANDed with the others): {node.sql()}")
@@ -276,6 +280,8 @@ class ExpressionTranslator:
         return self._cast(node, "try_cast")
 
     def _cast(self, node, op: str) -> Expr:
+        if any(node.args.get(k) for k in ("format", "action", "default")):
+            raise UnsupportedSQLError(f"CAST with FORMAT or a default is not supported: {node.sql()}")
         to = arrow_type(node.args["to"])
         value = self(node.this)
         if isinstance(value, Lit) and value.value is None:
