@@ -123,7 +123,9 @@ def test_joins(same_answer, tu, kind, extra):
     "b > (SELECT avg(c) FROM u)", "b >= (SELECT min(c) FROM u WHERE u.a = t.a)",
     "s IN (SELECT s FROM u)", "b < 0 OR a IN (SELECT c FROM u)",
     "NOT (a IN (SELECT a FROM u WHERE c > 0)) OR s = ''",
-    "b IS NULL OR EXISTS (SELECT 1 FROM u WHERE u.a = t.a)"]))
+    "b IS NULL OR EXISTS (SELECT 1 FROM u WHERE u.a = t.a)",
+    "a < (SELECT count(*) FROM u WHERE u.c < t.b)",
+    "b > (SELECT min(c) FROM u WHERE u.a <> t.a AND u.s = t.s)"]))
 def test_subqueries(same_answer, tu, p):
     ctx, con = engines(*tu)
     same_answer(ctx, con, f"SELECT a, b, s FROM t WHERE {p}")

@@ -23,7 +23,7 @@ from sqlglot import exp
 
 from kyudo.engine.operators.aggregate import AggSpec
 from kyudo.planner import logical as L
-from kyudo.planner.expr import Call, Col, Expr, Lit, transform
+from kyudo.planner.expr import Call, Col, Expr, Lit, conjoin, transform
 from kyudo.planner.types import infer_type
 from kyudo.sql.errors import SQLError, UnsupportedSQLError
 from kyudo.sql.translate.joins import join, split_keys
@@ -203,11 +203,12 @@ def _limit_one(plan: L.LogicalPlan) -> bool:
 
 
 def _correlated_scalar(block, sub, query: exp.Select) -> tuple[L.LogicalPlan, str]:
+    if len(query.expressions) != 1:
+        raise SQLError(f"a scalar subquery must return one column: {query.sql()}")
     outer_names = set(block.plan.schema.names)
     keys, residual = split_keys(sub.correlated, outer_names, set(sub.plan.schema.names))
     if residual or not keys:
-        raise UnsupportedSQLError(f"a correlated scalar subquery whose correlation is not a set "
-                                  f"of equalities: {query.sql()}")
+        return _correlated_by_values(block, sub, query)
     inner_columns = []
     for _, inner in keys:
         if isinstance(inner, Col):
@@ -216,8 +217,6 @@ def _correlated_scalar(block, sub, query: exp.Select) -> tuple[L.LogicalPlan, st
             name = block.t.namer.fresh("__corr")
             sub.plan = with_columns(sub.plan, [(name, inner)])
             inner_columns.append(name)
-    if len(query.expressions) != 1:
-        raise SQLError(f"a scalar subquery must return one column: {query.sql()}")
     rel = sub.finish(extra_keys=tuple(inner_columns))
     value_column = rel.columns[-1]
     matched = block.t.namer.fresh("__matched")
@@ -225,6 +224,36 @@ def _correlated_scalar(block, sub, query: exp.Select) -> tuple[L.LogicalPlan, st
                       + ((value_column, Col(value_column)), (matched, Lit(True, pa.bool_()))))
     joined = join(block.plan, right, "left",
                   [(o, Col(i)) for (o, _), i in zip(keys, inner_columns)], [], block.t.namer)
+    empty = _empty_value(sub, rel, value_column)
+    if empty is None:
+        return joined, value_column
+    result = block.t.namer.fresh("__scalar")
+    value = Call("if_else", (Call("is_null", (Col(matched),)), empty, Col(value_column)))
+    return with_columns(joined, [(result, value)]), result
+
+
+def _correlated_by_values(block, sub, query: exp.Select) -> tuple[L.LogicalPlan, str]:
+    """A correlated scalar subquery whose correlation is not only equalities
+    (``(SELECT count(*) FROM u WHERE u.v < t.n)``): the distinct values of the
+    outer columns it reads are joined to the subquery's rows on the whole
+    correlation, aggregated per value, and joined back on those values (NULLs
+    equal, so a NULL outer value finds its group of no matches)."""
+    outer = sorted(set().union(*(c.columns() for c in sub.correlated)) & set(block.plan.schema.names))
+    fresh = {c: block.t.namer.fresh(f"__outer.{c}") for c in outer}
+    values = L.Distinct(L.Project(block.plan, tuple((fresh[c], Col(c)) for c in outer)))
+    renamed = [transform(c, lambda n: Col(fresh[n.name]) if isinstance(n, Col) and n.name in fresh else n)
+               for c in sub.correlated]
+    keys, residual = split_keys(renamed, set(values.schema.names), set(sub.plan.schema.names))
+    sub.plan = join(values, sub.plan, "inner" if keys else "cross", keys, [], block.t.namer)
+    if residual:
+        sub.plan = L.Filter(sub.plan, conjoin(residual))
+    group = tuple(fresh[c] for c in outer)
+    rel = sub.finish(extra_keys=group)
+    value_column = rel.columns[-1]
+    matched = block.t.namer.fresh("__matched")
+    right = L.Project(rel.plan, tuple((g, Col(g)) for g in group)
+                      + ((value_column, Col(value_column)), (matched, Lit(True, pa.bool_()))))
+    joined = L.Join(block.plan, right, "left", tuple(outer), group, null_equal=True)
     empty = _empty_value(sub, rel, value_column)
     if empty is None:
         return joined, value_column
