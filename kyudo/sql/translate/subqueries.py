@@ -12,9 +12,11 @@
   NULL when nothing matches.
 * uncorrelated scalar subquery -> its one-row result cross-joined (only when it
   is known to give at most one row: a global aggregate or LIMIT 1).
-* correlated scalar subquery (an aggregate over correlation equalities) ->
-  aggregate grouped by the inner correlation columns, left-joined on them; rows
-  with no match get what the aggregate gives over no rows (COUNT is 0).
+* correlated scalar subquery (an aggregate) -> over correlation equalities,
+  aggregate grouped by the inner correlation columns, left-joined on them; over
+  any other correlation, the distinct outer values joined to the subquery's rows
+  on the whole correlation, aggregated per value and left-joined back. Rows with
+  no match get what the aggregate gives over no rows (COUNT is 0).
 """
 from __future__ import annotations
 
