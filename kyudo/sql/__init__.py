@@ -32,7 +32,9 @@ SQL semantics where they differ from the pandas layer: NULL group keys are kept,
 a sum over no values is NULL, joins never match NULL keys, ``avg`` and ``/`` on
 integers or decimals give doubles, ``%`` and ``//`` truncate towards zero, ROUND
 rounds halves away from zero. Differences from DuckDB that remain: integer
-division or modulo by zero gives NULL (DuckDB raises), NaN compares false (DuckDB
+division or modulo by zero gives NULL (DuckDB raises); a NaN in a pandas frame or
+Arrow table given to ``create_table`` becomes NULL (as in the DataFrame API),
+and a NaN read from files compares false and is skipped by ``max`` (DuckDB
 orders it above every number).
 
 Anything else raises :class:`UnsupportedSQLError` naming the construct.

@@ -47,7 +47,7 @@ def spelling(query: exp.Expression, schemas) -> dict[str, str]:
     if isinstance(query, exp.Select) and not stars:
         for i, e in enumerate(query.expressions):  # unnamed: the qualifier says _col_<i>
             if not isinstance(e, (exp.Alias, exp.Column)):
-                out[f"_col_{i}"] = e.sql(dialect=DEFAULT_DIALECT)
+                out[f"_col_{i}"] = e.sql(dialect=DEFAULT_DIALECT, normalize_functions="lower")
     return out
 
 

@@ -142,5 +142,5 @@ def test_output_names_keep_the_users_spelling():
     ctx.create_table("People", pd.DataFrame({"Name": ["a", "b"], "Age": [1, 2]}))
     assert list(ctx.sql("select * from people").columns) == ["Name", "Age"]
     got = ctx.sql("select name, AGE as Years, age + 1, count(*) from PEOPLE group by all")
-    assert list(got.columns) == ["Name", "Years", "age + 1", "COUNT(*)"]
+    assert list(got.columns) == ["Name", "Years", "age + 1", "count(*)"]
     assert list(ctx.sql("select 1 as a, 2 as a").columns) == ["a", "a_1"]
