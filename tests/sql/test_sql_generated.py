@@ -125,7 +125,9 @@ def test_joins(same_answer, tu, kind, extra):
     "NOT (a IN (SELECT a FROM u WHERE c > 0)) OR s = ''",
     "b IS NULL OR EXISTS (SELECT 1 FROM u WHERE u.a = t.a)",
     "a < (SELECT count(*) FROM u WHERE u.c < t.b)",
-    "b > (SELECT min(c) FROM u WHERE u.a <> t.a AND u.s = t.s)"]))
+    "b > (SELECT min(c) FROM u WHERE u.a <> t.a AND u.s = t.s)",
+    "a NOT IN (SELECT c FROM u WHERE u.s = t.s)",
+    "b IN (SELECT c FROM u WHERE u.a > t.a) OR s = 'a'"]))
 def test_subqueries(same_answer, tu, p):
     ctx, con = engines(*tu)
     same_answer(ctx, con, f"SELECT a, b, s FROM t WHERE {p}")

@@ -5,7 +5,9 @@
   join condition.
 * ``x IN (SELECT y ...)`` -> semi join on ``x = y`` (plus any correlation);
   ``NOT IN`` -> a null-aware anti join, which keeps no row when the subquery
-  yields a NULL and drops rows whose ``x`` is NULL unless the subquery is empty.
+  yields a NULL and drops rows whose ``x`` is NULL unless the subquery is empty;
+  a correlated NOT IN counts, per distinct outer value, the subquery's rows,
+  non-NULL results and matches, and decides from those counts.
 * elsewhere (under OR or CASE, in a select list) they become boolean columns
   by a "mark" join: a left join to the subquery's distinct keys plus a marker,
   and for IN the subquery's row and NULL counts, which decide between FALSE and
@@ -102,8 +104,10 @@ def _in(block, node: exp.In, negated: bool) -> L.LogicalPlan:
     value = block.expr(node.this, "IN")
     sub = _inner_block(block, query) if isinstance(query, exp.Select) else None
     if sub is not None and sub.correlated:
-        if negated or not _is_simple(query) or len(query.expressions) != 1:
-            raise UnsupportedSQLError(f"a correlated [NOT] IN subquery of this shape: {query.sql()}")
+        if negated or not _is_simple(query):
+            plan, found = _correlated_in(block, sub, query, value)
+            kept = L.Filter(plan, Call("not", (found,)) if negated else found)
+            return L.Project(kept, tuple((c, Col(c)) for c in block.plan.schema.names))
         inner_value = sub.expr(query.expressions[0], "IN")
         predicates = [Call("equal", (value, inner_value))] + sub.correlated
         keys, residual = split_keys(predicates, set(block.plan.schema.names), set(sub.plan.schema.names))
@@ -156,6 +160,9 @@ def _exists_mark(block, query) -> tuple[L.LogicalPlan, Expr]:
 def _in_mark(block, node: exp.In) -> tuple[L.LogicalPlan, Expr]:
     query = _query_of(node.args["query"])
     value = block.expr(node.this, "IN")
+    sub = _inner_block(block, query)
+    if sub is not None and sub.correlated:
+        return _correlated_in(block, sub, query, value)
     rel = block.t.query(query, block.scope)
     if len(rel.columns) != 1:
         raise SQLError(f"a subquery in IN must return one column, not {len(rel.columns)}")
@@ -165,11 +172,55 @@ def _in_mark(block, node: exp.In) -> tuple[L.LogicalPlan, Expr]:
     counts = L.Aggregate(rel.plan, (), (AggSpec(rows, "size", None),
                                         AggSpec(non_null, "count", rel.columns[0])))
     joined = L.Join(joined, counts, "cross", (), ())
-    unknown = Call("or", (Call("is_null", (value,)), Call("less", (Col(non_null), Col(rows)))))
-    result = Call("case_when", (Call("is_not_null", (Col(marker),)), Lit(True, pa.bool_()),
-                                Call("equal", (Col(rows), Lit(0))), Lit(False, pa.bool_()),
-                                unknown, Lit(None, pa.bool_()), Lit(False, pa.bool_())))
-    return joined, result
+    return joined, _in_value(Call("is_not_null", (Col(marker),)), Col(rows), Col(non_null), value)
+
+
+def _in_value(found: Expr, rows: Expr, non_null: Expr, value: Expr) -> Expr:
+    """SQL's ``value IN (subquery)`` from what is known about the subquery's rows:
+    TRUE on a match, FALSE when there are no rows, NULL when ``value`` is NULL or
+    the rows hold a NULL, FALSE otherwise."""
+    unknown = Call("or", (Call("is_null", (value,)), Call("less", (non_null, rows))))
+    return Call("case_when", (found, Lit(True, pa.bool_()),
+                              Call("equal", (rows, Lit(0))), Lit(False, pa.bool_()),
+                              unknown, Lit(None, pa.bool_()), Lit(False, pa.bool_())))
+
+
+def _correlated_in(block, sub, query: exp.Select, value: Expr) -> tuple[L.LogicalPlan, Expr]:
+    """``value [NOT] IN`` a correlated subquery, per outer row: the distinct
+    outer values it reads (``value``'s columns too) are joined to the subquery's
+    rows on the correlation, and per value the rows, non-NULL results and
+    matches are counted; the counts are joined back NULL-equal."""
+    if len(query.expressions) != 1:
+        raise SQLError(f"a subquery in IN must return one column: {query.sql()}")
+    without_distinct = query.copy()
+    without_distinct.set("distinct", None)  # DISTINCT does not change IN
+    if not _is_simple(without_distinct):
+        raise UnsupportedSQLError(f"a correlated IN subquery with grouping or LIMIT: {query.sql()}")
+    names = set(block.plan.schema.names)
+    outer = sorted((set().union(*(c.columns() for c in sub.correlated)) | value.columns()) & names)
+    fresh = {c: block.t.namer.fresh(f"__outer.{c}") for c in outer}
+
+    def rename(e: Expr) -> Expr:
+        return transform(e, lambda n: Col(fresh[n.name]) if isinstance(n, Col) and n.name in fresh else n)
+    values = L.Distinct(L.Project(block.plan, tuple((fresh[c], Col(c)) for c in outer)))
+    result = block.t.namer.fresh("__in_result")
+    inner = with_columns(sub.plan, [(result, sub.expr(query.expressions[0], "IN"))])
+    keys, residual = split_keys([rename(c) for c in sub.correlated], set(values.schema.names),
+                                set(inner.schema.names))
+    joined = join(values, inner, "inner" if keys else "cross", keys, [], block.t.namer)
+    if residual:
+        joined = L.Filter(joined, conjoin(residual))
+    hit = block.t.namer.fresh("__in_hit")
+    matches = Call("if_else", (Call("equal", (rename(value), Col(result))), Lit(1), Lit(None, pa.int64())))
+    joined = with_columns(joined, [(hit, matches)])
+    rows, non_null, found = (block.t.namer.fresh(n) for n in ("__in_rows", "__in_values", "__in_found"))
+    group = tuple(fresh[c] for c in outer)
+    counts = L.Aggregate(joined, group, (AggSpec(rows, "size", None), AggSpec(non_null, "count", result),
+                                         AggSpec(found, "count", hit)))
+    back = L.Join(block.plan, counts, "left", tuple(outer), group, null_equal=True)
+    zero = Lit(0, pa.int64())
+    n, c = Call("coalesce", (Col(rows), zero)), Call("coalesce", (Col(non_null), zero))
+    return back, _in_value(Call("greater", (Call("coalesce", (Col(found), zero)), zero)), n, c, value)
 
 
 def join_scalar(block, node: exp.Subquery) -> tuple[L.LogicalPlan, str]:
