@@ -127,6 +127,7 @@ def test_joins(same_answer, tu, kind, extra):
     "a < (SELECT count(*) FROM u WHERE u.c < t.b)",
     "b > (SELECT min(c) FROM u WHERE u.a <> t.a AND u.s = t.s)",
     "a NOT IN (SELECT c FROM u WHERE u.s = t.s)",
+    "s = '' OR EXISTS (SELECT 1 FROM u WHERE u.c > t.b)",
     "b IN (SELECT c FROM u WHERE u.a > t.a) OR s = 'a'"]))
 def test_subqueries(same_answer, tu, p):
     ctx, con = engines(*tu)

@@ -147,10 +147,13 @@ def _exists_mark(block, query) -> tuple[L.LogicalPlan, Expr]:
         n = block.t.namer.fresh("__exists")
         counted = L.Aggregate(rel.plan, (), (AggSpec(n, "size", None),))
         return L.Join(block.plan, counted, "cross", (), ()), Call("greater", (Col(n), Lit(0)))
+    if not _is_simple(query):
+        raise UnsupportedSQLError(f"a correlated EXISTS subquery with grouping or LIMIT: {query.sql()}")
     keys, residual = split_keys(sub.correlated, set(block.plan.schema.names), set(sub.plan.schema.names))
-    if residual or not keys or not _is_simple(query):
-        raise UnsupportedSQLError(f"EXISTS outside a WHERE conjunction needs a subquery correlated "
-                                  f"by equalities only: {query.sql()}")
+    if residual or not keys:
+        plan, counts = _count_per_outer_value(block, sub, [], {})
+        return plan, Call("greater", (Call("coalesce", (Col(counts["rows"]), Lit(0, pa.int64()))),
+                                      Lit(0, pa.int64())))
     right, names, marker = _marked_distinct(block, sub.plan, [inner for _, inner in keys])
     joined = join(block.plan, right, "left", [(o, Col(n)) for (o, _), n in zip(keys, names)], [],
                   block.t.namer)
@@ -186,41 +189,58 @@ def _in_value(found: Expr, rows: Expr, non_null: Expr, value: Expr) -> Expr:
 
 
 def _correlated_in(block, sub, query: exp.Select, value: Expr) -> tuple[L.LogicalPlan, Expr]:
-    """``value [NOT] IN`` a correlated subquery, per outer row: the distinct
-    outer values it reads (``value``'s columns too) are joined to the subquery's
-    rows on the correlation, and per value the rows, non-NULL results and
-    matches are counted; the counts are joined back NULL-equal."""
+    """``value [NOT] IN`` a correlated subquery, per outer row, decided from the
+    subquery's rows, non-NULL results and matches per outer value."""
     if len(query.expressions) != 1:
         raise SQLError(f"a subquery in IN must return one column: {query.sql()}")
     without_distinct = query.copy()
     without_distinct.set("distinct", None)  # DISTINCT does not change IN
     if not _is_simple(without_distinct):
         raise UnsupportedSQLError(f"a correlated IN subquery with grouping or LIMIT: {query.sql()}")
+    result = block.t.namer.fresh("__in_result")
+    sub.plan = with_columns(sub.plan, [(result, sub.expr(query.expressions[0], "IN"))])
+    plan, counts = _count_per_outer_value(block, sub, [value], {"values": result},
+                                          match=(value, result))
+    zero = Lit(0, pa.int64())
+    n, c, m = (Call("coalesce", (Col(counts[k]), zero)) for k in ("rows", "values", "matches"))
+    return plan, _in_value(Call("greater", (m, zero)), n, c, value)
+
+
+def _count_per_outer_value(block, sub, also: list[Expr], count_columns: dict[str, str],
+                           match: tuple[Expr, str] | None = None):
+    """Decorrelate by value: the distinct values of the outer columns the
+    correlation (and ``also``) read are joined to the subquery's rows on the
+    whole correlation; per value, rows are counted (``rows``), non-NULL values
+    of each ``count_columns`` entry, and rows where ``match`` = (outer expression,
+    inner column) holds (``matches``). The counts are left-joined back onto the
+    block's plan NULL-equal (an outer row without any row gets NULL counts)."""
     names = set(block.plan.schema.names)
-    outer = sorted((set().union(*(c.columns() for c in sub.correlated)) | value.columns()) & names)
+    outer = sorted(set().union(*(c.columns() for c in sub.correlated + also)) & names)
     fresh = {c: block.t.namer.fresh(f"__outer.{c}") for c in outer}
 
     def rename(e: Expr) -> Expr:
         return transform(e, lambda n: Col(fresh[n.name]) if isinstance(n, Col) and n.name in fresh else n)
     values = L.Distinct(L.Project(block.plan, tuple((fresh[c], Col(c)) for c in outer)))
-    result = block.t.namer.fresh("__in_result")
-    inner = with_columns(sub.plan, [(result, sub.expr(query.expressions[0], "IN"))])
     keys, residual = split_keys([rename(c) for c in sub.correlated], set(values.schema.names),
-                                set(inner.schema.names))
-    joined = join(values, inner, "inner" if keys else "cross", keys, [], block.t.namer)
+                                set(sub.plan.schema.names))
+    joined = join(values, sub.plan, "inner" if keys else "cross", keys, [], block.t.namer)
     if residual:
         joined = L.Filter(joined, conjoin(residual))
-    hit = block.t.namer.fresh("__in_hit")
-    matches = Call("if_else", (Call("equal", (rename(value), Col(result))), Lit(1), Lit(None, pa.int64())))
-    joined = with_columns(joined, [(hit, matches)])
-    rows, non_null, found = (block.t.namer.fresh(n) for n in ("__in_rows", "__in_values", "__in_found"))
+    counts = {"rows": block.t.namer.fresh("__rows")}
+    specs = [AggSpec(counts["rows"], "size", None)]
+    for label, column in count_columns.items():
+        counts[label] = block.t.namer.fresh(f"__{label}")
+        specs.append(AggSpec(counts[label], "count", column))
+    if match is not None:
+        hit = block.t.namer.fresh("__hit")
+        outer_value, inner_column = match
+        joined = with_columns(joined, [(hit, Call("if_else", (
+            Call("equal", (rename(outer_value), Col(inner_column))), Lit(1), Lit(None, pa.int64()))))])
+        counts["matches"] = block.t.namer.fresh("__matches")
+        specs.append(AggSpec(counts["matches"], "count", hit))
     group = tuple(fresh[c] for c in outer)
-    counts = L.Aggregate(joined, group, (AggSpec(rows, "size", None), AggSpec(non_null, "count", result),
-                                         AggSpec(found, "count", hit)))
-    back = L.Join(block.plan, counts, "left", tuple(outer), group, null_equal=True)
-    zero = Lit(0, pa.int64())
-    n, c = Call("coalesce", (Col(rows), zero)), Call("coalesce", (Col(non_null), zero))
-    return back, _in_value(Call("greater", (Call("coalesce", (Col(found), zero)), zero)), n, c, value)
+    aggregated = L.Aggregate(joined, group, tuple(specs))
+    return L.Join(block.plan, aggregated, "left", tuple(outer), group, null_equal=True), counts
 
 
 def join_scalar(block, node: exp.Subquery) -> tuple[L.LogicalPlan, str]:
