@@ -22,6 +22,9 @@
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Callable
+
 import pyarrow as pa
 from sqlglot import exp
 
@@ -208,24 +211,13 @@ def _correlated_in(block, sub, query: exp.Select, value: Expr) -> tuple[L.Logica
 
 def _count_per_outer_value(block, sub, also: list[Expr], count_columns: dict[str, str],
                            match: tuple[Expr, str] | None = None):
-    """Decorrelate by value: the distinct values of the outer columns the
-    correlation (and ``also``) read are joined to the subquery's rows on the
-    whole correlation; per value, rows are counted (``rows``), non-NULL values
-    of each ``count_columns`` entry, and rows where ``match`` = (outer expression,
-    inner column) holds (``matches``). The counts are left-joined back onto the
-    block's plan NULL-equal (an outer row without any row gets NULL counts)."""
-    names = set(block.plan.schema.names)
-    outer = sorted(set().union(*(c.columns() for c in sub.correlated + also)) & names)
-    fresh = {c: block.t.namer.fresh(f"__outer.{c}") for c in outer}
-
-    def rename(e: Expr) -> Expr:
-        return transform(e, lambda n: Col(fresh[n.name]) if isinstance(n, Col) and n.name in fresh else n)
-    values = L.Distinct(L.Project(block.plan, tuple((fresh[c], Col(c)) for c in outer)))
-    keys, residual = split_keys([rename(c) for c in sub.correlated], set(values.schema.names),
-                                set(sub.plan.schema.names))
-    joined = join(values, sub.plan, "inner" if keys else "cross", keys, [], block.t.namer)
-    if residual:
-        joined = L.Filter(joined, conjoin(residual))
+    """Per distinct outer value (see :func:`_join_outer_values`) count the
+    subquery's rows (``rows``), the non-NULL values of each ``count_columns``
+    entry, and the rows where ``match`` = (outer expression, inner column)
+    holds (``matches``); left-joined back onto the block's plan NULL-equal (an
+    outer row without any row gets NULL counts)."""
+    values = _join_outer_values(block, sub, tuple(also))
+    joined = values.joined
     counts = {"rows": block.t.namer.fresh("__rows")}
     specs = [AggSpec(counts["rows"], "size", None)]
     for label, column in count_columns.items():
@@ -235,12 +227,11 @@ def _count_per_outer_value(block, sub, also: list[Expr], count_columns: dict[str
         hit = block.t.namer.fresh("__hit")
         outer_value, inner_column = match
         joined = with_columns(joined, [(hit, Call("if_else", (
-            Call("equal", (rename(outer_value), Col(inner_column))), Lit(1), Lit(None, pa.int64()))))])
+            Call("equal", (values.rename(outer_value), Col(inner_column))), Lit(1), Lit(None, pa.int64()))))])
         counts["matches"] = block.t.namer.fresh("__matches")
         specs.append(AggSpec(counts["matches"], "count", hit))
-    group = tuple(fresh[c] for c in outer)
-    aggregated = L.Aggregate(joined, group, tuple(specs))
-    return L.Join(block.plan, aggregated, "left", tuple(outer), group, null_equal=True), counts
+    aggregated = L.Aggregate(joined, values.group, tuple(specs))
+    return L.Join(block.plan, aggregated, "left", values.outer, values.group, null_equal=True), counts
 
 
 def join_scalar(block, node: exp.Subquery) -> tuple[L.LogicalPlan, str]:
@@ -281,7 +272,7 @@ def _correlated_scalar(block, sub, query: exp.Select) -> tuple[L.LogicalPlan, st
     outer_names = set(block.plan.schema.names)
     keys, residual = split_keys(sub.correlated, outer_names, set(sub.plan.schema.names))
     if residual or not keys:
-        return _correlated_by_values(block, sub, query)
+        return _correlated_by_values(block, sub)
     inner_columns = []
     for _, inner in keys:
         if isinstance(inner, Col):
@@ -291,48 +282,75 @@ def _correlated_scalar(block, sub, query: exp.Select) -> tuple[L.LogicalPlan, st
             sub.plan = with_columns(sub.plan, [(name, inner)])
             inner_columns.append(name)
     rel = sub.finish(extra_keys=tuple(inner_columns))
-    value_column = rel.columns[-1]
-    matched = block.t.namer.fresh("__matched")
-    right = L.Project(rel.plan, tuple((c, Col(c)) for c in inner_columns)
-                      + ((value_column, Col(value_column)), (matched, Lit(True, pa.bool_()))))
+    right, value_column, matched = _value_side(block, rel, inner_columns)
     joined = join(block.plan, right, "left",
                   [(o, Col(i)) for (o, _), i in zip(keys, inner_columns)], [], block.t.namer)
-    empty = _empty_value(sub, rel, value_column)
-    if empty is None:
-        return joined, value_column
-    result = block.t.namer.fresh("__scalar")
-    value = Call("if_else", (Call("is_null", (Col(matched),)), empty, Col(value_column)))
-    return with_columns(joined, [(result, value)]), result
+    return _fill_unmatched(block, sub, rel, joined, value_column, matched)
 
 
-def _correlated_by_values(block, sub, query: exp.Select) -> tuple[L.LogicalPlan, str]:
+def _correlated_by_values(block, sub) -> tuple[L.LogicalPlan, str]:
     """A correlated scalar subquery whose correlation is not only equalities
-    (``(SELECT count(*) FROM u WHERE u.v < t.n)``): the distinct values of the
-    outer columns it reads are joined to the subquery's rows on the whole
-    correlation, aggregated per value, and joined back on those values (NULLs
-    equal, so a NULL outer value finds its group of no matches)."""
-    outer = sorted(set().union(*(c.columns() for c in sub.correlated)) & set(block.plan.schema.names))
-    fresh = {c: block.t.namer.fresh(f"__outer.{c}") for c in outer}
-    values = L.Distinct(L.Project(block.plan, tuple((fresh[c], Col(c)) for c in outer)))
-    renamed = [transform(c, lambda n: Col(fresh[n.name]) if isinstance(n, Col) and n.name in fresh else n)
-               for c in sub.correlated]
-    keys, residual = split_keys(renamed, set(values.schema.names), set(sub.plan.schema.names))
-    sub.plan = join(values, sub.plan, "inner" if keys else "cross", keys, [], block.t.namer)
-    if residual:
-        sub.plan = L.Filter(sub.plan, conjoin(residual))
-    group = tuple(fresh[c] for c in outer)
-    rel = sub.finish(extra_keys=group)
+    (``(SELECT count(*) FROM u WHERE u.v < t.n)``): aggregated per distinct
+    outer value (see :func:`_join_outer_values`), joined back on those values
+    (NULLs equal, so a NULL outer value finds its group of no matches)."""
+    values = _join_outer_values(block, sub)
+    sub.plan = values.joined
+    rel = sub.finish(extra_keys=values.group)
+    right, value_column, matched = _value_side(block, rel, values.group)
+    joined = L.Join(block.plan, right, "left", values.outer, values.group, null_equal=True)
+    return _fill_unmatched(block, sub, rel, joined, value_column, matched)
+
+
+def _value_side(block, rel, keys) -> tuple[L.LogicalPlan, str, str]:
+    """The subquery's keys and value, with a TRUE column telling matched rows
+    apart after the left join."""
     value_column = rel.columns[-1]
     matched = block.t.namer.fresh("__matched")
-    right = L.Project(rel.plan, tuple((g, Col(g)) for g in group)
+    right = L.Project(rel.plan, tuple((k, Col(k)) for k in keys)
                       + ((value_column, Col(value_column)), (matched, Lit(True, pa.bool_()))))
-    joined = L.Join(block.plan, right, "left", tuple(outer), group, null_equal=True)
+    return right, value_column, matched
+
+
+def _fill_unmatched(block, sub, rel, joined, value_column: str, matched: str):
+    """Outer rows without a match get the subquery's value over no rows."""
     empty = _empty_value(sub, rel, value_column)
     if empty is None:
         return joined, value_column
     result = block.t.namer.fresh("__scalar")
     value = Call("if_else", (Call("is_null", (Col(matched),)), empty, Col(value_column)))
     return with_columns(joined, [(result, value)]), result
+
+
+@dataclass
+class _OuterValues:
+    """The subquery's rows joined to the distinct outer values they correlate
+    with: ``outer`` are the outer plan's columns, ``group`` their copies in
+    ``joined``, ``rename`` rewrites an outer expression onto the copies."""
+
+    joined: L.LogicalPlan
+    outer: tuple[str, ...]
+    group: tuple[str, ...]
+    rename: Callable[[Expr], Expr]
+
+
+def _join_outer_values(block, sub, also: tuple[Expr, ...] = ()) -> _OuterValues:
+    """Decorrelate by value: the distinct values of the outer columns that the
+    correlation (and ``also``) read, joined to the subquery's rows on the whole
+    correlation (equalities as keys, the rest as a filter)."""
+    names = set(block.plan.schema.names)
+    outer = tuple(sorted(set().union(*(c.columns() for c in list(sub.correlated) + list(also)))
+                         & names))
+    fresh = {c: block.t.namer.fresh(f"__outer.{c}") for c in outer}
+
+    def rename(e: Expr) -> Expr:
+        return transform(e, lambda n: Col(fresh[n.name]) if isinstance(n, Col) and n.name in fresh else n)
+    values = L.Distinct(L.Project(block.plan, tuple((fresh[c], Col(c)) for c in outer)))
+    keys, residual = split_keys([rename(c) for c in sub.correlated], set(values.schema.names),
+                                set(sub.plan.schema.names))
+    joined = join(values, sub.plan, "inner" if keys else "cross", keys, [], block.t.namer)
+    if residual:
+        joined = L.Filter(joined, conjoin(residual))
+    return _OuterValues(joined, outer, tuple(fresh[c] for c in outer), rename)
 
 
 def _empty_value(sub, rel, value_column: str) -> Expr | None:
