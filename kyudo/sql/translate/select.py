@@ -52,6 +52,9 @@ class SelectBlock:
         self.plan: L.LogicalPlan | None = None
         self.correlated: list[Expr] = []
         self.replacements: dict[str, str] = {}
+        self.grouped: set[str] | None = None  # after GROUP BY: the columns still visible
+        self.key_columns: list[str] = []  # the GROUP BY expressions' columns
+        self.last_outer: set[str] = set()  # outer columns the last expression read
 
     # ---- helpers -------------------------------------------------------------------------
 
@@ -71,8 +74,7 @@ class SelectBlock:
         tr = ExpressionTranslator(self.scope, self.plan.schema, self.replacements,
                                   self.t.catalog.functions, clause)
         result = tr(node)
-        grouped = getattr(self, "grouped", None)
-        if grouped is not None and not tr.outer and not result.columns() <= grouped:
+        if self.grouped is not None and not tr.outer and not result.columns() <= self.grouped:
             raise SQLError(f"{node.sql()} must appear in the GROUP BY clause or be used in an "
                            "aggregate function")
         if tr.outer and not allow_outer:
@@ -86,7 +88,7 @@ class SelectBlock:
     def _replace(self, node: exp.Expression, column: str) -> None:
         """From now on ``node`` means ``column`` (which counts as grouped)."""
         self.replacements[key(node)] = column
-        if getattr(self, "grouped", None) is not None:
+        if self.grouped is not None:
             self.grouped.add(column)
 
     def column_for(self, node: exp.Expression, clause: str) -> str:
@@ -293,7 +295,7 @@ class SelectBlock:
                                          self._constant)
             groups.setdefault((partition, order), []).append(fn)
             self.replacements[key(w)] = output
-            if getattr(self, "grouped", None) is not None:
+            if self.grouped is not None:
                 self.grouped.add(output)
         for (partition, order), functions in groups.items():
             self.plan = L.Window(self.plan, partition, order, tuple(functions))
