@@ -51,8 +51,17 @@ def find_aggregates(nodes, user_aggregations=()) -> list[exp.Expression]:
     return found
 
 
-def aggregate_spec(node: exp.AggFunc, output: str, argument: str | None) -> AggSpec:
-    """The AggSpec of SQL aggregate ``node`` over plan column ``argument``."""
+def distinct_argument(node: exp.AggFunc) -> bool:
+    """``agg(DISTINCT x)`` for an aggregate other than COUNT (which the engine
+    computes itself): the caller aggregates the distinct values separately."""
+    return isinstance(node.this, exp.Distinct) and not isinstance(node, exp.Count)
+
+
+def aggregate_spec(node: exp.AggFunc, output: str, argument: str | None,
+                   over_distinct: bool = False) -> AggSpec:
+    """The AggSpec of SQL aggregate ``node`` over plan column ``argument``;
+    ``over_distinct``: the caller feeds it distinct values (see
+    :func:`distinct_argument`)."""
     if isinstance(node, exp.Count):
         inner = node.this
         if isinstance(inner, exp.Distinct):
@@ -60,8 +69,8 @@ def aggregate_spec(node: exp.AggFunc, output: str, argument: str | None) -> AggS
         if argument is None:
             return AggSpec(output, "size", None)
         return AggSpec(output, "count", argument)
-    if isinstance(node.this, exp.Distinct):
-        raise UnsupportedSQLError(f"{node.sql()}: DISTINCT is only supported in COUNT")
+    if isinstance(node.this, exp.Distinct) and not over_distinct:
+        raise UnsupportedSQLError(f"{node.sql()}: DISTINCT is not supported here")
     if isinstance(node, exp.Sum):
         return AggSpec(output, "sum", argument, (("min_count", 1),))
     for cls, func in _SIMPLE.items():
@@ -121,6 +130,8 @@ def grouping_sets(group: exp.Group | None) -> tuple[list[exp.Expression], list[t
         if isinstance(e, (exp.GroupingSets, exp.Rollup, exp.Cube)):
             factors.append(_sets_of(e, index))
             plain = False
+        elif isinstance(e, exp.Tuple):  # GROUP BY (a, b) is GROUP BY a, b; () adds nothing
+            factors.append([tuple(index(x) for x in e.expressions)])
         else:
             factors.append([(index(e),)])
     if plain:

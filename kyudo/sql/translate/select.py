@@ -200,7 +200,7 @@ class SelectBlock:
         if extra_keys and (group_keys or not aggregates):
             raise UnsupportedSQLError("a correlated scalar subquery must be an aggregate without "
                                       f"GROUP BY: {node.sql()}")
-        if group_keys or aggregates or having is not None or extra_keys:
+        if group is not None or aggregates or having is not None or extra_keys:
             self._aggregate(group_keys, sets, aggregates, extra_keys)
             self._grouping_function(selects + [having] + order_nodes, group_keys, sets)
         if having is not None:
@@ -221,7 +221,7 @@ class SelectBlock:
 
     def _aggregate(self, group_keys, sets, aggregates, extra_keys) -> None:
         key_columns = [self.column_for(k, "GROUP BY") for k in group_keys]
-        specs, seen, finalizers = [], {}, []
+        specs, seen, finalizers, over_distinct = [], {}, [], []
         for a in aggregates:
             k = key(a)
             if k in seen:
@@ -232,19 +232,46 @@ class SelectBlock:
             fn, argument = agg.filtered_argument(a)
             column = self.column_for(argument, "aggregate") if argument is not None else None
             output = self.t.namer.fresh(fn.sql_name().lower())
-            specs.append(agg.aggregate_spec(fn, output, column))
+            distinct = agg.distinct_argument(fn)
+            spec = agg.aggregate_spec(fn, output, column, over_distinct=distinct)
+            (over_distinct if distinct else specs).append(spec)
             seen[k] = output
         keys = tuple(dict.fromkeys(list(extra_keys) + key_columns))
-        if sets is None:
-            self.plan = L.Aggregate(self.plan, keys, tuple(specs))
-        else:
+        if not specs and (sets is not None or not over_distinct):
+            # an Aggregate needs an aggregate: without one the engine returns no
+            # row for the grand total of an empty key set
+            specs.append(AggSpec(self.t.namer.fresh("__rows"), "size", None))
+        if over_distinct and sets is not None:
+            raise UnsupportedSQLError("aggregates of DISTINCT values with grouping sets")
+        pre_aggregation = self.plan
+        if sets is not None:
             self.plan = _grouping_sets_plan(self, keys, key_columns, sets, specs)
+        elif specs:
+            self.plan = L.Aggregate(self.plan, keys, tuple(specs))
+        else:  # only DISTINCT aggregates: start from the first
+            self.plan = self._distinct_aggregate(pre_aggregation, keys, over_distinct.pop(0), keys)
+        for spec in over_distinct:
+            fresh = tuple(self.t.namer.fresh(f"__distinct.{k}") for k in keys)
+            right = self._distinct_aggregate(pre_aggregation, keys, spec, fresh)
+            joined = L.Join(self.plan, right, "left" if keys else "cross", keys, fresh, null_equal=True)
+            self.plan = L.Project(joined, tuple((c, Col(c)) for c in self.plan.schema.names + [spec.output]))
         self.plan = with_columns(self.plan, finalizers)
         for k_node, column in zip(group_keys, key_columns):
             self.replacements[key(k_node)] = column
         self.replacements.update(seen)
         self.grouped = set(self.plan.schema.names)
         self.key_columns = key_columns
+
+    @staticmethod
+    def _distinct_aggregate(source: L.LogicalPlan, keys: tuple[str, ...], spec: AggSpec,
+                            renamed_keys: tuple[str, ...]) -> L.LogicalPlan:
+        """``agg(DISTINCT x)`` per group: the aggregate over the distinct (keys, x)
+        rows of ``source``, its keys renamed (to be joined to the other
+        aggregates on the keys, NULL keys equal)."""
+        columns = tuple((c, Col(c)) for c in dict.fromkeys(keys + (spec.column,)))
+        aggregated = L.Aggregate(L.Distinct(L.Project(source, columns)), keys, (spec,))
+        return L.Project(aggregated, tuple((f, Col(k)) for f, k in zip(renamed_keys, keys))
+                         + ((spec.output, Col(spec.output)),))
 
     def _user_aggregate(self, node: exp.Anonymous, specs: list, finalizers: list) -> str:
         """Add the parts of a registered aggregation to ``specs`` and its finalize
