@@ -13,17 +13,17 @@ any sqlglot dialect). Names match case-insensitively; output columns keep the
 spelling of the table column or alias (a repeated name gets ``_1``, ``_2``, an
 unnamed expression is named by its SQL text).
 
-Covered: SELECT / WHERE / GROUP BY / HAVING / ORDER BY (NULLS FIRST|LAST) /
-LIMIT / OFFSET / DISTINCT; inner, left, right, full, cross, USING and NATURAL
-joins and non-equi conditions; [NOT] EXISTS and [NOT] IN subqueries (semi and
-null-aware anti joins as WHERE conditions, mark joins anywhere else), scalar
-subqueries, all of them correlated too (by equalities or any other predicate);
-CTEs; UNION [ALL],
-INTERSECT, EXCEPT; CASE, CAST, TRY_CAST, COALESCE, NULLIF, LIKE/ILIKE [ESCAPE],
-BETWEEN, IS [NOT] DISTINCT FROM; date/timestamp +/- intervals, EXTRACT,
-date_trunc; string and math functions; aggregates with DISTINCT and FILTER; window functions with PARTITION BY / ORDER BY / ROWS and RANGE frames,
-QUALIFY; files named in FROM ('path', read_parquet/read_csv/read_json);
-GROUPING SETS, ROLLUP, CUBE, GROUPING(); DDL (CREATE TABLE ... WITH (location,
+Covered: SELECT / WHERE / GROUP BY [ALL] / HAVING / QUALIFY / ORDER BY (NULLS
+FIRST|LAST) / LIMIT / OFFSET / FETCH / DISTINCT; inner, left, right, full, cross,
+USING and NATURAL joins and non-equi conditions; [NOT] EXISTS and [NOT] IN
+subqueries (semi and null-aware anti joins as WHERE conditions, mark joins
+anywhere else) and scalar subqueries, correlated too (by equalities or any other
+predicate); CTEs; UNION [ALL], INTERSECT, EXCEPT; CASE, CAST, TRY_CAST, COALESCE,
+NULLIF, LIKE/ILIKE [ESCAPE], BETWEEN, IS [NOT] DISTINCT FROM; date/timestamp
++/- intervals, EXTRACT, date_trunc; string and math functions; aggregates with
+DISTINCT and FILTER; window functions with PARTITION BY / ORDER BY / ROWS and
+RANGE frames; GROUPING SETS, ROLLUP, CUBE, GROUPING(); files named in FROM
+('path', read_parquet/read_csv/read_json); DDL (CREATE TABLE ... WITH (location,
 format) / AS SELECT, CREATE VIEW, DROP, SHOW TABLES, DESCRIBE, EXPLAIN) and
 ``COPY (query) TO 'path' (FORMAT parquet, PARTITION_BY (...))``; user scalar
 functions (Arrow, pandas or numba) and aggregations built from aggregate parts.
