@@ -92,7 +92,7 @@ def etl(tables: dict, out: Path) -> None:
         print("skipped: this kyudo version cannot write Parquet yet (no DataFrame.to_parquet)")
         return
     start = time.perf_counter()
-    summary.to_parquet(str(out))
+    summary.to_parquet(str(out), mode="overwrite")  # the demo may run again
     print(f"written in {time.perf_counter() - start:.3f} s; first rows read back:")
     print(kd.read_parquet(str(out)).head(8))  # head computes at once
 
@@ -120,7 +120,7 @@ def sql_section(data_dir: Path, out: Path) -> None:
             FROM lineitem WHERE l_linestatus = 'F';
         COPY (SELECT l_shipmode, ship_year, count(*) AS lines, sum(net) AS net_revenue
               FROM shipped GROUP BY l_shipmode, ship_year)
-        TO '{target}' (FORMAT parquet, PARTITION_BY (l_shipmode))
+        TO '{target}' (FORMAT parquet, PARTITION_BY (l_shipmode), OVERWRITE)
     """)
     print(f"written in {time.perf_counter() - start:.3f} s; read back with SQL, continued in pandas style:")
     ctx.create_table("revenue", str(target))
