@@ -18,7 +18,7 @@ import pandas as pd
 import pyarrow as pa
 
 from kyudo.dataframe.convert import pandas_to_table, table_to_pandas
-from kyudo.engine.operators.sort import SortKey
+from kyudo.planner.specs import SortKey
 from kyudo.planner import logical as L
 from kyudo.planner.expr import Col
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from kyudo.engine.operators.sort import SortKey
+from kyudo.planner.specs import SortKey
 from kyudo.planner import logical as L
 from kyudo.planner.expr import Col, Expr, transform
 from kyudo.planner.running import RunningTotal

@@ -17,8 +17,8 @@ from kyudo.dataframe.dtypes import pandas_dtypes, to_arrow_type
 from kyudo.dataframe.frame_ops import FrameOps
 from kyudo.dataframe.extensions import added_by, base_of, is_extension, join_scalar, peel, rejoin
 from kyudo.dataframe.series import Scalar, Series, cast_expr, to_expr
-from kyudo.engine.operators.aggregate import AggSpec
-from kyudo.engine.operators.sort import SortKey
+from kyudo.planner.specs import AggSpec
+from kyudo.planner.specs import SortKey
 from kyudo.planner import logical as L
 from kyudo.planner.compile import compute_head, compute_partitions, compute_table, explain
 from kyudo.planner.errors import ColumnNotFoundError, missing_column_message

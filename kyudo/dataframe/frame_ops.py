@@ -12,8 +12,8 @@ from typing import Any, Callable
 
 import pyarrow as pa
 
-from kyudo.engine.operators.sort import SortKey
-from kyudo.engine.operators.window import WindowFrame, WindowFunction
+from kyudo.planner.specs import SortKey
+from kyudo.planner.specs import WindowFrame, WindowFunction
 from kyudo.planner import logical as L
 from kyudo.planner.expr import Call, Col, Lit, conjoin
 from kyudo.planner.types import infer_type

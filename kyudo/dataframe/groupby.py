@@ -12,10 +12,10 @@ import pandas as pd
 
 from kyudo.dataframe.convert import UNNAMED_INDEX_PREFIX
 from kyudo.dataframe.series import Series
-from kyudo.engine.operators.aggregate import AggSpec
-from kyudo.engine.operators.sort import SortKey
+from kyudo.planner.specs import AggSpec
+from kyudo.planner.specs import SortKey
 from kyudo.planner import logical as L
-from kyudo.engine.operators.window import WindowFunction
+from kyudo.planner.specs import WindowFunction
 from kyudo.planner.expr import Call, Col, Lit, conjoin
 
 if TYPE_CHECKING:

@@ -20,7 +20,7 @@ import pyarrow as pa
 from kyudo.planner import logical as L
 from kyudo.planner.expr import Call, Col, Expr
 from kyudo.planner.partitioning import AlignedJoin, Repartition, SortedOn
-from kyudo.engine.operators.sort import SortKey
+from kyudo.planner.specs import SortKey
 from kyudo.planner.compile import physical_plan
 from kyudo.planner.physical import Pipeline, RangeSort
 from kyudo.planner.physical_partitioning import (RangeRepartition, SortedPartitions, divisions_of,

@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING
 import pandas as pd
 import pyarrow as pa
 
-from kyudo.engine.operators.aggregate import AggSpec
-from kyudo.engine.operators.sort import SortKey
+from kyudo.planner.specs import AggSpec
+from kyudo.planner.specs import SortKey
 from kyudo.planner import logical as L
 from kyudo.planner.expr import Call, Col, Lit
 from kyudo.dataframe.windows import as_series_of

@@ -19,7 +19,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from kyudo.dataframe.convert import CATEGORIES
-from kyudo.engine.operators.aggregate import AggSpec
+from kyudo.planner.specs import AggSpec
 from kyudo.planner import logical as L
 from kyudo.planner.expr import Call, Col, Lit
 
@@ -71,7 +71,7 @@ def pivot_table(frame: "DataFrame", index: str, columns: str, values: str, aggfu
     """pandas' pivot_table for one index, columns and values column."""
     from kyudo.dataframe.frame import DataFrame
     from kyudo.dataframe.groupby import _spec
-    from kyudo.engine.operators.sort import SortKey
+    from kyudo.planner.specs import SortKey
 
     for name in (index, columns, values):
         frame._column(name)

@@ -15,7 +15,7 @@ import pyarrow as pa
 from kyudo.dataframe.dtypes import pandas_dtypes, to_arrow_type
 from kyudo.dataframe.extensions import join_scalar
 from kyudo.dataframe.series_ops import SeriesOps, is_string
-from kyudo.engine.operators.aggregate import AggSpec
+from kyudo.planner.specs import AggSpec
 from kyudo.planner import logical as L
 from kyudo.planner.compile import compute_table, explain
 from kyudo.planner.expr import Call, Col, Expr, Lit

@@ -14,9 +14,9 @@ from typing import Any
 import pyarrow as pa
 
 from kyudo.dataframe.convert import UNNAMED_INDEX_PREFIX
-from kyudo.engine.operators.aggregate import AggSpec
-from kyudo.engine.operators.sort import SortKey
-from kyudo.engine.operators.window import WindowFrame, WindowFunction
+from kyudo.planner.specs import AggSpec
+from kyudo.planner.specs import SortKey
+from kyudo.planner.specs import WindowFrame, WindowFunction
 from kyudo.planner import logical as L
 from kyudo.planner.expr import Call, Col, Lit
 from kyudo.planner.running import RunningTotal

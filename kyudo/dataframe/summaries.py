@@ -17,7 +17,7 @@ import numpy as np
 import pyarrow as pa
 
 from kyudo.dataframe.convert import UNNAMED_INDEX_PREFIX
-from kyudo.engine.operators.aggregate import AggSpec
+from kyudo.planner.specs import AggSpec
 from kyudo.planner import logical as L
 from kyudo.planner.expr import Call, Col, Lit
 

@@ -12,7 +12,7 @@ from itertools import combinations
 
 from sqlglot import exp
 
-from kyudo.engine.operators.aggregate import AggSpec
+from kyudo.planner.specs import AggSpec
 from kyudo.sql.errors import SQLError, UnsupportedSQLError
 
 _SIMPLE = {exp.Avg: "mean", exp.Min: "min", exp.Max: "max", exp.Stddev: "std",

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pyarrow as pa
 from sqlglot import exp
 
-from kyudo.engine.operators.sort import SortKey
+from kyudo.planner.specs import SortKey
 from kyudo.planner import logical as L
 from kyudo.planner.expr import Col, Lit
 from kyudo.planner.sources import InMemorySource

@@ -11,7 +11,7 @@ from __future__ import annotations
 import pyarrow as pa
 from sqlglot import exp
 
-from kyudo.engine.operators.aggregate import AggSpec
+from kyudo.planner.specs import AggSpec
 from kyudo.planner import logical as L
 from kyudo.planner.expr import Call, Col, Expr, Lit, conjoin, conjuncts
 from kyudo.planner.types import infer_type

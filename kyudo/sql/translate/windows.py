@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from sqlglot import exp
 
-from kyudo.engine.operators.sort import SortKey
-from kyudo.engine.operators.window import WindowFrame, WindowFunction
+from kyudo.planner.specs import SortKey
+from kyudo.planner.specs import WindowFrame, WindowFunction
 from kyudo.sql.errors import UnsupportedSQLError
 from kyudo.sql.translate.aggregates import aggregate_argument, aggregate_spec
 
