@@ -565,4 +565,6 @@ def finalize_aggregate(table: pa.Table, keys: list[str], specs: list[AggSpec], i
     for spec in specs:
         input_type = input_schema.field(spec.column).type if spec.column else None
         columns[spec.output] = _kind(spec).finalize(spec, table, input_type)
+    if not columns:  # a global aggregate of nothing (SELECT 1 ... GROUP BY ()) is still one row
+        return pa.table({"_": pa.nulls(1)}).select([])
     return pa.table(columns)

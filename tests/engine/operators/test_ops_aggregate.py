@@ -222,3 +222,11 @@ def test_count_distinct_counts_values_not_bit_patterns():
     specs = [AggSpec("nf", "count_distinct", "f"), AggSpec("nc", "count_distinct", "c")]
     out = finalize_aggregate(partial_aggregate(table, [], specs), [], specs, table.schema)
     assert out.to_pylist() == [{"nf": 2, "nc": 2}]
+
+
+def test_global_aggregate_without_aggregates_still_has_one_row():
+    table = pa.table({"x": [1, 2]})
+    partial = partial_aggregate(table, [], [])
+    assert finalize_aggregate(combine_partials([partial, partial], [], []), [], [], table.schema).num_rows == 1
+    empty = table.slice(0, 0)
+    assert finalize_aggregate(partial_aggregate(empty, [], []), [], [], table.schema).num_rows == 1
