@@ -60,6 +60,24 @@ class PhysicalNode:
         return f"{type(self).__name__}[{self.npartitions}]"
 
 
+class UnaryPhysical(PhysicalNode):
+    """A node with one input, held in its ``input`` field."""
+
+    input: PhysicalNode
+
+    @property
+    def children(self):
+        return (self.input,)
+
+
+class PartitionwisePhysical(UnaryPhysical):
+    """A node whose output partition ``i`` comes from input partition ``i``."""
+
+    @property
+    def npartitions(self):
+        return self.input.npartitions
+
+
 def _refs(keys) -> list[Ref]:
     return [Ref(k) for k in keys]
 
@@ -102,20 +120,12 @@ def _describe_ops(ops) -> str:
 
 
 @dataclass(eq=False)
-class Pipeline(PhysicalNode):
+class Pipeline(PartitionwisePhysical):
     """Row-wise operations fused into one task per partition of the input."""
 
     input: PhysicalNode
     ops: tuple
     schema: pa.Schema
-
-    @property
-    def npartitions(self):
-        return self.input.npartitions
-
-    @property
-    def children(self):
-        return (self.input,)
 
     def build(self, builder):
         name = builder.new_name("pipeline")
@@ -127,7 +137,7 @@ class Pipeline(PhysicalNode):
 
 
 @dataclass(eq=False)
-class Gather(PhysicalNode):
+class Gather(UnaryPhysical):
     """Concatenate every partition into one, optionally keeping a row range."""
 
     input: PhysicalNode
@@ -135,10 +145,6 @@ class Gather(PhysicalNode):
     n: int | None = None
     offset: int = 0
     npartitions: int = 1
-
-    @property
-    def children(self):
-        return (self.input,)
 
     def build(self, builder):
         refs = _refs(builder.keys_of(self.input))
@@ -153,7 +159,7 @@ class Gather(PhysicalNode):
 
 
 @dataclass(eq=False)
-class TreeAggregate(PhysicalNode):
+class TreeAggregate(UnaryPhysical):
     """Partial aggregate per partition, combined ``split_every`` at a time, then
     finalized: the reduction never holds every partial at once."""
 
@@ -164,10 +170,6 @@ class TreeAggregate(PhysicalNode):
     schema: pa.Schema
     input_schema: pa.Schema
     npartitions: int = 1
-
-    @property
-    def children(self):
-        return (self.input,)
 
     def build(self, builder):
         name = builder.new_name("aggregate")
@@ -196,7 +198,7 @@ def _shuffle(builder, name: str, input_keys: list, keys, npartitions: int, schem
 
 
 @dataclass(eq=False)
-class ShuffleAggregate(PhysicalNode):
+class ShuffleAggregate(UnaryPhysical):
     """Partial aggregates hash-partitioned on the keys into ``npartitions``, each
     combined and finalized on its own: for many groups, the output stays spread."""
 
@@ -206,10 +208,6 @@ class ShuffleAggregate(PhysicalNode):
     npartitions: int
     schema: pa.Schema
     input_schema: pa.Schema
-
-    @property
-    def children(self):
-        return (self.input,)
 
     def build(self, builder):
         name = builder.new_name("shuffle-aggregate")
@@ -314,7 +312,7 @@ class HashJoin(PhysicalNode):
 
 
 @dataclass(eq=False)
-class WindowShuffle(PhysicalNode):
+class WindowShuffle(UnaryPhysical):
     """Window functions, keeping every input row where it was (the logical
     Window's contract: input rows, input order).
 
@@ -343,10 +341,6 @@ class WindowShuffle(PhysicalNode):
     @property
     def _shuffles(self) -> bool:
         return bool(self.partition_by) and self.input.npartitions > 1
-
-    @property
-    def children(self):
-        return (self.input,)
 
     def build(self, builder):
         name = builder.new_name("window")
@@ -377,7 +371,7 @@ class WindowShuffle(PhysicalNode):
 
 
 @dataclass(eq=False)
-class RangeSort(PhysicalNode):
+class RangeSort(UnaryPhysical):
     """Sort on all keys: sample every partition, pick boundaries (an explicit stage
     of the graph, never run while planning), split each partition by them, and sort
     each output range on its own."""
@@ -387,10 +381,6 @@ class RangeSort(PhysicalNode):
     npartitions: int
     schema: pa.Schema
     samples_per_partition: int = 256
-
-    @property
-    def children(self):
-        return (self.input,)
 
     def build(self, builder):
         name = builder.new_name("sort")
@@ -414,7 +404,7 @@ class RangeSort(PhysicalNode):
 
 
 @dataclass(eq=False)
-class TopK(PhysicalNode):
+class TopK(UnaryPhysical):
     """The first ``k`` rows in sort order: top-k per partition, then of those."""
 
     input: PhysicalNode
@@ -422,10 +412,6 @@ class TopK(PhysicalNode):
     k: int
     schema: pa.Schema
     npartitions: int = 1
-
-    @property
-    def children(self):
-        return (self.input,)
 
     def build(self, builder):
         name = builder.new_name("topk")

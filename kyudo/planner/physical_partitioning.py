@@ -30,7 +30,7 @@ from kyudo.engine.operators.sort import SortKey
 from kyudo.planner import partition_tasks as pt
 from kyudo.planner import task_functions as tf
 from kyudo.planner.expr import Col
-from kyudo.planner.physical import PhysicalNode, Pipeline, _refs, _shuffle
+from kyudo.planner.physical import PartitionwisePhysical, PhysicalNode, Pipeline, UnaryPhysical, _refs, _shuffle
 
 
 def divisions_of(ranges) -> tuple | None:
@@ -63,7 +63,7 @@ def physical_ranges(node: PhysicalNode, column: str):
 
 
 @dataclass(eq=False)
-class SortedPartitions(PhysicalNode):
+class SortedPartitions(UnaryPhysical):
     input: PhysicalNode
     column: str
     ranges: tuple | None  # of the kept partitions
@@ -73,10 +73,6 @@ class SortedPartitions(PhysicalNode):
     @property
     def npartitions(self):
         return max(len(self.keep), 1)
-
-    @property
-    def children(self):
-        return (self.input,)
 
     def build(self, builder):
         keys = builder.keys_of(self.input)
@@ -89,20 +85,12 @@ class SortedPartitions(PhysicalNode):
 
 
 @dataclass(eq=False)
-class SortEachPartition(PhysicalNode):
+class SortEachPartition(PartitionwisePhysical):
     """Sort every partition on its own (partitions already in key order)."""
 
     input: PhysicalNode
     keys: tuple
     schema: pa.Schema
-
-    @property
-    def npartitions(self):
-        return self.input.npartitions
-
-    @property
-    def children(self):
-        return (self.input,)
 
     def build(self, builder):
         name = builder.new_name("sort-each")
@@ -114,7 +102,7 @@ class SortEachPartition(PhysicalNode):
 
 
 @dataclass(eq=False)
-class RangeRepartition(PhysicalNode):
+class RangeRepartition(UnaryPhysical):
     input: PhysicalNode
     column: str
     cuts: tuple  # interior division points, ascending
@@ -125,10 +113,6 @@ class RangeRepartition(PhysicalNode):
     @property
     def npartitions(self):
         return len(self.cuts) + 1
-
-    @property
-    def children(self):
-        return (self.input,)
 
     def build(self, builder):
         name = builder.new_name("range-repartition")
@@ -147,7 +131,7 @@ class RangeRepartition(PhysicalNode):
 
 
 @dataclass(eq=False)
-class BalancedRepartition(PhysicalNode):
+class BalancedRepartition(UnaryPhysical):
     """``npartitions`` outputs of equal row counts; with ``target_bytes`` only as
     many as that size needs are filled and the trailing ones stay empty (the
     count is fixed when the graph is built, the sizes only when it runs)."""
@@ -156,10 +140,6 @@ class BalancedRepartition(PhysicalNode):
     npartitions: int
     target_bytes: int | None
     schema: pa.Schema
-
-    @property
-    def children(self):
-        return (self.input,)
 
     def build(self, builder):
         name = builder.new_name("repartition")
@@ -178,15 +158,11 @@ class BalancedRepartition(PhysicalNode):
 
 
 @dataclass(eq=False)
-class HashShuffle(PhysicalNode):
+class HashShuffle(UnaryPhysical):
     input: PhysicalNode
     keys: tuple[str, ...]
     npartitions: int
     schema: pa.Schema
-
-    @property
-    def children(self):
-        return (self.input,)
 
     def build(self, builder):
         return _shuffle(builder, builder.new_name("shuffle"), builder.keys_of(self.input),
@@ -197,7 +173,7 @@ class HashShuffle(PhysicalNode):
 
 
 @dataclass(eq=False)
-class OverlapPartitions(PhysicalNode):
+class OverlapPartitions(PartitionwisePhysical):
     """``func`` over each partition plus the ``before`` rows preceding it and the
     ``after`` rows following it (counts, or distances in ``column``), from as many
     neighbouring partitions as that takes."""
@@ -208,14 +184,6 @@ class OverlapPartitions(PhysicalNode):
     after: Any
     column: str | None
     schema: pa.Schema
-
-    @property
-    def npartitions(self):
-        return self.input.npartitions
-
-    @property
-    def children(self):
-        return (self.input,)
 
     def build(self, builder):
         name = builder.new_name("overlap")
@@ -245,7 +213,7 @@ class OverlapPartitions(PhysicalNode):
 
 
 @dataclass(eq=False)
-class GapFill(PhysicalNode):
+class GapFill(PartitionwisePhysical):
     """Rows for the missing multiples of ``step`` in a column sorted across
     partitions; each partition gets the last row before it along a carry chain."""
 
@@ -254,14 +222,6 @@ class GapFill(PhysicalNode):
     step: int
     zero_columns: tuple
     schema: pa.Schema
-
-    @property
-    def npartitions(self):
-        return self.input.npartitions
-
-    @property
-    def children(self):
-        return (self.input,)
 
     def build(self, builder):
         name = builder.new_name("fill-gaps")

@@ -19,7 +19,7 @@ from kyudo.engine.graph import Ref, Task
 from kyudo.engine.operators.scan import apply_scan_from, prefix_carries, scan_carry
 from kyudo.planner import logical as L
 from kyudo.planner.errors import PlanError, check_columns
-from kyudo.planner.physical import PhysicalNode, _refs
+from kyudo.planner.physical import PartitionwisePhysical, PhysicalNode, _refs
 
 FUNCS = ("sum", "prod", "min", "max")
 
@@ -52,20 +52,15 @@ class RunningTotal(L.UnaryPlan):
 
 
 @dataclass(eq=False)
-class RunningTotalPartitions(PhysicalNode):
+class RunningTotalPartitions(PartitionwisePhysical):
+    """Each partition's own running totals, shifted by the totals of every
+    partition before it (one small carry task per partition and one prefix task)."""
+
     input: PhysicalNode
     column: str
     func: str
     output: str
     schema: pa.Schema
-
-    @property
-    def npartitions(self) -> int:
-        return self.input.npartitions
-
-    @property
-    def children(self):
-        return (self.input,)
 
     def build(self, builder):
         name = builder.new_name("running")
