@@ -205,6 +205,39 @@ def _value_bounds(key, exact, lo, hi, offset, fallback, right):  # pragma: no co
     return out
 
 
+def _searchable_keys(column: pa.ChunkedArray | pa.Array) -> tuple[np.ndarray, np.ndarray, int]:
+    """ORDER BY keys as numbers that compare exactly, which rows have a key (not
+    NULL, not NaN), and the factor that brings a frame offset to the keys' unit.
+
+    Integers (and dates and times, already viewed as integers) stay int64 and
+    decimals become their unscaled int64 values, so ``key + offset`` is exact:
+    through float64, ``-1.55 - 1`` would miss ``-2.55``. Only floats, and decimals
+    too wide for int64, are searched as float64.
+    """
+    if isinstance(column, pa.ChunkedArray):
+        column = column.combine_chunks()
+    valid = column.is_valid().to_numpy(zero_copy_only=False)
+    if pa.types.is_integer(column.type):
+        return pc.fill_null(column, 0).cast(pa.int64()).to_numpy(zero_copy_only=False), valid, 1
+    if pa.types.is_decimal(column.type) and column.type.precision <= 18:
+        scale = column.type.scale
+        column = column.cast(pa.decimal128(18, scale))
+        # a decimal128 is a little-endian 128-bit integer; at precision <= 18 its
+        # low 64-bit word is the whole unscaled value
+        words = np.frombuffer(column.buffers()[1], dtype=np.int64).reshape(-1, 2)
+        ints = words[column.offset:column.offset + len(column), 0].copy()
+        ints[~valid] = 0
+        return ints, valid, 10 ** scale
+    values = pc.fill_null(column.cast(pa.float64()), np.nan).to_numpy(zero_copy_only=False)
+    return values, valid & ~np.isnan(values), 1
+
+
+def _scaled(offset, unit: int):
+    """A frame offset in the keys' unit: an int where that is exact."""
+    value = offset * unit
+    return int(value) if float(value).is_integer() else float(value)
+
+
 def _range_offsets(layout: _Layout, frame: WindowFrame) -> tuple[np.ndarray, np.ndarray]:
     """RANGE bounds at a distance in ORDER BY values, by binary search in each
     partition's run of non-NULL, non-NaN keys (contiguous: the sort puts NULLs
@@ -219,9 +252,9 @@ def _range_offsets(layout: _Layout, frame: WindowFrame) -> tuple[np.ndarray, np.
     if not (pa.types.is_integer(column.type) or pa.types.is_floating(column.type)
             or pa.types.is_decimal(column.type)):
         raise TypeError(f"RANGE frames with offsets need a numeric or temporal ORDER BY key, not {column.type}")
-    values = pc.fill_null(column.cast(pa.float64()), np.nan).to_numpy(zero_copy_only=False)[layout.perm]
+    values, exact, unit = _searchable_keys(column)
+    values, exact = values[layout.perm], exact[layout.perm]
     values = values if key.ascending else -values
-    exact = ~np.isnan(values)
     pos, n = layout.position, len(values)
     starts = np.unique(layout.part_start)
     first = np.minimum.reduceat(np.where(exact, pos, n), starts) if n else starts
@@ -231,11 +264,11 @@ def _range_offsets(layout: _Layout, frame: WindowFrame) -> tuple[np.ndarray, np.
     if frame.start is None:
         start = layout.part_start
     else:
-        start = _value_bounds(values, exact, lo, hi, float(frame.start), layout.peer_start, False)
+        start = _value_bounds(values, exact, lo, hi, _scaled(frame.start, unit), layout.peer_start, False)
     if frame.end is None:
         end = layout.part_end - 1
     else:
-        end = _value_bounds(values, exact, lo, hi, float(frame.end), layout.peer_end - 1, True)
+        end = _value_bounds(values, exact, lo, hi, _scaled(frame.end, unit), layout.peer_end - 1, True)
     return start, end
 
 

@@ -253,3 +253,13 @@ def test_bad_functions_and_frames_are_rejected():
         compute_window(table, [], [], [WindowFunction("x", "median", "v")])
     with pytest.raises(TypeError):
         compute_window(pa.table({"s": ["a"]}), [], [], [WindowFunction("x", "sum", "s")])
+
+
+def test_range_offset_reaches_a_decimal_key_exactly_at_the_distance():
+    # through float64, -1.55 - 1 is -2.5500000000000003 and would miss -2.55
+    table = pa.table({"k": pa.array([decimal.Decimal("-1.55"), decimal.Decimal("-2.55"), None],
+                                    pa.decimal128(12, 2)), "v": [1, 2, 3]})
+    fn = WindowFunction("f0", "sum", "v", (), WindowFrame("range", -1, 1))
+    for ascending in (True, False):
+        got = compute_window(table, [], [SortKey("k", ascending, False)], [fn])
+        assert got.column("f0").to_pylist() == [3, 3, 3]
