@@ -104,7 +104,6 @@ def test_scalar_function_over_pandas_in_where():
 
 
 def test_numba_compiled_function():
-    pytest.importorskip("numba")
     ctx = Context()
     ctx.create_table("f", FRAME)
     ctx.register_function(lambda a, b: a * a + b, "sq_plus", [pa.float64(), pa.int64()],
