@@ -233,6 +233,9 @@ class GroupBy:
     def cumsum(self):
         return self._running("sum")
 
+    def cumprod(self):
+        return self._running("prod")
+
     def cummin(self):
         return self._running("min")
 

@@ -58,7 +58,7 @@ class WindowFunction:
 
     func:    row_number, rank, dense_rank, percent_rank, cume_dist, ntile, lag,
              lead, first_value, last_value, nth_value, or an aggregate (sum, mean,
-             count, size, min, max, std, var) evaluated over ``frame``
+             count, size, min, max, std, var, prod) evaluated over ``frame``
     column:  input column (None for row_number/rank/... and count(*))
     options: (name, value) pairs: ``offset`` (lag/lead, default 1) and ``default``
              (lag/lead, the value past the group's edge, default NULL); ``n``
@@ -364,12 +364,12 @@ def _from_rows(layout: _Layout, fn: WindowFunction, column) -> pa.Array:
 
 # ---- aggregates over frames -------------------------------------------------------------
 
-_SUM, _MIN, _MAX = 0, 1, 2
+_SUM, _MIN, _MAX, _PROD = 0, 1, 2, 3
 
 
 @numba.njit(cache=True, nogil=True)
 def _frame_reduce(values, start, end, op, identity):  # pragma: no cover - compiled
-    """out[i] = reduction (sum, min or max) of values[start[i]..end[i]] over a
+    """out[i] = reduction (sum, min, max or product) of values[start[i]..end[i]] over a
     segment tree; ``identity`` for an empty frame."""
     n = values.shape[0]
     size = 1
@@ -379,7 +379,7 @@ def _frame_reduce(values, start, end, op, identity):  # pragma: no cover - compi
     tree[size:size + n] = values
     for i in range(size - 1, 0, -1):
         a, b = tree[2 * i], tree[2 * i + 1]
-        tree[i] = a + b if op == 0 else (min(a, b) if op == 1 else max(a, b))
+        tree[i] = a + b if op == 0 else (min(a, b) if op == 1 else (max(a, b) if op == 2 else a * b))
     out = np.empty(n, dtype=values.dtype)
     for i in range(n):
         acc = identity
@@ -387,12 +387,12 @@ def _frame_reduce(values, start, end, op, identity):  # pragma: no cover - compi
         while lo < hi:
             if lo & 1:
                 v = tree[lo]
-                acc = acc + v if op == 0 else (min(acc, v) if op == 1 else max(acc, v))
+                acc = acc + v if op == 0 else (min(acc, v) if op == 1 else (max(acc, v) if op == 2 else acc * v))
                 lo += 1
             if hi & 1:
                 hi -= 1
                 v = tree[hi]
-                acc = acc + v if op == 0 else (min(acc, v) if op == 1 else max(acc, v))
+                acc = acc + v if op == 0 else (min(acc, v) if op == 1 else (max(acc, v) if op == 2 else acc * v))
             lo //= 2
             hi //= 2
         out[i] = acc
@@ -550,6 +550,12 @@ def _aggregate(layout: _Layout, fn: WindowFunction, column) -> pa.Array:
             variance = np.maximum(m2 / dof, 0.0)
         result = np.sqrt(variance) if fn.func == "std" else variance
         return pa.array(result, mask=~(dof > 0))
+    if fn.func == "prod":  # pandas' cumprod: missing values count as 1, ints stay int64
+        integral = pa.types.is_integer(array.type) or pa.types.is_boolean(array.type)
+        kind = pa.int64() if integral else pa.float64()
+        values = pc.fill_null(array.cast(kind), 1).to_numpy(zero_copy_only=False)
+        products = _frame_reduce(values, start, end, _PROD, values.dtype.type(1))
+        return pa.array(products, kind, mask=~(count >= fn.option("min_count", 0)))
     if pa.types.is_decimal(array.type):  # what is left: sum and mean
         return _decimal_aggregate(fn, array, valid, start, end, count)
     values, to_arrow = _summable(array)
@@ -564,7 +570,7 @@ def _aggregate(layout: _Layout, fn: WindowFunction, column) -> pa.Array:
 
 _RANKING = ("row_number", "rank", "dense_rank", "percent_rank", "cume_dist", "ntile")
 _FROM_ROWS = ("lag", "lead", "first_value", "last_value", "nth_value")
-_AGGREGATES = ("sum", "mean", "count", "size", "min", "max", "std", "var")
+_AGGREGATES = ("sum", "mean", "count", "size", "min", "max", "std", "var", "prod")
 
 
 def _scatter(layout: _Layout, values: np.ndarray) -> np.ndarray:
