@@ -9,8 +9,11 @@ module stays about the expression core.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+import pandas as pd
 import pyarrow as pa
 
 from kyudo.dataframe.convert import UNNAMED_INDEX_PREFIX
@@ -95,7 +98,7 @@ class SeriesOps:
         if sort:
             plan = L.Sort(counts.frame.plan, (SortKey(counts.name, ascending, False),))
             counts = Series(DataFrame(plan, (key,)), Col(counts.name), counts.name)
-        return counts
+        return _counts_typed_as_pandas(counts, key, normalize)
 
     def drop_duplicates(self, keep="first") -> Any:
         """The first (last, or only unrepeated with ``keep=False``) occurrence of
@@ -186,6 +189,39 @@ class SeriesOps:
 
     def cummax(self) -> Any:
         return self._cumulative("max")
+
+
+@dataclass(frozen=True)
+class _Retype:
+    """The partition as it is, under a schema whose fields record pandas dtypes."""
+
+    schema: pa.Schema
+
+    def __call__(self, table: pa.Table) -> pa.Table:
+        return table.cast(self.schema)
+
+
+def _counts_typed_as_pandas(counts: Any, key: str, normalize: bool) -> Any:
+    """pandas types the counts after the values' dtype: ``Int64`` (``Float64``
+    shares) for masked dtypes and ``string[python]``, ``int64[pyarrow]``
+    (``double[pyarrow]``) for Arrow-backed ones, numpy otherwise. Asked of pandas
+    itself on an empty Series of the values' dtype, and recorded on the field."""
+    from kyudo.dataframe.convert import PANDAS_DTYPE
+    from kyudo.dataframe.dtypes import pandas_dtypes
+    from kyudo.dataframe.frame import DataFrame
+    from kyudo.dataframe.series import Series
+    plan = counts.frame.plan
+    values_dtype = pandas_dtypes(pa.schema([plan.schema.field(key)])).iloc[0]
+    wanted = pd.Series([], dtype=values_dtype).value_counts(normalize=normalize).dtype
+    if isinstance(wanted, np.dtype):
+        return counts
+    name = counts.name
+    index = plan.schema.get_field_index(name)
+    field = plan.schema.field(name)
+    schema = plan.schema.set(index, field.with_metadata({**(field.metadata or {}),
+                                                         PANDAS_DTYPE: str(wanted).encode()}))
+    typed = L.MapPartitions(plan, _Retype(schema), schema, "value_counts_dtype", str(wanted))
+    return Series(DataFrame(typed, (key,)), Col(name), name)
 
 
 def _with_unseen_categories(counts: L.LogicalPlan, key: str) -> L.LogicalPlan:

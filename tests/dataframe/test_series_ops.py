@@ -87,11 +87,10 @@ def test_typed_values_round_trip_through_value_counts_and_fillna():
     })
     df = kd.from_pandas(pdf, npartitions=2)
     assert_eq(df.t.value_counts().compute().sort_index(), pdf.t.value_counts().sort_index())
-    # the values keep Int64; pandas also makes the counts of a masked column Int64,
-    # kyudo's counts stay int64 (a known difference)
-    assert_eq(df.n.value_counts().compute().sort_index(), pdf.n.value_counts().sort_index(),
-              check_dtype=False)
+    # the values keep Int64, and the counts of a masked column are Int64 as in pandas
+    assert_eq(df.n.value_counts().compute().sort_index(), pdf.n.value_counts().sort_index())
     assert df.n.value_counts().compute().index.dtype == "Int64"
+    assert df.n.value_counts().compute().dtype == "Int64"
     assert_eq(df.n.fillna(0), pdf.n.fillna(0))
 
 
@@ -119,3 +118,44 @@ def test_series_drop_duplicates_keeps_the_index():
     df = kd.from_pandas(pdf, npartitions=2)
     for keep in ("first", "last", False):
         assert_eq(df.v.drop_duplicates(keep=keep), pdf.v.drop_duplicates(keep=keep))
+
+
+def _extension_frame() -> pd.DataFrame:
+    return pd.DataFrame({
+        "n": pd.array([1, None, 1, 3, 3, 3, None, 7], dtype="Int64"),
+        "u": pd.array([1, 2, 1, None, 2, 2, 1, 9], dtype="UInt8"),
+        "f": pd.array([1.5, None, 1.5, 3.0, 2.0, None, 2.0, 2.0], dtype="Float64"),
+        "b": pd.array([True, None, True, False, True, None, False, True], dtype="boolean"),
+        "s": pd.array(["a", None, "a", "b", "ü", "", None, "a"], dtype="string"),
+        "p": pd.array(["a", None, "a", "b", "ü", "", None, "a"], dtype="string[python]"),
+        "o": ["a", None, "a", "b", "ü", "", None, "a"],
+        "x": [1.0, np.nan, 1.0, 2.0, 2.0, 2.0, np.nan, 0.5],
+    })
+
+
+@pytest.mark.parametrize("parts", [1, 3])
+@pytest.mark.parametrize("options", [{}, {"dropna": False}, {"normalize": True},
+                                     {"normalize": True, "dropna": False}, {"sort": False}])
+def test_value_counts_dtypes_follow_pandas_for_extension_dtypes(parts, options):
+    """Counts of masked dtypes are Int64 (shares Float64), of Arrow strings
+    int64[pyarrow] (double[pyarrow]); the index keeps the values' dtype."""
+    pdf = _extension_frame()
+    df = kd.from_pandas(pdf, npartitions=parts)
+    for column in pdf.columns:
+        got, want = df[column].value_counts(**options).compute(), pdf[column].value_counts(**options)
+        assert got.dtype == want.dtype, (column, got.dtype, want.dtype)
+        assert got.index.dtype == want.index.dtype, (column, got.index.dtype, want.index.dtype)
+        assert_eq(got.sort_index(), want.sort_index())
+
+
+def test_value_counts_dtypes_over_empty_partitions_and_one_row():
+    pdf = _extension_frame()
+    df = kd.from_pandas(pdf, npartitions=3)
+    for column in ("n", "b", "s", "p"):
+        for pmask, kmask in (((pdf.x > 1.5), (df.x > 1.5)),  # some partitions empty
+                             ((pdf.x == 0.5), (df.x == 0.5)),  # one row
+                             ((pdf.x > 100), (df.x > 100))):  # nothing
+            got = df[kmask][column].value_counts().compute()
+            want = pdf[pmask][column].value_counts()
+            assert_eq(got.sort_index(), want.sort_index())
+            assert got.dtype == want.dtype and got.index.dtype == want.index.dtype
