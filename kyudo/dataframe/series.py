@@ -60,7 +60,16 @@ def _result_name(self: "Series", other) -> Any:
     return self.name
 
 
-_ARITHMETIC = ("add", "subtract", "multiply", "divide", "floordiv", "mod", "power")
+_ARITHMETIC = ("add", "subtract", "multiply", "divide", "floordiv", "mod", "power",
+               "pandas_floordiv", "pandas_power")
+
+
+def _pandas_options(op: str, right: Expr) -> tuple:
+    """``//`` by a literal integer zero is float64 in pandas (±inf, NaN); the
+    catalog's pandas_floordiv needs to be told, as types alone do not show it."""
+    if op == "pandas_floordiv" and isinstance(right, Lit) and type(right.value) is int and right.value == 0:
+        return (("zero_divisor", True),)
+    return ()
 
 
 def _nan_as_null(expr: Expr, schema: pa.Schema) -> Expr:
@@ -90,13 +99,13 @@ def _binary(op: str, reflected: bool = False):
         name = _result_name(self, other)
         self, other = self._aligned(other)
         left, right = (to_expr(other), self.expr) if reflected else (self.expr, to_expr(other))
-        expr = Call(op, (left, right))
+        expr = Call(op, (left, right), _pandas_options(op, right))
         if op == "add" and (_is_text(self) or isinstance(other, str)):
             expr = Call("concat", (left, right))  # pandas concatenates strings with +
         elif op in _ARITHMETIC:
             expr = _nan_as_null(expr, self.frame.plan.schema)
         return self._derive(expr, name)
-    method.__name__ = f"__{'r' if reflected else ''}{op}__"
+    method.__name__ = f"__{'r' if reflected else ''}{op.removeprefix('pandas_')}__"
     return method
 
 
@@ -167,12 +176,12 @@ class Series(SeriesOps):
     __rmul__ = _binary("multiply", reflected=True)
     __truediv__ = _binary("divide")
     __rtruediv__ = _binary("divide", reflected=True)
-    __floordiv__ = _binary("floordiv")
-    __rfloordiv__ = _binary("floordiv", reflected=True)
+    __floordiv__ = _binary("pandas_floordiv")  # pandas types, not SQL's
+    __rfloordiv__ = _binary("pandas_floordiv", reflected=True)
     __mod__ = _binary("mod")
     __rmod__ = _binary("mod", reflected=True)
-    __pow__ = _binary("power")
-    __rpow__ = _binary("power", reflected=True)
+    __pow__ = _binary("pandas_power")  # int ** int stays int
+    __rpow__ = _binary("pandas_power", reflected=True)
     __and__ = _binary("and")
     __rand__ = _binary("and", reflected=True)
     __or__ = _binary("or")

@@ -24,6 +24,14 @@ Semantics worth knowing (pandas for arithmetic, SQL for NULLs and predicates):
   as DuckDB does; a value that then does not fit raises at run time.
 * ``power`` always returns float64 (as SQL does; it avoids integer overflow and
   negative integer exponents).
+* ``pandas_power`` and ``pandas_floordiv`` are the DataFrame API's ``**`` and
+  ``//``, with pandas' types where SQL's differ: ``int ** int`` stays an integer
+  (wrapping on overflow and refusing negative exponents, as numpy does), and
+  ``x ** 0`` and ``1 ** x`` are 1 even for a missing ``x``. pandas turns an
+  integer floor division by zero into float64 (±inf, NaN for ``0 // 0``); the
+  type depends on the data, so the front end says when the divisor is a known
+  zero (option ``zero_divisor=True``) and the result is then float64 like
+  pandas'; a zero inside an integer column still gives NULL.
 * ``subtract`` of two timestamps is a duration; of two dates it is the int64
   number of days between them (SQL's answer: a date has no time of day).
 * ``is_in`` uses SQL NULL semantics: a NULL input, or no match when ``values``
@@ -366,6 +374,30 @@ def _floordiv(args, types, call):
     return pc.subtract(truncated, cast(inexact_negative, types[0]))
 
 
+def _pandas_floordiv_types(op: str, types: Types, call: Call) -> Types:
+    types = _numeric(op, types)
+    if call.option("zero_divisor", False) and all(pat.is_integer(t) for t in types):
+        return (pa.float64(), pa.float64())  # pandas: int64 // 0 is float64 (±inf, NaN)
+    return types
+
+
+def _pandas_power_types(op: str, types: Types, call: Call) -> Types:
+    """Integers stay a common integer (numpy's int ** int), floats a common
+    float; decimals go through float64, as SQL's power does."""
+    types = _numeric(op, types)
+    if any(pat.is_decimal(t) for t in types):
+        return tuple(pa.float64() for _ in types)
+    return types
+
+
+def _pandas_power(args, types, call):
+    a, b = args
+    one = pa.scalar(1, types[0])
+    trivial = pc.or_kleene(pc.coalesce(pc.equal(b, pa.scalar(0, types[1])), False),
+                           pc.coalesce(pc.equal(a, one), False))
+    return pc.if_else(trivial, one, pc.power(a, b))
+
+
 def _mod(args, types, call):
     a, b = args
     return pc.modulo(a, b if pat.is_floating(types[1]) else _nullify_zero(b, types[1]))
@@ -689,6 +721,8 @@ def _entries() -> list[Function]:
         F("abs", _elementwise("abs"), _numeric, 1, 1),
         F("sign", _elementwise("sign"), _numeric, 1, 1),
         F("power", _elementwise("power"), _float64, 2, 2),
+        F("pandas_floordiv", _floordiv, _pandas_floordiv_types, 2, 2),
+        F("pandas_power", _pandas_power, _pandas_power_types, 2, 2),
         F("round", _round, _numeric, 1, 1),
         F("floor", _elementwise("floor"), _numeric, 1, 1),
         F("ceil", _elementwise("ceil"), _numeric, 1, 1),

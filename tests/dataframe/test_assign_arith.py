@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 
 import kyudo.dataframe as kd
@@ -88,10 +89,44 @@ def test_int_arithmetic(df, pdf, op, right):
     assert_eq(f(7, df.i), f(7, pdf.i))
 
 
-@pytest.mark.xfail(strict=True, reason="planner/functions.py types 'power' as float64 for every input "
-                   "(a documented SQL choice), so int64 ** int gives float64 where pandas keeps int64")
 def test_int_power_stays_int(df, pdf):
     assert_eq(df.i ** 2, pdf.i ** 2)
+    assert_eq(df.i ** 0, pdf.i ** 0)
+    assert_eq(2 ** abs(df.i), 2 ** abs(pdf.i))
+    assert_eq(df.i ** abs(df.i), pdf.i ** abs(pdf.i))
+    assert_eq(df.i ** 63, pdf.i ** 63)  # wraps on overflow, as numpy does
+
+
+def test_power_with_floats_and_missing_values(df, pdf):
+    for f in (lambda d: d.b ** 2, lambda d: d.i ** 0.5, lambda d: d.b ** d.i.abs(), lambda d: d.a ** 0,
+              lambda d: 1 ** d.b, lambda d: d.b ** d.a, lambda d: 0.5 ** d.a):
+        assert_eq(f(df), f(pdf))
+
+
+def test_power_of_nullable_ints():
+    pdf = pd.DataFrame({"n": pd.array([2, None, 1, -3], dtype="Int64"), "e": pd.array([3, 0, None, 2], dtype="Int64")})
+    df = kd.from_pandas(pdf, npartitions=2)
+    assert_eq(df.n ** df.e, pdf.n ** pdf.e)  # NA ** 0 and 1 ** NA are 1, as in pandas
+
+
+def test_int_to_a_negative_int_power_raises_like_numpy(df, pdf):
+    with pytest.raises(ValueError, match="negative integer powers"):
+        pdf.i ** -1
+    with pytest.raises(Exception, match="negative integer powers"):
+        (df.i ** -1).compute()
+
+
+def test_sql_power_and_floordiv_keep_sql_types(df):
+    """The catalog entries SQL uses are unchanged: power is float64, an integer
+    floor division by zero is NULL."""
+    from kyudo.planner.expr import Call, Col, Lit
+    from kyudo.planner.types import infer_type
+
+    schema = df.plan.schema
+    assert infer_type(Call("power", (Col("i"), Lit(2))), schema) == pa.float64()
+    assert infer_type(Call("pandas_power", (Col("i"), Lit(2))), schema) == pa.int64()
+    assert infer_type(Call("floordiv", (Col("i"), Lit(0))), schema) == pa.int64()
+    assert infer_type(Call("pandas_floordiv", (Col("i"), Lit(0)), (("zero_divisor", True),)), schema) == pa.float64()
 
 
 def test_float_division_by_zero_gives_inf_and_nan(df, pdf):
@@ -110,11 +145,12 @@ def test_int_mod_by_zero_is_missing(df, pdf):
     assert_eq(df.i % (df.i - df.i), pdf.i % (pdf.i - pdf.i))
 
 
-@pytest.mark.xfail(strict=True, reason="planner/functions.py _floordiv turns an integer divisor of 0 into NULL "
-                   "(NaN after compute; documented: a static int result type cannot become float) where pandas "
-                   "gives +inf/-inf for int64 // 0 (NaN only for 0 // 0)")
 def test_int_floordiv_by_zero(df, pdf):
-    assert_eq(df.i // 0, pdf.i // 0)
+    assert_eq(df.i // 0, pdf.i // 0)  # float64: +inf, -inf, NaN for 0 // 0
+    assert_eq((df.i - 3) // 0, (pdf.i - 3) // 0)
+    assert_eq(df.i // 0.0, pdf.i // 0.0)
+    assert_eq(df.i // 3, pdf.i // 3)  # a non-zero divisor keeps int64
+    assert_eq(df[df.i > 2].i // 0, pdf[pdf.i > 2].i // 0)  # partitions left empty by a filter
 
 
 def test_negation_abs_round(df, pdf):

@@ -65,6 +65,9 @@ SAMPLES = [
     call("floordiv", col("dec"), col("i8")),
     call("mod", col("i64"), col("i32")), call("mod", col("f32"), col("f32")), call("mod", col("dec"), col("i8")),
     call("negate", col("i32")), call("abs", col("dec")), call("sign", col("f64")), call("sign", col("i8")),
+    call("pandas_floordiv", col("i32"), col("i8")), call("pandas_floordiv", col("i64"), lit(0), zero_divisor=True),
+    call("pandas_power", col("i32"), lit(2)), call("pandas_power", col("f64"), col("i8")),
+    call("pandas_power", col("dec"), lit(2)),
     call("power", col("i32"), lit(2)), call("round", col("f32"), ndigits=1), call("round", col("dec"), ndigits=1),
     call("round", col("i64"), ndigits=-1),
     call("sqrt", col("i32")), call("exp", col("f32")), call("ln", col("dec")), call("log10", col("f64")),
@@ -263,6 +266,7 @@ PREDICATES = [e for e in SAMPLES if pa.types.is_boolean(infer_type(e, TABLE.sche
     call("greater", call("case_when", col("flag"), col("i64"), lit(1)), lit(2)),
     call("equal", lit(1), call("floordiv", col("i32"), lit(2))),  # literals first, scalar divisor
     call("less", lit(-1.0), call("floordiv", col("f64"), lit(0.0))),
+    call("greater", call("pandas_power", col("i32"), lit(2)), lit(3)),
 ]
 
 
