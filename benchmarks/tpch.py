@@ -4,7 +4,7 @@ Usage::
 
     python -m benchmarks.tpch --data data/tpch-sf0.1 [--queries 1,3,6 | all]
         [--engines kyudo,kyudo-sql,duckdb,polars,dask] [--repeat 3] [--output result.json]
-        [--markdown]
+        [--markdown] [--isolate] [--timeout SECONDS]
 
 Engines and what they run:
 
@@ -23,24 +23,29 @@ is checked against DuckDB's (when DuckDB is in the run); a wrong one is flagged.
 An engine that is missing or fails a query gets ``error: ...`` in its cell instead
 of stopping the run. Results, with the machine and versions, go to a JSON file in
 ``benchmarks/results/``.
+
+By default everything runs in this process, which suits small scales. With
+``--isolate`` (implied by ``--timeout``) each engine-query pair runs in a fresh
+process (:mod:`benchmarks._subprocess`): a run of a query that passes
+``--timeout`` seconds is killed and its cell says ``timeout``; one that runs out
+of memory says ``error: killed ...``; either way the engine's other queries still
+run. An isolated run also records each pair's peak RSS and prints a second table.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
-import json
-import os
-import platform
 import sys
 import time
-from datetime import datetime, timezone
 from pathlib import Path
+from typing import Callable
 
+from benchmarks._report import add_common_arguments, finish, megabytes, payload, render_table
+from benchmarks._subprocess import current_rss, heartbeat, run_in_child
 from benchmarks.tpch_queries import DATAFRAME_QUERIES, SQL_QUERIES, sql_text, table_dirs
-from benchmarks.tpch_queries.answers import materialize, mismatches
+from benchmarks.tpch_queries.answers import materialize, mismatches, to_pandas
 
-RESULTS_DIR = Path(__file__).with_name("results")
 DEFAULT_ENGINES = ("kyudo", "kyudo-sql", "duckdb", "polars")
 REFERENCE = "duckdb"
 SUBJECT = "kyudo"
@@ -117,11 +122,15 @@ def _error(exc: BaseException) -> str:
     return f"error: {first_line or type(exc).__name__}"
 
 
-def time_query(engine, number: int, repeat: int) -> dict:
-    """Run one query ``repeat`` times; the record holds the times and the first answer."""
+def time_query(engine, number: int, repeat: int, before_run: Callable[[], None] | None = None) -> dict:
+    """Run one query ``repeat`` times; the record holds the times and the first answer.
+
+    ``before_run`` is called before each timed run (an isolated child's heartbeat)."""
     times, answer = [], None
     try:
         for _ in range(repeat):
+            if before_run is not None:
+                before_run()
             start = time.perf_counter()
             result = engine.run(number)
             times.append(time.perf_counter() - start)
@@ -131,22 +140,83 @@ def time_query(engine, number: int, repeat: int) -> dict:
     return {"times": times, "best": min(times), "answer": answer}
 
 
-def run_benchmark(data_dir: Path, queries: list[int], engines: list[str], repeat: int) -> dict:
+def apply_kyudo_options(options: dict | None) -> None:
+    """``kyudo.config.set(**options)`` for the rest of the process. Options are
+    passed through unchecked: one this kyudo does not know raises ``KeyError``,
+    which becomes the error in the caller's cell."""
+    if options:
+        import kyudo.config
+
+        kyudo.config.set(**options)
+
+
+def measure_in_child(engine: str, data_dir: str, query: int, repeat: int,
+                     options: dict | None = None) -> dict:
+    """What :func:`run_isolated` runs in a fresh process: set up one engine, time
+    one query. The answer comes back as pandas (small, and picklable whatever the
+    engine); ``rss_before`` is the resident size after set-up, before the query."""
+    try:
+        apply_kyudo_options(options)
+        runner = ENGINES[engine](Path(data_dir))
+    except Exception as exc:
+        return {"error": _error(exc)}
+    if query not in runner.queries:
+        return {"skipped": "not defined"}
+    rss_before = current_rss()
+    record = time_query(runner, query, repeat, before_run=heartbeat)
+    if "answer" in record:
+        record["answer"] = to_pandas(record["answer"])
+    return {**record, "rss_before": rss_before}
+
+
+def run_isolated(engine: str, data_dir: Path, query: int, repeat: int,
+                 timeout: float | None = None, options: dict | None = None) -> dict:
+    """One engine-query pair in a fresh process: its record plus ``peak_rss`` (the
+    child's ru_maxrss, bytes), or ``{"timeout": seconds}`` when a run took too long.
+    ``options`` are kyudo config options set in the child before anything runs."""
+    child = run_in_child("benchmarks.tpch:measure_in_child",
+                         dict(engine=engine, data_dir=str(data_dir), query=query,
+                              repeat=repeat, options=options), timeout)
+    if child.status == "ok":
+        return {**child.value, "peak_rss": child.peak_rss}
+    if child.status == "timeout":
+        return {"timeout": timeout, "peak_rss": child.peak_rss}
+    return {"error": f"error: {child.error}", "peak_rss": child.peak_rss}
+
+
+def _run_in_process(name: str, data_dir: Path, queries: list[int], repeat: int) -> dict:
+    try:
+        engine = ENGINES[name](data_dir)
+    except Exception as exc:
+        return {q: {"error": _error(exc)} for q in queries}
+    return {q: time_query(engine, q, repeat) if q in engine.queries else {"skipped": "not defined"}
+            for q in queries}
+
+
+def run_benchmark(data_dir: Path, queries: list[int], engines: list[str], repeat: int,
+                  isolate: bool = False, timeout: float | None = None) -> dict:
     """engine -> query -> record: ``best``, ``times`` and ``matches_duckdb``;
-    or ``error``; or ``skipped`` when the engine has no definition of the query."""
+    or ``error``; or ``timeout``; or ``skipped`` when the engine has no definition
+    of the query. Isolated runs (``isolate``, or any ``timeout``) add ``peak_rss``
+    and print a line per engine-query on stderr as they go (they can be long)."""
     results: dict[str, dict[int, dict]] = {}
     for name in engines:
-        try:
-            engine = ENGINES[name](data_dir)
-        except Exception as exc:
-            results[name] = {q: {"error": _error(exc)} for q in queries}
+        if not (isolate or timeout is not None):
+            results[name] = _run_in_process(name, data_dir, queries, repeat)
             continue
-        results[name] = {
-            q: time_query(engine, q, repeat) if q in engine.queries else {"skipped": "not defined"}
-            for q in queries
-        }
+        results[name] = {}
+        for q in queries:
+            record = results[name][q] = run_isolated(name, data_dir, q, repeat, timeout)
+            print(f"{name:>10} q{q:<2} {_cell(record)}", file=sys.stderr, flush=True)
+    check_answers(results)
+    return results
+
+
+def check_answers(results: dict) -> None:
+    """Compare every answer with DuckDB's (``matches_duckdb``, ``mismatch``), then
+    drop the answers, which do not belong in the results file."""
     reference = results.get(REFERENCE, {})
-    for name, records in results.items():
+    for records in results.values():
         for q, record in records.items():
             expected = reference.get(q, {}).get("answer")
             if "answer" in record and expected is not None:
@@ -156,12 +226,13 @@ def run_benchmark(data_dir: Path, queries: list[int], engines: list[str], repeat
     for records in results.values():
         for record in records.values():
             record.pop("answer", None)
-    return results
 
 
 def _cell(record: dict) -> str:
     if "skipped" in record:
         return "n/a"
+    if "timeout" in record:
+        return "timeout"
     if "best" not in record:
         return record["error"][:32]
     flag = "" if record.get("matches_duckdb", True) else " WRONG"
@@ -193,41 +264,23 @@ def format_table(results: dict, queries: list[int], markdown: bool = False) -> s
     engines = list(results)
     others = [e for e in engines if e != SUBJECT] if SUBJECT in results else []
     header = ["query", *engines, *(f"{SUBJECT}/{e}" for e in others)]
-    rows = [header]
     labelled = [(f"q{q}", {e: results[e][q] for e in engines}) for q in queries]
     labelled.append(("total", {e: _total(results, e, queries) for e in engines}))
+    rows = []
     for label, records in labelled:
         ratios = [_ratio(records[SUBJECT], records[o]) for o in others]
         rows.append([label, *(_cell(records[e]) for e in engines), *ratios])
-    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
-    rule = ["-" * (w - 1) + (":" if markdown else "-") for w in widths]
-    rows.insert(1, rule)
-    if markdown:
-        lines = ["| " + " | ".join(c.rjust(w) for c, w in zip(row, widths)) + " |" for row in rows]
-    else:
-        lines = ["  ".join(c.rjust(w) for c, w in zip(row, widths)) for row in rows]
     errors = {f"{e}: {r['error']}" for e in engines for r in results[e].values() if "error" in r}
-    return "\n".join(lines + sorted(errors))
+    return "\n".join([render_table(header, rows, markdown), *sorted(errors)])
 
 
-def _versions(engines: list[str]) -> dict[str, str]:
-    """Library versions from the imported modules, which also covers a kyudo run
-    from a source checkout that pip never installed."""
-    found = {}
-    for name in [*engines, "pyarrow", "pandas"]:
-        try:
-            found[name] = importlib.import_module(name).__version__
-        except (ImportError, AttributeError):
-            found[name] = "not available"
-    return found
-
-
-def write_json(path: Path, payload: dict) -> None:
-    """Write atomically, so a crash never leaves a truncated result file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(payload, indent=2))
-    tmp.replace(path)
+def format_memory_table(results: dict, queries: list[int], markdown: bool = False) -> str:
+    """Peak RSS in MB per query and engine, from isolated runs (``-`` for a pair
+    that was not run in its own process)."""
+    engines = list(results)
+    rows = [[f"q{q}", *(megabytes(results[e][q].get("peak_rss")) for e in engines)]
+            for q in queries]
+    return render_table(["peak RSS MB", *engines], rows, markdown)
 
 
 def _parse_queries(text: str | None) -> list[int]:
@@ -240,14 +293,16 @@ def _parse_queries(text: str | None) -> list[int]:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", type=Path, default=Path("data/tpch-sf0.1"))
+    add_common_arguments(parser)
     parser.add_argument("--queries", help="comma-separated numbers or 'all' "
                         "(default: those written with the DataFrame API)")
     parser.add_argument("--engines", default=",".join(DEFAULT_ENGINES),
                         help=f"comma-separated, from {sorted(ENGINES)}")
     parser.add_argument("--repeat", type=int, default=3, help="runs per query; best is kept")
-    parser.add_argument("--output", type=Path, help="JSON file (default: in benchmarks/results)")
-    parser.add_argument("--markdown", action="store_true", help="print a Markdown table")
+    parser.add_argument("--isolate", action="store_true",
+                        help="run each engine-query pair in its own process; record peak RSS")
+    parser.add_argument("--timeout", type=float, metavar="SECONDS",
+                        help="kill a run of a query after this long (implies --isolate)")
     args = parser.parse_args(argv)
 
     engines = [e.strip() for e in args.engines.split(",") if e.strip()]
@@ -260,25 +315,17 @@ def main(argv: list[str] | None = None) -> None:
     except FileNotFoundError as exc:
         parser.error(str(exc))
 
-    results = run_benchmark(args.data, queries, engines, args.repeat)
+    isolate = args.isolate or args.timeout is not None
+    results = run_benchmark(args.data, queries, engines, args.repeat, isolate, args.timeout)
     print(format_table(results, queries, args.markdown))
+    if isolate:
+        print()
+        print(format_memory_table(results, queries, args.markdown))
 
-    manifest = args.data / "tpch.json"
-    stamp = datetime.now(timezone.utc)
-    payload = {
-        "benchmark": "tpch",
-        "when": stamp.isoformat(timespec="seconds"),
-        "data": str(args.data),
-        "dataset": json.loads(manifest.read_text()) if manifest.exists() else None,
-        "repeat": args.repeat,
-        "machine": {"platform": platform.platform(), "cpus": os.cpu_count(),
-                    "python": sys.version.split()[0]},
-        "versions": _versions(engines),
-        "results": {e: {f"q{q}": r for q, r in records.items()} for e, records in results.items()},
-    }
-    output = args.output or RESULTS_DIR / f"tpch-{stamp:%Y%m%dT%H%M%SZ}.json"
-    write_json(output, payload)
-    print(f"\nresults written to {output}")
+    finish(args, "tpch", payload(
+        "tpch", args.data, engines, repeat=args.repeat, isolate=isolate, timeout=args.timeout,
+        results={e: {f"q{q}": r for q, r in records.items()} for e, records in results.items()},
+    ))
 
 
 if __name__ == "__main__":

@@ -1,0 +1,36 @@
+"""Functions the subprocess tests run in a child process (imported there by name,
+as ``tests.benchmarks.child_probes:<name>``)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+
+from benchmarks._subprocess import current_rss, heartbeat
+
+
+def answer(value):
+    return {"value": value, "rss": current_rss()}
+
+
+def allocate(megabytes: int) -> int:
+    block = bytearray(megabytes * 10**6)
+    block[::4096] = b"x" * len(block[::4096])  # touch every page so it is resident
+    return len(block)
+
+
+def fail():
+    raise ValueError("no good\nsecond line")
+
+
+def die():
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+def runs(seconds: list[float]) -> int:
+    """One heartbeat per run, each run sleeping its time."""
+    for s in seconds:
+        heartbeat()
+        time.sleep(s)
+    return len(seconds)
