@@ -299,10 +299,15 @@ class DataFrame(FrameOps):
     def reset_index(self, drop: bool = False) -> "DataFrame":
         """Turn the index into ordinary leading columns (or drop it); the result
         has the default positional index."""
+        from kyudo.dataframe.indexing import index_label
         if drop:
             keep = tuple((n, Col(n)) for n in self._data_columns)
         else:
-            keep = tuple((n, Col(n)) for n in self.index + tuple(self._data_columns))
+            for n in self.index:
+                if index_label(n) in self._data_columns:  # set_index(col, drop=False)
+                    raise ValueError(f"cannot insert {index_label(n)}, already exists")
+            keep = tuple((index_label(n), Col(n)) for n in self.index) \
+                + tuple((n, Col(n)) for n in self._data_columns)
         return DataFrame(L.Project(self.plan, keep))
 
     def map_partitions(self, func: Callable, meta: pd.DataFrame | pa.Schema | None = None,
@@ -321,7 +326,10 @@ class DataFrame(FrameOps):
         return self._to_pandas(compute_table(self.plan, scheduler))
 
     def _to_pandas(self, table: pa.Table) -> pd.DataFrame:
+        from kyudo.dataframe.indexing import index_label
         df = table_to_pandas(table, self.index, self.plan.schema)
+        if any(index_label(n) != n for n in self.index):
+            df.index.names = [index_label(n) if n is not None else None for n in df.index.names]
         if self._column_labels is not None:
             df.columns = pd.MultiIndex.from_tuples(self._column_labels)
         return df

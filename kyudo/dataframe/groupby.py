@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from kyudo.dataframe.convert import UNNAMED_INDEX_PREFIX
+from kyudo.dataframe.indexing import index_label
 from kyudo.dataframe.series import Series
 from kyudo.planner.specs import AggSpec
 from kyudo.planner.specs import SortKey
@@ -60,6 +61,8 @@ class GroupBy:
                 names.append(name)
             else:
                 frame._column(item)
+                if any(index_label(n) == item != n for n in frame.index):  # set_index(item, drop=False)
+                    raise ValueError(f"{item!r} is both an index level and a column label, which is ambiguous.")
                 names.append(item)
         return tuple(names), frame
 

@@ -52,8 +52,30 @@ def _label(value, kind: pa.DataType, end: bool = False):
     return stamp.to_pydatetime()
 
 
+KEPT_INDEX_PREFIX = "__kd_index__"
+
+
+def index_label(name: str) -> str:
+    """The pandas name of index column ``name``: ``set_index(col, drop=False)``
+    keeps ``col`` as data and indexes by a copy under a private name."""
+    return name[len(KEPT_INDEX_PREFIX):] if name.startswith(KEPT_INDEX_PREFIX) else name
+
+
+def _key_candidates(frame: "DataFrame") -> tuple[str, ...]:
+    """Columns whose sort order is the index's: the index column and, for a kept
+    copy, the data column it copies (where sorts, statistics and divisions are
+    tracked) while that column still passes through unchanged."""
+    (name,) = frame.index
+    label = index_label(name)
+    return (name, label) if label != name and label in frame.plan.schema.names else (name,)
+
+
 def set_index(frame: "DataFrame", column: str, sorted: bool = False, divisions=None,
               drop: bool = True) -> "DataFrame":
+    """Index by ``column`` (see the module docstring). With ``drop=False`` the
+    column stays data too, as in pandas: the plan sorts on the column itself (so
+    statistics and divisions are found as for ``drop=True``) and the index is a
+    copy of it under a private name that ``index_label`` turns back into ``column``."""
     from kyudo.dataframe.frame import DataFrame
 
     if not isinstance(column, str):
@@ -61,24 +83,32 @@ def set_index(frame: "DataFrame", column: str, sorted: bool = False, divisions=N
     if column in frame.index:
         raise ValueError(f"{column!r} is already the index")
     frame._column(column)
-    names = [column] + [n for n in frame._data_columns if n != column]
-    if not drop:
-        raise NotImplementedError("set_index(drop=False): a column cannot be both index and data here")
+    data = [n for n in frame._data_columns if n != column]
+    names = [column] + data
     plan: L.LogicalPlan = L.Project(frame.plan, tuple((n, Col(n)) for n in names))
     divisions = None if divisions is None else tuple(divisions)
     if divisions is not None and not sorted:
         plan = Repartition(plan, divisions=divisions, column=column, sort=True)
     else:
         plan = SortedOn(plan, column, divisions, sort=not sorted)
-    return DataFrame(plan, (column,))
+    if drop:
+        return DataFrame(plan, (column,))
+    kept = KEPT_INDEX_PREFIX + column
+    columns = list(frame._data_columns)  # pandas keeps the column where it was
+    plan = L.Project(plan, ((kept, Col(column)),) + tuple((n, Col(n)) for n in columns))
+    return DataFrame(plan, (kept,))
 
 
 def divisions(frame: "DataFrame") -> tuple:
     """The index bounds of the partitions (``npartitions + 1`` values), all ``None``
     when they are not known before running (Dask's convention)."""
     node = physical_plan(frame.plan)
-    ranges = physical_ranges(node, frame.index[0]) if len(frame.index) == 1 else None
-    known = divisions_of(ranges)
+    known = None
+    if len(frame.index) == 1:
+        for column in _key_candidates(frame):
+            known = divisions_of(physical_ranges(node, column))
+            if known is not None:
+                break
     return known if known is not None else (None,) * (node.npartitions + 1)
 
 
@@ -88,15 +118,15 @@ def keep_sorted_index(frame: "DataFrame", plan: L.LogicalPlan) -> L.LogicalPlan:
     from the data in memory, survive ``persist`` (also after a range sort)."""
     if len(frame.index) != 1:
         return plan
-    column = frame.index[0]
-    node = physical_plan(frame.plan)
-    while isinstance(node, Pipeline) and keeps_column(node.ops, column):
-        node = node.input
-    ascending = (SortKey(column),)
-    if (isinstance(node, SortedPartitions) and node.column == column
-            or isinstance(node, RangeSort) and tuple(node.keys[:1]) == ascending
-            or isinstance(node, RangeRepartition) and node.sort and node.column == column):
-        return SortedOn(plan, column)
+    for column in _key_candidates(frame):
+        node = physical_plan(frame.plan)
+        while isinstance(node, Pipeline) and keeps_column(node.ops, column):
+            node = node.input
+        ascending = (SortKey(column),)
+        if (isinstance(node, SortedPartitions) and node.column == column
+                or isinstance(node, RangeSort) and tuple(node.keys[:1]) == ascending
+                or isinstance(node, RangeRepartition) and node.sort and node.column == column):
+            return SortedOn(plan, column)
     return plan
 
 
@@ -146,7 +176,8 @@ def loc(frame: "DataFrame", key) -> "DataFrame":
     column = frame.index[0]
     predicate, intervals = _key_predicate(column, frame.plan.schema.field(column).type, key)
     plan = frame.plan
-    sorted_node = _sorted_on(plan, column)
+    sorted_node = next((node for node in (_sorted_on(plan, c) for c in _key_candidates(frame))
+                        if node is not None), None)
     if sorted_node is not None:
         narrowed = replace(sorted_node, select=intervals)
         plan = L.transform_up(plan, lambda node: narrowed if node is sorted_node else node)

@@ -137,8 +137,12 @@ class SeriesOps:
         from kyudo.dataframe.series import Series
         if drop:
             return Series(DataFrame(self.frame.plan), self.expr, self.name)
+        from kyudo.dataframe.indexing import index_label
         label = name if name is not None else (self.name if self.name is not None else 0)
-        exprs = tuple((n, Col(n)) for n in self.frame.index) + ((str(label), self.expr),)
+        labels = [index_label(n) for n in self.frame.index]
+        if str(label) in labels:  # an index kept as data by set_index(col, drop=False)
+            raise ValueError(f"cannot insert {label}, already exists")
+        exprs = tuple((n, Col(i)) for n, i in zip(labels, self.frame.index)) + ((str(label), self.expr),)
         frame = DataFrame(L.Project(self.frame.plan, exprs))
         return frame.reset_index(drop=False)
 

@@ -180,3 +180,91 @@ def test_persist_keeps_a_sorted_index_with_divisions_from_memory(sorted_pdf):
     assert not kd.from_pandas(shuffled, npartitions=2).set_index("k").reset_index().persist().index
     unsorted = kd.from_pandas(shuffled.set_index("k"), npartitions=2).persist()
     assert not unsorted.known_divisions  # a plain index is not assumed sorted
+
+
+# ---- set_index(col, drop=False): the column is both data and the index -------------------
+
+@pytest.mark.parametrize("npartitions", [1, 4, 24])
+def test_set_index_keeping_the_column_sorted_with_divisions(sorted_pdf, npartitions):
+    df = kd.from_pandas(sorted_pdf, npartitions=npartitions).set_index("k", sorted=True, drop=False)
+    pdf = sorted_pdf.set_index("k", drop=False)
+    assert_eq(df, pdf)
+    assert list(df.columns) == ["t", "k", "x", "s"]
+    bounds = [sorted_pdf.k[i * 24 // npartitions] for i in range(npartitions)] + [sorted_pdf.k.iloc[-1]]
+    assert df.divisions == tuple(bounds)
+    result = df.loc[25:40]
+    assert result.npartitions == len(set(i * npartitions // 24 for i in range(9, 14)))
+    assert_eq(result, pdf.loc[25:40])
+    assert_eq(df.loc[[0, 9, 1000]], pdf.loc[[0, 9]])
+    assert_eq(df.loc[12, ["k", "x"]], pdf.loc[[12], ["k", "x"]])
+    assert_eq(df.k, pdf.k)
+    assert_eq(df[df.x > 2].k * 2, pdf[pdf.x > 2].k * 2)
+
+
+def test_set_index_keeping_the_column_given_divisions_and_sampled(sorted_pdf):
+    shuffled = sorted_pdf.sample(frac=1.0, random_state=4).reset_index(drop=True)
+    df = kd.from_pandas(shuffled, npartitions=3)
+    given = df.set_index("k", divisions=[0, 20, 40, 69], drop=False)
+    assert given.divisions == (0, 20, 40, 69) and given.npartitions == 3
+    assert_eq(given, sorted_pdf.set_index("k", drop=False))
+    assert_eq(given.loc[21:39], sorted_pdf.set_index("k", drop=False).loc[21:39])
+    for column in ("k", "x", "t", "s"):  # NULLs sort last, as for drop=True
+        sampled = df.set_index(column, drop=False)
+        assert not sampled.known_divisions
+        want = shuffled.set_index(column, drop=False).sort_index(kind="mergesort", na_position="last")
+        assert_eq(sampled, want)
+        assert list(sampled.columns) == ["t", "k", "x", "s"]
+    sampled = df.set_index("x", drop=False)
+    want = shuffled.set_index("x", drop=False).sort_index(kind="mergesort", na_position="last")
+    assert_eq(sampled.loc[1.0:3.0], want.loc[1.0:3.0])
+    assert_eq(sampled.persist().loc[1.0:3.0], want.loc[1.0:3.0])
+
+
+def test_set_index_keeping_the_column_from_parquet_statistics(tmp_path, sorted_pdf):
+    table = pa.Table.from_pandas(sorted_pdf, preserve_index=False)
+    for j in range(3):
+        pq.write_table(table.slice(j * 8, 8), tmp_path / f"part-{j}.parquet", row_group_size=4)
+    df = kd.read_parquet(tmp_path, partition_size=1).set_index("k", sorted=True, drop=False)
+    assert df.divisions == (0, 12, 24, 36, 48, 60, 69)
+    result = df.loc[25:40]
+    assert result.npartitions == 2
+    assert_eq(result, sorted_pdf.set_index("k", drop=False).loc[25:40])
+
+
+def test_reset_index_after_keeping_the_column_raises_as_pandas(sorted_pdf):
+    df = kd.from_pandas(sorted_pdf, npartitions=3).set_index("k", sorted=True, drop=False)
+    pdf = sorted_pdf.set_index("k", drop=False)
+    with pytest.raises(ValueError) as kyudo_error:
+        df.reset_index()
+    with pytest.raises(ValueError) as pandas_error:
+        pdf.reset_index()
+    assert str(kyudo_error.value) == str(pandas_error.value)
+    with pytest.raises(ValueError, match="cannot insert k, already exists"):
+        df.k.reset_index()
+    with pytest.raises(ValueError, match="ambiguous"):
+        df.groupby("k")
+    assert_eq(df.reset_index(drop=True), pdf.reset_index(drop=True))
+    assert_eq(df.s.reset_index(), pdf.s.reset_index())
+    assert_eq(df.k.reset_index(name="z"), pdf.k.reset_index(name="z"))
+    # renamed first, the index comes back as a column, as in pandas
+    assert_eq(df.rename(columns={"k": "k2"}).reset_index(), pdf.rename(columns={"k": "k2"}).reset_index())
+    # replacing the index by another column drops the kept copy
+    assert_eq(df.set_index("t", sorted=True), pdf.set_index("t"))
+
+
+def test_set_index_keeping_the_column_one_row_empty_partitions_and_joins(sorted_pdf):
+    one = sorted_pdf.iloc[:1]
+    df = kd.from_pandas(one).set_index("t", sorted=True, drop=False)
+    assert_eq(df, one.set_index("t", drop=False))
+    assert_eq(df.loc[one.t[0]:], one.set_index("t", drop=False).loc[one.t[0]:])
+    parts = kd.from_pandas(sorted_pdf, npartitions=4)
+    filtered = parts[(parts.k < 10) | (parts.k > 60)].persist().set_index("k", sorted=True, drop=False)
+    assert filtered.known_divisions
+    pdf = sorted_pdf[(sorted_pdf.k < 10) | (sorted_pdf.k > 60)].set_index("k", drop=False)
+    assert_eq(filtered.loc[5:65], pdf.loc[5:65])
+    assert_eq(filtered.loc[20:40], pdf.loc[20:40])  # every partition left out
+    right = pd.DataFrame({"k": [0, 3, 9, 66, 100], "z": [1, 2, 3, 4, 5]})
+    right_df = kd.from_pandas(right, npartitions=2).set_index("k")
+    for how in ("left", "inner"):
+        got = filtered.join(right_df, how=how).compute().sort_index()
+        assert_eq(got, pdf.join(right.set_index("k"), how=how).sort_index())
