@@ -17,6 +17,7 @@ so code reading them never parses.
 """
 from __future__ import annotations
 
+import os
 import re
 import threading
 from typing import Any, Callable
@@ -77,6 +78,23 @@ def _scheduler(value: Any) -> Any:
     return value
 
 
+def _bytes_or_none(value: Any) -> int | None:
+    if value is None:
+        return None
+    limit = parse_bytes(value)
+    if limit < 1:
+        raise ValueError(f"a memory limit must be at least one byte, got {value!r}")
+    return limit
+
+
+def _directory_or_none(value: Any) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, (str, os.PathLike)):
+        raise TypeError(f"a directory must be a path, not {type(value).__name__}")
+    return os.fspath(value)
+
+
 def _names(value: Any) -> frozenset:
     if isinstance(value, str):
         return frozenset([value])
@@ -94,6 +112,13 @@ _OPTIONS: dict[str, tuple[Any, Callable[[Any], Any]]] = {
     "partition_size": ("128MB", parse_bytes),
     "broadcast_threshold": ("32MB", parse_bytes),
     "optimizer_disabled": ((), _names),  # optimizer rules switched off, by name
+    # Bytes of task results an executor keeps in memory; beyond it, results are
+    # spilled to Arrow IPC files and read back (memory-mapped) when needed, and new
+    # scans wait. None: no limit, and none of that bookkeeping.
+    "memory_limit": (None, _bytes_or_none),
+    # Where spill files go (a fresh subdirectory per run, removed when it ends);
+    # None: the system's temporary directory.
+    "spill_directory": (None, _directory_or_none),
 }
 
 _values: dict[str, Any] = {name: norm(default) for name, (default, norm) in _OPTIONS.items()}

@@ -21,6 +21,11 @@ The caller only waits: for the run's completion, or for its first failure. On a
 failure (or ``KeyboardInterrupt`` in the caller) the run is marked failed, its queued
 tasks are dropped, no new task of it starts, and the caller waits for tasks still
 running before re-raising, so the pool is left idle and reusable.
+
+With a ``memory_limit`` the run is a :class:`_SpillingRun`, whose ``step`` also
+accounts results, spills them and holds back scans (see
+:mod:`kyudo.engine.executors.budget`); the run without a limit keeps the plain
+``step`` above and pays nothing for it.
 """
 from __future__ import annotations
 
@@ -34,6 +39,7 @@ from typing import Any, Mapping, Sequence
 
 from kyudo.engine.errors import note_failure, user_traceback
 from kyudo.engine.executors.base import Executor, paused_gc
+from kyudo.engine.executors.budget import MemoryBudget, memory_limit
 from kyudo.engine.executors.sync import SyncExecutor
 from kyudo.engine.graph import Key, Task, dependents
 from kyudo.engine.order import order
@@ -110,6 +116,12 @@ class _Run:
             self.finished.put(None)
         return follow
 
+    def outputs(self) -> dict[Key, Any]:
+        return {key: self.results[key] for key in self.keep}
+
+    def close(self) -> None:
+        self.results.clear()
+
     def fail(self, key: Key, exc: BaseException) -> None:
         with self.error_lock:
             if self.error is None:
@@ -120,6 +132,63 @@ class _Run:
         self.failed = True
         self.pool.discard(self)
         self.finished.put(None)
+
+
+class _SpillingRun(_Run):
+    """A run under a memory limit: ``step`` goes through a :class:`MemoryBudget`."""
+
+    __slots__ = ("budget",)
+
+    def __init__(self, pool: "_Pool", graph: Mapping[Key, Any], keys: Sequence[Key], limit: int):
+        super().__init__(pool, graph, keys)
+        self.budget = MemoryBudget(limit, self.results, self.priority, self.users, self.keep)
+
+    def step(self, key: Key) -> Key | None:
+        task = self.graph[key]
+        deps, budget = task.deps, self.budget
+        if not budget.begin(key, deps):
+            return None  # a scan held back until memory is freed or spilled
+        follow = None
+        try:
+            try:
+                value = task.run(budget.inputs(deps) if deps else self.results)
+            except BaseException as exc:
+                self.fail(key, exc)
+                return None
+            budget.store_result(key, value)
+            del value
+            users = self.users[key]
+            if users:
+                waiting = self.waiting.get
+                ready = []
+                for user in users:
+                    countdown = waiting(user)
+                    if countdown is None or countdown.pop() == 0:
+                        ready.append(user)
+                if ready:
+                    if len(ready) > 1:
+                        ready.sort(key=self.priority.__getitem__)
+                        self.pool.submit(self, ready[1:])
+                    follow = ready[0]
+            unconsumed, keep = self.unconsumed.get, self.keep
+            for dep in deps:
+                countdown = unconsumed(dep)
+                if (countdown is None or countdown.pop() == 0) and dep not in keep:
+                    budget.free(dep)
+        finally:
+            released = budget.end(key, deps)
+        if released and not self.failed:
+            self.pool.submit(self, released)
+        if self.unfinished.pop() == 0:
+            self.finished.put(None)
+        return follow
+
+    def outputs(self) -> dict[Key, Any]:
+        return self.budget.outputs(self.keep)
+
+    def close(self) -> None:
+        self.results.clear()
+        self.budget.close()
 
 
 class _Pool:
@@ -210,8 +279,12 @@ class ThreadExecutor(Executor):
     def execute(self, graph: Mapping[Key, Any], keys: Sequence[Key]) -> dict[Key, Any]:
         if getattr(_worker_state, "active", False):
             return SyncExecutor().execute(graph, keys)
+        limit = memory_limit()
         with paused_gc():
-            run = _Run(_pool(self.num_workers), graph, keys)
+            if limit is None:
+                run = _Run(_pool(self.num_workers), graph, keys)
+            else:
+                run = _SpillingRun(_pool(self.num_workers), graph, keys, limit)
         try:
             if run.unfinished:
                 run.pool.submit(run, run.initial)
@@ -226,12 +299,13 @@ class ThreadExecutor(Executor):
                     key, exc = run.error
                     note_failure(exc, key)
                     raise user_traceback(exc)
-            return {key: run.results[key] for key in run.keep}
+            return run.outputs()
         finally:
             # Workers may still hold the run for a moment, and a raised exception's
             # traceback holds it for as long as the user keeps the exception: only
-            # the outputs handed back should stay alive.
-            run.results.clear()
+            # the outputs handed back should stay alive. (Spill files go too; every
+            # path here has waited for the run's tasks to end.)
+            run.close()
 
 
 def _wait(finished: SimpleQueue) -> None:
