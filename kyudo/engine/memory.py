@@ -36,8 +36,8 @@ def sizeof(value: Any) -> int:
     >>> table = pa.table({"x": pa.array(range(1000), pa.int64())})
     >>> sizeof(table), sizeof(table.slice(0, 10))
     (8000, 8000)
-    >>> sizeof([table.slice(0, 500), table.slice(500)])  # shared buffers count once
-    8000
+    >>> sizeof([table.slice(0, 500), table.slice(500)])  # shared buffers once, plus the list
+    8064
     """
     if isinstance(value, _ARROW):
         return value.get_total_buffer_size()  # C++, counts shared buffers once
