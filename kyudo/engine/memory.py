@@ -4,12 +4,15 @@ Executors that run under a memory limit (see :mod:`kyudo.engine.spill`) account
 every live result with :func:`sizeof`. It is an estimate of the memory a result
 *holds*, not of its logical size:
 
-* Arrow objects count every buffer they reference, whole. A slice of a table keeps
-  its parent's buffers alive, so it counts as much as the parent; a dictionary
-  column counts its dictionary.
+* A bare Arrow object counts the bytes of the buffer ranges it references
+  (``nbytes``): a slice counts its rows, not its parent's. Slices are mostly views
+  of memory that something else owns anyway (a scan of an in-memory table returns
+  slices of it), and counting the whole parent for each would make every partition
+  look as big as the data set. A dictionary column counts its dictionary.
 * Containers (``list``, ``tuple``, ``dict``, as a shuffle split returns) count each
-  Arrow buffer once, however many of their items share it: the ``N`` slices of one
-  hash-partitioned table hold one table's memory, not ``N`` times it.
+  Arrow buffer they reference whole, and once however many of their items share
+  it: the ``N`` slices of one hash-partitioned table hold that whole table, and
+  count as one table, not ``N`` times its dictionaries.
 * pandas objects count ``memory_usage(deep=False)`` (object columns count their
   pointers only: measuring the strings would cost more than the task), numpy arrays
   their ``nbytes``, ``bytes``/``str`` their length, anything else a small constant.
@@ -35,12 +38,12 @@ def sizeof(value: Any) -> int:
     >>> import pyarrow as pa
     >>> table = pa.table({"x": pa.array(range(1000), pa.int64())})
     >>> sizeof(table), sizeof(table.slice(0, 10))
-    (8000, 8000)
+    (8000, 80)
     >>> sizeof([table.slice(0, 500), table.slice(500)])  # shared buffers once, plus the list
     8064
     """
     if isinstance(value, _ARROW):
-        return value.get_total_buffer_size()  # C++, counts shared buffers once
+        return value.nbytes  # C++, the referenced ranges of the buffers
     seen: dict[int, int] = {}
     other = _collect(value, seen)
     return other + sum(seen.values())

@@ -47,10 +47,10 @@ def files_under(path) -> list:
 
 # ---- sizes ---------------------------------------------------------------------------
 
-def test_sizeof_counts_arrow_buffers_and_slices_hold_their_parent():
+def test_sizeof_counts_arrow_buffers_a_bare_slice_its_rows():
     table = part(0)
     assert sizeof(table) == 2 * ROWS * 8
-    assert sizeof(table.slice(10, 5)) == sizeof(table)  # a slice keeps the buffers alive
+    assert sizeof(table.slice(10, 5)) == 2 * 5 * 8  # a bare slice counts its rows
     assert sizeof(table.to_batches()[0]) == sizeof(table)
     assert sizeof(table.column("v")) == ROWS * 8
     assert sizeof(table.column("v").chunks[0]) == ROWS * 8
@@ -60,6 +60,10 @@ def test_sizeof_counts_buffers_shared_inside_a_container_once():
     table = part(0)
     pieces = [table.slice(i * 1000, 1000) for i in range(ROWS // 1000)]
     assert sizeof(table) <= sizeof(pieces) <= sizeof(table) + SMALL
+    assert sizeof([table.slice(0, 10)]) >= sizeof(table)  # the split holds its parent
+    words = pa.table({"w": pa.array([f"word{i}" for i in range(10_000)]).dictionary_encode()})
+    split = [words.slice(i, 1) for i in range(50)]
+    assert sizeof(split) < 2 * sizeof(words)  # one dictionary, not 50
     nested = {"a": (pieces[0], pieces[1]), "b": [table], "c": 3}
     assert sizeof(table) <= sizeof(nested) < sizeof(table) + 10 * SMALL
     other = part(1)
