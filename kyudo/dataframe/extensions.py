@@ -9,7 +9,10 @@ frame: its plan is the frame's plan *extended* by layers that each add private
 * a cross join with a one-row plan (a lazy scalar, broadcast by the lowering);
 * a projection passing every column through plus private computed ones;
 * a window whose functions write private columns (rows and order kept);
-* a running total (``kyudo.planner.running``) into a private column.
+* a running total (``kyudo.planner.running``) into a private column;
+* a left "mark" join (broadcast, NULLs equal) on a private key column to a plan
+  of distinct private keys and a marker, whose columns are all private
+  (``Series.isin`` of a lazy Series): each row matches at most once.
 
 Filters and assignments over an extended frame project the private columns
 away again, so users never see them. When such a Series meets another version
@@ -38,12 +41,14 @@ def is_private(name: str) -> bool:
 
 def _added(plan: L.LogicalPlan) -> list[str]:
     if isinstance(plan, L.Join):
-        return [plan.right.exprs[0][0]]
+        return [plan.right.exprs[0][0]] if plan.how == "cross" else list(plan.right.schema.names)
     return [n for n in plan.schema.names if n not in plan.children[0].schema.names]
 
 
 def is_extension(plan: L.LogicalPlan) -> bool:
     """True for a layer that keeps its input's rows and columns and adds only private ones."""
+    if isinstance(plan, L.Join) and plan.how == "left":
+        return is_mark_join(plan)
     if isinstance(plan, L.Join):
         return (plan.how == "cross" and isinstance(plan.right, L.Project) and len(plan.right.exprs) == 1
                 and is_private(plan.right.exprs[0][0]))
@@ -56,6 +61,19 @@ def is_extension(plan: L.LogicalPlan) -> bool:
         return (plan.exprs[:len(names)] == tuple((n, Col(n)) for n in names)
                 and all(is_private(n) for n, _ in plan.exprs[len(names):]))
     return False
+
+
+def is_mark_join(plan: L.Join) -> bool:
+    """A left join that keeps every row once: see the module docstring."""
+    return (plan.how == "left" and plan.null_equal and plan.strategy == "broadcast" and plan.condition is None
+            and len(plan.left_on) == 1 and is_private(plan.left_on[0])
+            and all(is_private(n) for n in plan.right.schema.names))
+
+
+def mark_join(plan: L.LogicalPlan, key: str, right: L.LogicalPlan, right_key: str) -> L.LogicalPlan:
+    """``plan`` left-joined on private column ``key`` to ``right``: distinct
+    values of ``right_key`` beside private marker columns."""
+    return L.Join(plan, right, "left", (key,), (right_key,), null_equal=True, strategy="broadcast")
 
 
 def base_of(plan: L.LogicalPlan) -> L.LogicalPlan:
@@ -114,6 +132,13 @@ def _renamed(expr: Expr, renames: dict[str, str]) -> Expr:
 
 def _reapply(layer: L.LogicalPlan, plan: L.LogicalPlan, renames: dict[str, str]) -> L.LogicalPlan:
     """``layer`` again over ``plan``, its private columns renamed to fresh ones."""
+    if isinstance(layer, L.Join) and layer.how == "left":
+        olds = layer.right.schema.names
+        news = fresh_names(plan, len(olds))
+        right = L.Project(layer.right, tuple((new, Col(old)) for new, old in zip(news, olds)))
+        renames.update(zip(olds, news))
+        return mark_join(plan, renames.get(layer.left_on[0], layer.left_on[0]), right,
+                         renames[layer.right_on[0]])
     if isinstance(layer, L.Join):
         (old, value), = layer.right.exprs
         new_plan, new = join_value(plan, layer.right.input, value.name)

@@ -133,6 +133,12 @@ class FrameOps:
     def isin(self, values) -> Any:
         """Membership per cell: ``values`` is one list for every column or a dict
         of lists per column (columns not in the dict are all False)."""
+        from kyudo.dataframe.series import Series
+        if isinstance(values, Series) or isinstance(values, dict) and any(
+                isinstance(v, Series) for v in values.values()):
+            raise TypeError("DataFrame.isin with a Series compares each cell with the Series' value at "
+                            "the same index label in pandas, and kyudo does not align on the index; for "
+                            "membership in a lazy Series use df[column].isin(series)")
         if isinstance(values, dict):
             return self._map_columns(lambda s: s.isin(values[s.name]) if s.name in values
                                      else s._derive(Lit(False)))

@@ -211,6 +211,8 @@ class Series(SeriesOps):
         return self._derive(Call("round", (self.expr,), (("ndigits", decimals),)))
 
     def isin(self, values) -> "Series":
+        if isinstance(values, Series):  # lazy: a join, see SeriesOps._isin_series
+            return self._isin_series(values)
         values = tuple(values.tolist() if hasattr(values, "tolist") else values)
         # SQL's IN never matches NULL; pandas matches a missing value when
         # ``values`` holds one (None, NaN or NaT)

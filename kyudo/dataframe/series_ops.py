@@ -69,6 +69,43 @@ class SeriesOps:
                 result = result._derive(Call("if_else", (beyond, limit, result.expr)))
         return result
 
+    # ---- membership in a lazy Series ----------------------------------------------
+
+    def _isin_series(self, other: Any) -> Any:
+        """``self.isin(other)`` for a lazy Series ``other``, as a plan: the
+        distinct values of ``other`` (never computed here) with a TRUE marker,
+        left-joined onto this Series' frame on its values (broadcast, so rows
+        keep their partitions and order). A row is in ``other`` when the marker
+        is there. Whether a missing value matches a missing one in ``other``, and
+        whether the result is ``bool`` or ``boolean``, depend in pandas on both
+        dtypes; pandas is asked on empty and one-missing-value Series of them."""
+        from kyudo.dataframe.extensions import extend, fresh_names, mark_join
+        from kyudo.dataframe.frame import DataFrame
+        from kyudo.dataframe.frame_ops import _kind
+        from kyudo.dataframe.series import Series
+        mine, theirs = self.dtype, other.dtype
+        try:
+            missing_matches = bool(pd.Series([None], dtype=mine).isin(pd.Series([None], dtype=theirs)).iloc[0])
+        except (TypeError, ValueError):  # this dtype holds no missing values
+            missing_matches = True
+        result_dtype = pd.Series([], dtype=mine).isin(pd.Series([], dtype=theirs)).dtype
+        kinds = {_kind(self.arrow_type), _kind(other.arrow_type)}
+        if len(kinds) > 1 and kinds != {"bool", "number"}:
+            return self._derive(Lit(False))  # pandas compares objects: 1 never equals "1"
+        numbers = kinds == {"bool", "number"}  # True equals 1 in pandas
+        plan, key = extend(self.frame.plan, _as_key(self.expr, self.arrow_type, numbers))
+        values, marker = fresh_names(plan, 2)
+        right: L.LogicalPlan = L.Project(other.frame.plan,
+                                         ((values, _as_key(other.expr, other.arrow_type, numbers)),))
+        if not missing_matches:
+            right = L.Filter(right, Call("is_not_null", (Col(values),)))
+        right = L.Project(L.Distinct(right), ((values, Col(values)), (marker, Lit(True, pa.bool_()))))
+        if not isinstance(result_dtype, np.dtype):  # "boolean": recorded on the marker
+            right = _retyped(right, marker, str(result_dtype))
+        joined = mark_join(plan, key.name, right, values)
+        frame = DataFrame(joined, self.frame.index, self.frame._column_labels)
+        return Series(frame, Call("fill_null", (Col(marker), Lit(False))), self.name)
+
     # ---- results with a new plan ---------------------------------------------------
 
     def _key_name(self) -> str:
@@ -205,12 +242,28 @@ class _Retype:
         return table.cast(self.schema)
 
 
+def _as_key(expr, dtype: pa.DataType, numbers: bool = False):
+    """Join key of a value: a float NaN is missing, as NULL is (pandas has one
+    missing value); with ``numbers`` a boolean is the number 0 or 1."""
+    if numbers and pa.types.is_boolean(dtype):
+        return Call("cast", (expr,), (("to", pa.int64()),))
+    return Call("nan_to_null", (expr,)) if pa.types.is_floating(dtype) else expr
+
+
+def _retyped(plan: L.LogicalPlan, column: str, dtype_name: str) -> L.LogicalPlan:
+    """``plan`` with pandas dtype ``dtype_name`` recorded on ``column``'s field."""
+    from kyudo.dataframe.convert import PANDAS_DTYPE
+    field = plan.schema.field(column)
+    schema = plan.schema.set(plan.schema.get_field_index(column),
+                             field.with_metadata({**(field.metadata or {}), PANDAS_DTYPE: dtype_name.encode()}))
+    return L.MapPartitions(plan, _Retype(schema), schema, "pandas_dtype", f"{column}:{dtype_name}")
+
+
 def _counts_typed_as_pandas(counts: Any, key: str, normalize: bool) -> Any:
     """pandas types the counts after the values' dtype: ``Int64`` (``Float64``
     shares) for masked dtypes and ``string[python]``, ``int64[pyarrow]``
     (``double[pyarrow]``) for Arrow-backed ones, numpy otherwise. Asked of pandas
     itself on an empty Series of the values' dtype, and recorded on the field."""
-    from kyudo.dataframe.convert import PANDAS_DTYPE
     from kyudo.dataframe.dtypes import pandas_dtypes
     from kyudo.dataframe.frame import DataFrame
     from kyudo.dataframe.series import Series
@@ -219,13 +272,7 @@ def _counts_typed_as_pandas(counts: Any, key: str, normalize: bool) -> Any:
     wanted = pd.Series([], dtype=values_dtype).value_counts(normalize=normalize).dtype
     if isinstance(wanted, np.dtype):
         return counts
-    name = counts.name
-    index = plan.schema.get_field_index(name)
-    field = plan.schema.field(name)
-    schema = plan.schema.set(index, field.with_metadata({**(field.metadata or {}),
-                                                         PANDAS_DTYPE: str(wanted).encode()}))
-    typed = L.MapPartitions(plan, _Retype(schema), schema, "value_counts_dtype", str(wanted))
-    return Series(DataFrame(typed, (key,)), Col(name), name)
+    return Series(DataFrame(_retyped(plan, counts.name, str(wanted)), (key,)), Col(counts.name), counts.name)
 
 
 def _with_unseen_categories(counts: L.LogicalPlan, key: str) -> L.LogicalPlan:
