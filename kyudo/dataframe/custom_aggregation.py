@@ -76,32 +76,82 @@ class _Stage:
         return table
 
 
-def aggregate(groupby: "GroupBy", aggregation: Aggregation):
-    """The lazy result of ``groupby.agg(aggregation)``."""
+def custom_plan(groupby: "GroupBy", aggregation: Aggregation, columns: dict[str, str]) -> L.LogicalPlan:
+    """Keys plus one column per ``output: input column`` of ``columns``: each
+    group's ``aggregation`` of that input, one row per group, in no order."""
     from kyudo.dataframe.frame import DataFrame
     from kyudo.dataframe.group_apply import _sample
-    from kyudo.dataframe.series import Series
 
-    keys, columns = groupby.keys, tuple(groupby._value_columns())
-    frame = groupby._keyed
-    plan = frame.plan
+    keys, outputs = groupby.keys, tuple(columns)
+    plan = groupby._keyed.plan
     if groupby.dropna:
         plan = L.Filter(plan, _no_null_keys(keys))
-    plan = L.Project(plan, tuple((n, Col(n)) for n in keys + columns))
-    chunk = _Stage(aggregation, keys, columns, "chunk")
+    plan = L.Project(plan, tuple((n, Col(n)) for n in keys) + tuple((o, Col(c)) for o, c in columns.items()))
+    chunk = _Stage(aggregation, keys, outputs, "chunk")
     chunk.schema = chunk(_sample(plan.schema)).schema
     states = DataFrame(L.MapPartitions(plan, chunk, chunk.schema, f"{aggregation.name}-chunk"))
     shuffled = states.shuffle(list(keys))
-    nstates = sum(1 for n in chunk.schema.names if n.startswith(f"{columns[0]}__state"))
-    final = _Stage(aggregation, keys, columns, "agg", nstates=nstates)
+    nstates = sum(1 for n in chunk.schema.names if n.startswith(f"{outputs[0]}__state"))
+    final = _Stage(aggregation, keys, outputs, "agg", nstates=nstates)
     final.schema = final(_sample(chunk.schema)).schema
-    result: L.LogicalPlan = L.MapPartitions(shuffled.plan, final, final.schema, f"{aggregation.name}-agg")
+    return L.MapPartitions(shuffled.plan, final, final.schema, f"{aggregation.name}-agg")
+
+
+def _sorted(groupby: "GroupBy", plan: L.LogicalPlan) -> L.LogicalPlan:
     if groupby.sort:
-        result = L.Sort(result, tuple(SortKey(k, True, False) for k in keys))
+        return L.Sort(plan, tuple(SortKey(k, True, False) for k in groupby.keys))
+    return plan
+
+
+def aggregate(groupby: "GroupBy", aggregation: Aggregation):
+    """The lazy result of ``groupby.agg(aggregation)``."""
+    from kyudo.dataframe.frame import DataFrame
+    from kyudo.dataframe.series import Series
+
+    keys, columns = groupby.keys, tuple(groupby._value_columns())
+    result = _sorted(groupby, custom_plan(groupby, aggregation, {c: c for c in columns}))
     out = DataFrame(result, keys if groupby.as_index else ())
     if isinstance(groupby.selection, str) and groupby.as_index:
         return Series(out, Col(groupby.selection), groupby.selection)
     return out
+
+
+def aggregate_mixed(groupby: "GroupBy", items: list[tuple[str, object, str]], labels=None):
+    """``agg`` of a dict, list or named aggregations where some functions are
+    ``Aggregation``s: ``items`` are (output, function, input column). The
+    built-in ones are one Aggregate, each custom Aggregation its own
+    chunk/shuffle/agg plan over its columns; the pieces, one row per group
+    each, are joined on the keys (NULL keys equal, for ``dropna=False``) and
+    the outputs put back in the order asked for."""
+    from kyudo.dataframe.extensions import fresh_names
+    from kyudo.dataframe.frame import DataFrame
+    from kyudo.dataframe.groupby import _spec
+
+    keys = groupby.keys
+    pieces: list[L.LogicalPlan] = []
+    builtin = [_spec(output, func, column) for output, func, column in items if not isinstance(func, Aggregation)]
+    if builtin:
+        plan = groupby._keyed.plan
+        if groupby.dropna and keys:
+            plan = L.Filter(plan, _no_null_keys(keys))
+        pieces.append(L.Aggregate(plan, keys, tuple(builtin), groupby.split_every, groupby.split_out))
+    customs: dict[int, tuple[Aggregation, dict[str, str]]] = {}
+    for output, func, column in items:
+        if isinstance(func, Aggregation):
+            customs.setdefault(id(func), (func, {}))[1][output] = column
+    for aggregation, columns in customs.values():
+        pieces.append(custom_plan(groupby, aggregation, columns))
+    plan = pieces[0]
+    for piece in pieces[1:]:
+        private = fresh_names(plan, len(keys))
+        renamed = L.Project(piece, tuple((p, Col(k)) for p, k in zip(private, keys))
+                            + tuple((n, Col(n)) for n in piece.schema.names if n not in keys))
+        plan = L.Join(plan, renamed, "inner", keys, tuple(private), null_equal=True)
+    outputs = tuple(output for output, _, _ in items)
+    plan = _sorted(groupby, L.Project(plan, tuple((n, Col(n)) for n in keys + outputs)))
+    if labels is not None and not groupby.as_index:
+        labels = tuple((k, "") for k in keys) + tuple(labels)
+    return DataFrame(plan, keys if groupby.as_index else (), labels)
 
 
 def _no_null_keys(keys):

@@ -116,43 +116,51 @@ class GroupBy:
             return self._aggregate(specs, series_name=self.selection)
         return self._aggregate(specs)
 
+    def _many(self, items: list[tuple[str, Any, str]], labels=None):
+        """Aggregations ``(output, function, input column)``: built-in ones are
+        one Aggregate; with any ``kd.Aggregation`` among them, see
+        ``custom_aggregation.aggregate_mixed``."""
+        from kyudo.dataframe.custom_aggregation import Aggregation, aggregate_mixed
+        if any(isinstance(func, Aggregation) for _, func, _ in items):
+            return aggregate_mixed(self, items, labels)
+        return self._aggregate([_spec(output, func, column) for output, func, column in items], labels)
+
     def agg(self, arg=None, **named):
+        from kyudo.dataframe.custom_aggregation import Aggregation, aggregate
         if named:
-            specs = []
+            items = []
             for output, pair in named.items():
                 column, func = (pair.column, pair.aggfunc) if isinstance(pair, pd.NamedAgg) else pair
                 self._keyed._column(column)
-                specs.append(_spec(output, func, column))
-            return self._aggregate(specs)
-        from kyudo.dataframe.custom_aggregation import Aggregation, aggregate
+                items.append((output, func, column))
+            return self._many(items)
         if isinstance(arg, Aggregation):
             return aggregate(self, arg)
         if isinstance(arg, str) or callable(arg):
             return self._single(getattr(arg, "__name__", arg))
         if isinstance(arg, dict):
-            specs, labels, multi = [], [], any(isinstance(f, (list, tuple)) for f in arg.values())
+            items, labels, multi = [], [], any(isinstance(f, (list, tuple)) for f in arg.values())
             for column, funcs in arg.items():
                 self._keyed._column(column)
                 for func in (funcs if isinstance(funcs, (list, tuple)) else [funcs]):
-                    fname = getattr(func, "__name__", func)
-                    output = f"{column}__{fname}" if multi else column
-                    specs.append(_spec(output, func, column))
+                    fname = _func_name(func)
+                    items.append((f"{column}__{fname}" if multi else column, func, column))
                     labels.append((column, fname))
-            return self._aggregate(specs, tuple(labels) if multi else None)
+            return self._many(items, tuple(labels) if multi else None)
         if isinstance(arg, (list, tuple)):
             values = self._value_columns()
-            specs, labels = [], []
+            items, labels = [], []
             for column in values:
                 for func in arg:
-                    fname = getattr(func, "__name__", func)
-                    specs.append(_spec(f"{column}__{fname}", func, column))
+                    fname = _func_name(func)
+                    items.append((f"{column}__{fname}", func, column))
                     labels.append((column, fname))
             if isinstance(self.selection, str):
                 from kyudo.dataframe.frame import DataFrame
-                frame = self._aggregate(specs)
-                renamed = frame.rename(columns={s.output: lab[1] for s, lab in zip(specs, labels)})
+                frame = self._many(items)
+                renamed = frame.rename(columns={output: lab[1] for (output, _, _), lab in zip(items, labels)})
                 return DataFrame(renamed.plan, renamed.index)
-            return self._aggregate(specs, tuple(labels))
+            return self._many(items, tuple(labels))
         raise TypeError(f"cannot aggregate with {arg!r}")
 
     aggregate = agg
@@ -262,6 +270,11 @@ class GroupBy:
 
     def all(self):
         return self._single("all")
+
+
+def _func_name(func) -> str:
+    """The label pandas gives an aggregation: its name (a ``kd.Aggregation``'s own)."""
+    return getattr(func, "__name__", None) or getattr(func, "name", None) or func
 
 
 def _with_options(spec: AggSpec, options: dict) -> AggSpec:
