@@ -251,13 +251,15 @@ def test_files_are_removed_after_an_interrupt(monkeypatch, spill_dir):
     assert os.listdir(spill_dir) == []
 
 
-def test_scans_wait_while_memory_cannot_be_freed(monkeypatch):
+@pytest.mark.parametrize("with_ready_input", [False, True])
+def test_scans_wait_while_memory_cannot_be_freed(monkeypatch, with_ready_input):
     """Nothing can be spilled (MIN_SPILL is huge), so once over the limit a scan
-    starts only when no other task runs; without a limit four run at once."""
+    starts only when no other task runs; without a limit four run at once. A task
+    whose only inputs are ready values of the graph is a scan too."""
     log = []
     lock = threading.Lock()
 
-    def scan(i):
+    def scan(i, _=None):
         with lock:
             log.append(("start", i, time.monotonic()))
         time.sleep(0.02)
@@ -266,7 +268,9 @@ def test_scans_wait_while_memory_cannot_be_freed(monkeypatch):
             log.append(("end", i, time.monotonic()))
         return table
 
-    graph = {("scan", i): Task(scan, i) for i in range(24)}
+    graph = {("scan", i): Task(scan, i, Ref("setting")) if with_ready_input else Task(scan, i)
+             for i in range(24)}
+    graph["setting"] = "a ready value"
     graph["total"] = Task(total, *[Ref(("scan", i)) for i in range(24)])
     expected = sum(total(part(i)) for i in range(24))
 

@@ -88,11 +88,12 @@ class MemoryBudget:
 
     # ---- a task's life -------------------------------------------------------------
 
-    def begin(self, key: Key, deps: tuple) -> bool:
-        """Register ``key`` as running and reading ``deps``; False if it is a source
-        held back for now (parked: :meth:`end` of another task releases it)."""
+    def begin(self, key: Key, deps: tuple, source: bool = False) -> bool:
+        """Register ``key`` as running and reading ``deps``; False if it is a
+        ``source`` (a task with no task dependencies) held back for now: it is
+        parked, and :meth:`end` of another task releases it."""
         with self.lock:
-            if not deps and self.live > self.limit and self.running > 0:
+            if source and self.live > self.limit and self.running > 0:
                 self.parked.append(key)
                 return False
             self.running += 1

@@ -137,16 +137,17 @@ class _Run:
 class _SpillingRun(_Run):
     """A run under a memory limit: ``step`` goes through a :class:`MemoryBudget`."""
 
-    __slots__ = ("budget",)
+    __slots__ = ("budget", "sources")
 
     def __init__(self, pool: "_Pool", graph: Mapping[Key, Any], keys: Sequence[Key], limit: int):
         super().__init__(pool, graph, keys)
         self.budget = MemoryBudget(limit, self.results, self.priority, self.users, self.keep)
+        self.sources = frozenset(self.initial)  # tasks with no task dependencies
 
     def step(self, key: Key) -> Key | None:
         task = self.graph[key]
         deps, budget = task.deps, self.budget
-        if not budget.begin(key, deps):
+        if not budget.begin(key, deps, key in self.sources):
             return None  # a scan held back until memory is freed or spilled
         follow = None
         try:
