@@ -96,6 +96,11 @@ def run_in_child(target: str, kwargs: dict, timeout: float | None = None) -> Chi
         os.close(write_fd)
         try:
             status, usage, timed_out = _wait(proc, read_fd, timeout)
+        except BaseException:  # Ctrl-C or a crash here: the child must not outlive us
+            os.killpg(proc.pid, signal.SIGKILL)
+            os.waitpid(proc.pid, 0)
+            proc.returncode = -signal.SIGKILL
+            raise
         finally:
             os.close(read_fd)
         seconds = time.monotonic() - start
@@ -162,7 +167,23 @@ def own_peak_rss() -> int:
     return max(hwm, children) * 1024  # both in KiB
 
 
+def _die_with_parent() -> None:
+    """Have Linux kill this process when its parent dies: in its own session, a
+    child does not get the terminal's Ctrl-C, and one orphaned at scale 10 could
+    run for many minutes more."""
+    import ctypes
+
+    PR_SET_PDEATHSIG = 1
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):
+        pass  # not Linux: the parent's own clean-up still kills it on Ctrl-C
+    if os.getppid() == 1:  # the parent died before prctl took effect
+        os._exit(1)
+
+
 def _child_main(request: str, response: str, fd: str) -> None:
+    _die_with_parent()
     # This file runs as __main__; the measured code imports it under its real
     # name, and that module is the one whose heartbeat() must find the pipe.
     importlib.import_module("benchmarks._subprocess")._HEARTBEAT_FD = int(fd)

@@ -34,3 +34,10 @@ def runs(seconds: list[float]) -> int:
         heartbeat()
         time.sleep(s)
     return len(seconds)
+
+
+def write_pid_and_sleep(path: str) -> None:
+    with open(path + ".tmp", "w") as f:
+        f.write(str(os.getpid()))
+    os.replace(path + ".tmp", path)
+    time.sleep(60)

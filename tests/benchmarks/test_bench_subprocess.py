@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from benchmarks._subprocess import current_rss, heartbeat, run_in_child
 
 PROBES = "tests.benchmarks.child_probes"
@@ -44,3 +46,33 @@ def test_timeout_is_per_run():
 def test_heartbeat_outside_a_child_does_nothing():
     heartbeat()
     assert current_rss() > 0
+
+
+def test_child_dies_with_its_parent(tmp_path):
+    # a parent that starts a long child, then is killed: the child must go too
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    pid_file = tmp_path / "child.pid"
+    script = ("from benchmarks._subprocess import run_in_child\n"
+              f"run_in_child('{PROBES}:write_pid_and_sleep', {{'path': {str(pid_file)!r}}})\n")
+    root = Path(__file__).resolve().parents[2]
+    parent = subprocess.Popen([sys.executable, "-c", script], cwd=root)
+    deadline = time.monotonic() + 20
+    while not pid_file.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    child = int(pid_file.read_text())
+    parent.send_signal(signal.SIGKILL)
+    parent.wait()
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        try:
+            os.kill(child, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.05)
+    os.kill(child, signal.SIGKILL)
+    raise AssertionError("the child outlived its parent")
