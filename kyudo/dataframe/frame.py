@@ -30,11 +30,12 @@ class DataFrame(FrameOps):
     """A lazy frame: ``plan`` computes its columns, ``index`` names the index columns."""
 
     def __init__(self, plan: L.LogicalPlan, index: tuple[str, ...] = (),
-                 column_labels: tuple | None = None):
+                 column_labels: tuple | pd.Index | None = None):
         self.plan = plan
         self.index = tuple(index)
         # pandas labels for the data columns when they are not plain names
-        # (a MultiIndex after ``groupby().agg([...])``); dropped by any reshaping.
+        # (a MultiIndex after ``groupby().agg([...])``, tuples, or a pandas Index
+        # such as pivot_table's categories); dropped by any reshaping.
         self._column_labels = column_labels
 
     # ---- metadata ---------------------------------------------------------------
@@ -42,7 +43,7 @@ class DataFrame(FrameOps):
     @property
     def columns(self) -> pd.Index:
         if self._column_labels is not None:
-            return pd.MultiIndex.from_tuples(self._column_labels)
+            return _labels_index(self._column_labels)
         return pd.Index(self._data_columns, dtype=object)
 
     @property
@@ -331,7 +332,7 @@ class DataFrame(FrameOps):
         if any(index_label(n) != n for n in self.index):
             df.index.names = [index_label(n) if n is not None else None for n in df.index.names]
         if self._column_labels is not None:
-            df.columns = pd.MultiIndex.from_tuples(self._column_labels)
+            df.columns = _labels_index(self._column_labels)
         return df
 
     def to_arrow(self, scheduler=None) -> pa.Table:
@@ -384,6 +385,12 @@ class DataFrame(FrameOps):
         cols = ", ".join(f"{f.name}: {f.type}" for f in self.plan.schema if f.name not in self.index)
         idx = f", index=[{', '.join(self.index)}]" if self.index else ""
         return f"<kyudo.DataFrame [{cols}]{idx}>"
+
+
+def _labels_index(labels) -> pd.Index:
+    """Column labels kept beside the plan: a pandas Index as it is (such as
+    pivot_table's CategoricalIndex), or tuples for a MultiIndex."""
+    return labels if isinstance(labels, pd.Index) else pd.MultiIndex.from_tuples(labels)
 
 
 def _hint(name: str, names: Iterable[str]) -> str:

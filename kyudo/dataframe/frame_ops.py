@@ -220,6 +220,6 @@ class FrameOps:
         from kyudo.dataframe.reshape import explode
         return explode(self, column)
 
-    def pivot_table(self, index: str, columns: str, values: str, aggfunc: str = "mean") -> Any:
+    def pivot_table(self, index: str, columns: str, values, aggfunc: str = "mean") -> Any:
         from kyudo.dataframe.reshape import pivot_table
         return pivot_table(self, index, columns, values, aggfunc)

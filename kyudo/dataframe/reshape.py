@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -67,29 +68,64 @@ def categories_of(field: pa.Field) -> list | None:
     return json.loads(raw) if raw else None
 
 
-def pivot_table(frame: "DataFrame", index: str, columns: str, values: str, aggfunc: str = "mean") -> "DataFrame":
-    """pandas' pivot_table for one index, columns and values column."""
+def _column_labels(field: pa.Field, categories: list, columns: str, values: list[str] | None) -> pd.Index:
+    """pandas' column labels: the categories as a CategoricalIndex named after
+    ``columns``, under the value column names (sorted, as pandas orders them)
+    when ``values`` is a list."""
+    kind = pd.CategoricalDtype(pd.Index(categories), ordered=bool(getattr(field.type, "ordered", False)))
+    labels = pd.CategoricalIndex(categories, dtype=kind, name=columns)
+    if values is None:
+        return labels
+    return pd.MultiIndex.from_arrays([[v for v in values for _ in categories],
+                                      pd.CategoricalIndex(list(categories) * len(values), dtype=kind)],
+                                     names=[None, columns])
+
+
+def pivot_table(frame: "DataFrame", index: str, columns: str, values, aggfunc: str = "mean") -> "DataFrame":
+    """pandas' pivot_table for one index and columns column and one or several
+    value columns (a list gives (value, category) labels).
+
+    A cell aggregates the rows of its (index, category) pair, as pandas' group-by
+    does (a sum of only missing values is 0, a count 0); a pair without rows is
+    missing, and an index value whose cells are all missing is left out. Every
+    known category is a column: the plan's columns are fixed before data is
+    read, where pandas also leaves out categories that no row has."""
     from kyudo.dataframe.frame import DataFrame
     from kyudo.dataframe.groupby import _spec
     from kyudo.planner.specs import SortKey
 
-    for name in (index, columns, values):
+    if not isinstance(aggfunc, str):
+        raise TypeError("pivot_table takes aggfunc as a name, such as 'mean' or 'sum'")
+    value_list = sorted(values) if isinstance(values, (list, tuple)) else None
+    names = value_list if value_list is not None else [values]
+    for name in (index, columns, *names):
         frame._column(name)
-    categories = categories_of(frame.plan.schema.field(columns))
+    field = frame.plan.schema.field(columns)
+    categories = categories_of(field)
     if categories is None:
         raise ValueError(f"pivot_table needs {columns!r} to be a categorical with known categories "
                          "(from_pandas a pandas Categorical, or astype a pd.CategoricalDtype)")
-    masked = tuple((str(c), Call("if_else", (Call("fill_null", (Call("equal", (Col(columns), Lit(c))), Lit(False))),
-                                             Col(values), Lit(None))))
-                   for c in categories)
-    plan = L.Project(L.Filter(frame.plan, Call("is_not_null", (Col(index),))), ((index, Col(index)),) + masked)
-    aggs = tuple(_spec(name, aggfunc, name) for name, _ in masked)
-    if aggfunc == "sum":  # a cell without values is missing in a pivot table, not 0
-        aggs = tuple(AggSpec(a.output, a.func, a.column, (("min_count", 1),)) for a in aggs)
-    plan = L.Sort(L.Aggregate(plan, (index,), aggs), (SortKey(index, True, False),))
-    if aggfunc in ("count", "size"):
-        return DataFrame(plan, (index,))
+    cells = [(f"{v}__{c}" if value_list is not None else str(c), v, c) for v in names for c in categories]
+    present = [f"__rows_{j}__" for j in range(len(categories))]
+    exprs = [(index, Col(index))]
+    for j, c in enumerate(categories):
+        exprs.append((present[j], Call("if_else", (_is(columns, c), Lit(1), Lit(None)))))
+    for name, v, c in cells:
+        exprs.append((name, Call("if_else", (_is(columns, c), Col(v), Lit(None)))))
+    plan = L.Project(L.Filter(frame.plan, Call("is_not_null", (Col(index),))), tuple(exprs))
+    aggs = tuple(AggSpec(p, "count", p) for p in present) + tuple(_spec(name, aggfunc, name) for name, _, _ in cells)
+    plan = L.Aggregate(plan, (index,), aggs)
+    row_count = {c: Col(p) for p, c in zip(present, categories)}
+
+    def cell(name: str, c) -> Call:  # missing where the pair has no rows
+        return Call("if_else", (Call("greater", (row_count[c], Lit(0))), Col(name), Lit(None)))
+    plan = L.Project(plan, ((index, Col(index)),) + tuple((name, cell(name, c)) for name, _, c in cells))
     # pandas leaves out the index values whose every cell is missing
-    present = Call("or", tuple(Call("is_not_null", (Col(name),)) for name, _ in masked)) if len(masked) > 1 \
-        else Call("is_not_null", (Col(masked[0][0]),))
-    return DataFrame(L.Filter(plan, present), (index,))
+    kept = [Call("is_not_null", (Col(name),)) for name, _, _ in cells]
+    plan = L.Filter(plan, Call("or", tuple(kept)) if len(kept) > 1 else kept[0])
+    plan = L.Sort(plan, (SortKey(index, True, False),))
+    return DataFrame(plan, (index,), _column_labels(field, categories, columns, value_list))
+
+
+def _is(column: str, category) -> Call:
+    return Call("fill_null", (Call("equal", (Col(column), Lit(category))), Lit(False)))
