@@ -18,13 +18,17 @@ from kyudo.planner.sources import InMemorySource
 
 def read_parquet(path, columns: Sequence[str] | None = None, filters=None,
                  storage_options: dict | None = None, partition_size=None,
-                 partitioning: str | None = "hive") -> DataFrame:
+                 partitioning: str | None = "hive", nan_as_null: bool = True) -> DataFrame:
     """A lazy frame over Parquet files: a file, a directory, a glob or a list.
 
     Only footers are read here. ``columns`` and ``filters`` (pyarrow's DNF list
     of tuples) are pushed into the reader, and so is any later selection or
     boolean mask the optimizer can push down. Partitions are row groups, grouped
     up to ``partition_size`` bytes in memory (default ``config partition_size``).
+
+    A NaN stored in a float column is read as missing (NULL), as pandas treats
+    it; ``nan_as_null=False`` keeps it a value (SQL's semantics, which
+    ``kyudo.sql`` uses).
     """
     from kyudo.io.parquet import discover_parquet
 
@@ -32,7 +36,24 @@ def read_parquet(path, columns: Sequence[str] | None = None, filters=None,
     source = discover_parquet(path, storage_options=storage_options, partitioning=partitioning,
                               target_partition_bytes=target, filters=filters)
     frame = DataFrame(L.Scan(source))
+    if nan_as_null:
+        frame = nan_as_missing(frame)
     return frame[list(columns)] if columns is not None else frame
+
+
+def nan_as_missing(frame: DataFrame) -> DataFrame:
+    """``frame`` with every NaN in its float columns turned into NULL, for data
+    read from files that store NaN (Parquet, ORC): pandas has one missing value
+    for floats, and the aggregate kernels (sum, mean, count, min/max), group
+    keys and sorts then skip it as pandas does. A projection, not a pass over
+    the data: it fuses into each scan task, and the filters pushed through it
+    still prune row groups (see :mod:`kyudo.planner.to_arrow`)."""
+    schema = frame.plan.schema
+    if not any(pa.types.is_floating(f.type) for f in schema):
+        return frame
+    exprs = tuple((f.name, Call("nan_to_null", (Col(f.name),)) if pa.types.is_floating(f.type) else Col(f.name))
+                  for f in schema)
+    return DataFrame(L.Project(frame.plan, exprs), frame.index)
 
 
 def from_arrow(table: pa.Table, npartitions: int = 1) -> DataFrame:

@@ -67,8 +67,11 @@ def read_csv(path, sep: str = ",", header="infer", names: Sequence[str] | None =
 
 def read_json(path, lines: bool = True, dtype: Mapping[str, Any] | None = None,
               blocksize=DEFAULT_BLOCKSIZE, sample=DEFAULT_SAMPLE, compression: str | None = "infer",
-              include_path_column: bool | str = False, storage_options: dict | None = None) -> "DataFrame":
-    """A lazy frame over JSON-lines files (one object per line), in blocks."""
+              include_path_column: bool | str = False, storage_options: dict | None = None,
+              nan_as_null: bool = True) -> "DataFrame":
+    """A lazy frame over JSON-lines files (one object per line), in blocks.
+    A ``NaN`` token in a float column is missing, as in pandas, unless
+    ``nan_as_null=False``."""
     if not lines:
         raise NotImplementedError("only JSON lines (lines=True) can be split and read in parallel")
     source = discover_json(
@@ -76,7 +79,7 @@ def read_json(path, lines: bool = True, dtype: Mapping[str, Any] | None = None,
         sample=config.parse_bytes(sample), compression=compression,
         include_path_column=include_path_column, storage_options=storage_options,
     )
-    return _frame(source)
+    return _frame(source, nan_as_null)
 
 
 def read_text(path, column: str = "text", encoding: str = "utf-8", blocksize=DEFAULT_BLOCKSIZE,
@@ -92,10 +95,12 @@ def read_text(path, column: str = "text", encoding: str = "utf-8", blocksize=DEF
 
 
 def read_orc(path, columns: Sequence[str] | None = None, storage_options: dict | None = None,
-             partition_size=None) -> "DataFrame":
-    """A lazy frame over ORC files; partitions are runs of stripes."""
+             partition_size=None, nan_as_null: bool = True) -> "DataFrame":
+    """A lazy frame over ORC files; partitions are runs of stripes. A stored
+    NaN is missing, as in pandas, unless ``nan_as_null=False``."""
     target = config.parse_bytes(partition_size or config.get("partition_size", "128MB"))
-    frame = _frame(discover_orc(path, storage_options=storage_options, target_partition_bytes=target))
+    frame = _frame(discover_orc(path, storage_options=storage_options, target_partition_bytes=target),
+                   nan_as_null)
     return frame[list(columns)] if columns is not None else frame
 
 
@@ -212,9 +217,13 @@ def _check_append_schema(staged: StagedWrite, schema: pa.Schema, partition_on: t
         )
 
 
-def _frame(source) -> "DataFrame":
+def _frame(source, nan_as_null: bool = False) -> "DataFrame":
+    """A frame over ``source``; with ``nan_as_null`` a NaN the files store in a
+    float column becomes NULL (see :func:`kyudo.dataframe.constructors.nan_as_missing`)."""
+    from kyudo.dataframe.constructors import nan_as_missing
     from kyudo.dataframe.frame import DataFrame
-    return DataFrame(L.Scan(source))
+    frame = DataFrame(L.Scan(source))
+    return nan_as_missing(frame) if nan_as_null else frame
 
 
 def _arrow_types(dtype) -> dict[str, pa.DataType] | None:

@@ -733,7 +733,11 @@ def _entries() -> list[Function]:
         F("is_null", _elementwise("is_null"), _keep, 1, 1),
         F("is_not_null", _elementwise("is_valid"), _keep, 1, 1),
         F("is_nan", _is_nan, _to_float, 1, 1),
-        F("nan_to_null", _nan_to_null, _keep, 1, 1),
+        # not pushed into Parquet reads: their min/max leave NaN out, and pyarrow
+        # prunes a row group whose min == max by putting that value in place of
+        # the column, so a filter true for NaN (isna) would lose the NaN rows;
+        # to_arrow rewrites the comparisons that are false for NaN to the bare column
+        F("nan_to_null", _nan_to_null, _keep, 1, 1, pushdown=False),
         F("and", _kleene("and_kleene"), _boolean, 2, None),
         F("or", _kleene("or_kleene"), _boolean, 2, None),
         F("not", _elementwise("invert"), _boolean, 1, 1),

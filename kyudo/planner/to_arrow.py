@@ -23,7 +23,7 @@ def to_arrow_expression(expr: Expr, schema: pa.Schema) -> pc.Expression | None:
     no Arrow equivalent (a numpy-backed function, an op outside the catalog).
     Callers pushing a filter should convert each conjunct separately and keep the
     ones that convert. Unknown columns and type errors raise, as in evaluation."""
-    converted = _convert(expr, schema)
+    converted = _convert(_filter_nan_as_is(expr), schema)
     if isinstance(converted, pa.Scalar):
         return pc.scalar(converted)
     return converted
@@ -73,3 +73,33 @@ def _narrow_literals(expr: Call, schema: pa.Schema) -> Call:
                 arg = Lit(value.cast(target).as_py(), target)
         args.append(arg)
     return Call(expr.op, tuple(args), expr.options)
+
+
+def _without_nan_to_null(expr: Call) -> Call:
+    args = tuple(a.args[0] if isinstance(a, Call) and a.op == "nan_to_null" else a for a in expr.args)
+    return Call(expr.op, args, expr.options)
+
+
+def _filter_nan_as_is(expr: Expr) -> Expr:
+    """A filter conjunct comparing ``nan_to_null(x)`` (how the DataFrame API reads
+    floats that may store NaN), rewritten to compare ``x`` itself, which Parquet
+    statistics can prune row groups with. In a filter NULL and false both drop
+    the row, and a comparison with NaN is false, so the rows are the same;
+    ``fill_null(cmp, False)`` likewise. ``and``/``or`` keep that (Kleene logic
+    is monotone: false in place of NULL only turns a NULL result false).
+
+    Only where NaN rows are dropped: Parquet's min/max leave NaN out, so a
+    predicate true for NaN (``x != 3``, anything under ``not``) must keep its
+    nan_to_null, which no statistics can see through, or pruning would lose
+    the NaN rows."""
+    if not isinstance(expr, Call):
+        return expr
+    if expr.op in ("and", "or"):
+        return Call(expr.op, tuple(_filter_nan_as_is(a) for a in expr.args), expr.options)
+    if expr.op in _COMPARISONS and expr.op != "not_equal":
+        return _without_nan_to_null(expr)
+    if expr.op == "fill_null" and len(expr.args) == 2 and isinstance(expr.args[1], Lit) \
+            and expr.args[1].value is False and isinstance(expr.args[0], Call) \
+            and expr.args[0].op in _COMPARISONS and expr.args[0].op != "not_equal":
+        return Call(expr.op, (_without_nan_to_null(expr.args[0]), expr.args[1]), expr.options)
+    return expr

@@ -34,7 +34,10 @@ def frame_of(source, format: str | None = None, storage_options: dict | None = N
         readers = {"parquet": kd.read_parquet, "csv": kd.read_csv, "json": kd.read_json}
         if fmt not in readers:
             raise SQLError(f"unknown table format {fmt!r}; expected parquet, csv or json")
-        return readers[fmt](path, storage_options=storage_options, **(read_options or {}))
+        options = dict(read_options or {})
+        if fmt in ("parquet", "json"):
+            options.setdefault("nan_as_null", False)  # in SQL a stored NaN is a value, as in DuckDB
+        return readers[fmt](path, storage_options=storage_options, **options)
     raise TypeError(f"cannot make a table from {type(source).__name__}")
 
 
