@@ -18,7 +18,7 @@ import argparse
 import json
 from pathlib import Path
 
-from benchmarks.tpch import _total
+from benchmarks.tpch import total
 
 MISSING_MARK = {"timeout": "T", "error": "E", "skipped": "-"}
 
@@ -43,7 +43,7 @@ def chart_data(document: dict) -> dict:
                 marks[e].append("" if record.get("matches_duckdb", True) else "wrong")
             else:
                 marks[e].append(next((m for k, m in MISSING_MARK.items() if k in record), "E"))
-    totals = {e: _total(results, e, queries).get("best") for e in engines}
+    totals = {e: total(results, e, queries).get("best") for e in engines}
     scale = (document.get("dataset") or {}).get("scale", "?")
     machine = document.get("machine", {})
     title = (f"TPC-H scale {scale:g}" if isinstance(scale, (int, float)) else f"TPC-H scale {scale}")

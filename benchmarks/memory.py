@@ -26,7 +26,7 @@ import argparse
 import sys
 
 from benchmarks._report import MB, add_common_arguments, finish, megabytes, payload, render_table
-from benchmarks.tpch import _cell, run_isolated
+from benchmarks.tpch import cell, run_isolated
 from benchmarks.tpch_queries.answers import mismatches
 
 FRONT_ENDS = ("kyudo", "kyudo-sql")
@@ -54,7 +54,7 @@ def measure(data, queries: list[int], engines: list[str], limits: list[str | Non
                 if answer is not None and reference is not None:
                     record["matches_duckdb"] = not mismatches(answer, reference)
                 row = {"query": q, "engine": engine, "memory_limit": limit, **record}
-                print(f"q{q} {engine} limit={limit}: {_cell(record)}", file=sys.stderr, flush=True)
+                print(f"q{q} {engine} limit={limit}: {cell(record)}", file=sys.stderr, flush=True)
                 rows.append(row)
     return rows
 
@@ -68,7 +68,7 @@ def format_rows(rows: list[dict], target: int, markdown: bool = False) -> str:
         ran = "best" in row
         within = "-" if not ran else ("yes" if row["peak_rss"] <= target else "NO")
         lines.append([f"q{row['query']}", row["engine"], row["memory_limit"] or "none",
-                      _cell(row), megabytes(row.get("rss_before")),
+                      cell(row), megabytes(row.get("rss_before")),
                       megabytes(row.get("peak_rss")) if ran else "-", within])
     errors = sorted({f"q{r['query']} {r['engine']}: {r['error']}" for r in rows if "error" in r})
     return "\n".join([render_table(header, lines, markdown), *errors])

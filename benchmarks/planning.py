@@ -36,7 +36,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from benchmarks._report import add_common_arguments, finish, payload, render_table
-from benchmarks.tpch import ENGINES, _error, _parse_queries
+from benchmarks.tpch import ENGINES, error_text, parse_queries
 
 FRONT_ENDS = ("kyudo", "kyudo-sql")
 TARGET_MS = 50.0
@@ -98,7 +98,7 @@ def measure(data: Path, queries: list[int], engines: list[str], repeat: int) -> 
                 with stop_before_execution():
                     ms = [plan_once(engine, q) * 1000 for _ in range(repeat)]
             except Exception as exc:
-                results[name][q] = {"error": _error(exc)}
+                results[name][q] = {"error": error_text(exc)}
                 continue
             results[name][q] = {"ms": ms, "first": ms[0], "median": statistics.median(ms),
                                 "max": max(ms)}
@@ -140,7 +140,7 @@ def main(argv: list[str] | None = None) -> None:
     engines = [e.strip() for e in args.engines.split(",") if e.strip()]
     if not set(engines) <= set(FRONT_ENDS):
         parser.error(f"engines must be among {FRONT_ENDS}")
-    queries = _parse_queries(args.queries)
+    queries = parse_queries(args.queries)
     results = measure(args.data, queries, engines, args.repeat)
     print(format_results(results, queries, args.markdown))
     finish(args, "planning", payload(

@@ -117,7 +117,8 @@ ENGINES = {
 }
 
 
-def _error(exc: BaseException) -> str:
+def error_text(exc: BaseException) -> str:
+    """``error: <first line of the message>``, what a failed query's cell holds."""
     first_line = (str(exc).strip().splitlines() or [""])[0]
     return f"error: {first_line or type(exc).__name__}"
 
@@ -136,7 +137,7 @@ def time_query(engine, number: int, repeat: int, before_run: Callable[[], None] 
             times.append(time.perf_counter() - start)
             answer = answer if answer is not None else result
     except Exception as exc:  # an engine failing a query is a result, not a crash
-        return {"error": _error(exc)}
+        return {"error": error_text(exc)}
     return {"times": times, "best": min(times), "answer": answer}
 
 
@@ -159,7 +160,7 @@ def measure_in_child(engine: str, data_dir: str, query: int, repeat: int,
         apply_kyudo_options(options)
         runner = ENGINES[engine](Path(data_dir))
     except Exception as exc:
-        return {"error": _error(exc)}
+        return {"error": error_text(exc)}
     if query not in runner.queries:
         return {"skipped": "not defined"}
     rss_before = current_rss()
@@ -188,7 +189,7 @@ def _run_in_process(name: str, data_dir: Path, queries: list[int], repeat: int) 
     try:
         engine = ENGINES[name](data_dir)
     except Exception as exc:
-        return {q: {"error": _error(exc)} for q in queries}
+        return {q: {"error": error_text(exc)} for q in queries}
     return {q: time_query(engine, q, repeat) if q in engine.queries else {"skipped": "not defined"}
             for q in queries}
 
@@ -207,7 +208,7 @@ def run_benchmark(data_dir: Path, queries: list[int], engines: list[str], repeat
         results[name] = {}
         for q in queries:
             record = results[name][q] = run_isolated(name, data_dir, q, repeat, timeout)
-            print(f"{name:>10} q{q:<2} {_cell(record)}", file=sys.stderr, flush=True)
+            print(f"{name:>10} q{q:<2} {cell(record)}", file=sys.stderr, flush=True)
     check_answers(results)
     return results
 
@@ -228,7 +229,9 @@ def check_answers(results: dict) -> None:
             record.pop("answer", None)
 
 
-def _cell(record: dict) -> str:
+def cell(record: dict) -> str:
+    """How one engine-query record reads in a table: best seconds (``WRONG`` when
+    the answer differs from DuckDB's), ``timeout``, ``n/a`` or the error, cut short."""
     if "skipped" in record:
         return "n/a"
     if "timeout" in record:
@@ -245,7 +248,7 @@ def _ratio(subject: dict, other: dict) -> str:
     return "-"
 
 
-def _total(results: dict, engine: str, queries: list[int]) -> dict:
+def total(results: dict, engine: str, queries: list[int]) -> dict:
     """Sum of best times over the queries answered by every engine that answered any,
     so totals and their ratios compare the same work."""
     working = [e for e in results if any("best" in r for r in results[e].values())]
@@ -265,11 +268,11 @@ def format_table(results: dict, queries: list[int], markdown: bool = False) -> s
     others = [e for e in engines if e != SUBJECT] if SUBJECT in results else []
     header = ["query", *engines, *(f"{SUBJECT}/{e}" for e in others)]
     labelled = [(f"q{q}", {e: results[e][q] for e in engines}) for q in queries]
-    labelled.append(("total", {e: _total(results, e, queries) for e in engines}))
+    labelled.append(("total", {e: total(results, e, queries) for e in engines}))
     rows = []
     for label, records in labelled:
         ratios = [_ratio(records[SUBJECT], records[o]) for o in others]
-        rows.append([label, *(_cell(records[e]) for e in engines), *ratios])
+        rows.append([label, *(cell(records[e]) for e in engines), *ratios])
     errors = {f"{e}: {r['error']}" for e in engines for r in results[e].values() if "error" in r}
     return "\n".join([render_table(header, rows, markdown), *sorted(errors)])
 
@@ -283,7 +286,8 @@ def format_memory_table(results: dict, queries: list[int], markdown: bool = Fals
     return render_table(["peak RSS MB", *engines], rows, markdown)
 
 
-def _parse_queries(text: str | None) -> list[int]:
+def parse_queries(text: str | None) -> list[int]:
+    """``--queries``: ``"1,q6"`` -> [1, 6]; ``"all"``: the 22; none: the DataFrame ones."""
     if text is None:
         return sorted(DATAFRAME_QUERIES)
     if text == "all":
@@ -309,7 +313,7 @@ def main(argv: list[str] | None = None) -> None:
     unknown = sorted(set(engines) - set(ENGINES))
     if unknown:
         parser.error(f"unknown engines {unknown}; choose from {sorted(ENGINES)}")
-    queries = _parse_queries(args.queries)
+    queries = parse_queries(args.queries)
     try:
         table_dirs(args.data)
     except FileNotFoundError as exc:
