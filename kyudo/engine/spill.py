@@ -94,8 +94,8 @@ class Spilled:
                 loaded = self._loaded = (self._read(pa.memory_map(self.path).read_buffer()),)
                 _count(reads=1)
             return loaded[0]
-        with open(self.path, "rb") as file:
-            data = pa.py_buffer(file.read())
+        with pa.OSFile(self.path, "rb") as file:
+            data = file.read_buffer()  # one aligned allocation from Arrow's pool
         _count(reads=1)
         return self._read(data)
 
