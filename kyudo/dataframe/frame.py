@@ -276,9 +276,9 @@ class DataFrame(FrameOps):
         from kyudo.dataframe.windows import map_overlap
         return map_overlap(self, func, before=before, after=after, meta=meta)
 
-    def rolling(self, window, min_periods: int | None = None, center: bool = False):
+    def rolling(self, window, min_periods: int | None = None, center: bool = False, closed: str | None = None):
         from kyudo.dataframe.windows import Rolling
-        return Rolling(self, window, min_periods=min_periods, center=center)
+        return Rolling(self, window, min_periods=min_periods, center=center, closed=closed)
 
     def resample(self, rule):
         """Fixed-width time bins of a time index (see ``kyudo.dataframe.resample``)."""

@@ -310,10 +310,11 @@ class Series(SeriesOps):
 
     # ---- windows ------------------------------------------------------------------------
 
-    def rolling(self, window, min_periods: int | None = None, center: bool = False):
+    def rolling(self, window, min_periods: int | None = None, center: bool = False, closed: str | None = None):
         """See ``kyudo.dataframe.windows``: the series's frame with one column."""
         from kyudo.dataframe.windows import Rolling
-        return Rolling(self.to_frame(), window, min_periods=min_periods, center=center, series=self)
+        return Rolling(self.to_frame(), window, min_periods=min_periods, center=center, series=self,
+                       closed=closed)
 
     def resample(self, rule):
         from kyudo.dataframe.resample import Resampler

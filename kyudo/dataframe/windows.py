@@ -44,8 +44,14 @@ def _in_units(frame: "DataFrame", value) -> tuple[Any, str | None]:
     kind = frame.plan.schema.field(column).type
     if not pa.types.is_timestamp(kind):
         raise TypeError(f"a timedelta window needs a timestamp index; {column!r} is {kind}")
-    delta = pd.Timedelta(pd.tseries.frequencies.to_offset(value)) if isinstance(value, str) else pd.Timedelta(value)
+    delta = _as_timedelta(value)
     return int(delta // pd.Timedelta(1, unit=kind.unit)), column
+
+
+def _as_timedelta(value) -> pd.Timedelta:
+    if isinstance(value, str):
+        return pd.Timedelta(pd.tseries.frequencies.to_offset(value))
+    return pd.Timedelta(value)
 
 
 def map_overlap(frame: "DataFrame", func: Callable, before=0, after=0, meta=None) -> "DataFrame":
@@ -89,23 +95,40 @@ def as_series_of(frame: "DataFrame", series: "Series | None"):
 
 class Rolling:
     """``df.rolling(window)`` or ``series.rolling(window)``: a row count, or a
-    timedelta over a sorted time index."""
+    timedelta over a sorted time index.
+
+    What each partition borrows from its neighbours is what its windows reach;
+    the windows themselves are pandas' (``center``, ``closed``, ``min_periods``).
+    A time window of width ``w`` reaches ``w`` back, or with ``center=True``
+    half of it each way (pandas' centred window around ``t`` spans ``t - w/2``
+    to ``t + w/2``, ``closed`` deciding which ends count; both are borrowed).
+    """
 
     def __init__(self, frame: "DataFrame", window, min_periods: int | None = None, center: bool = False,
-                 series: "Series | None" = None):
+                 series: "Series | None" = None, closed: str | None = None):
         if not _is_distance(window) and (int(window) != window or window < 1):
             raise ValueError(f"window must be a positive row count or a timedelta, not {window!r}")
-        if center and _is_distance(window):
-            raise NotImplementedError("center=True with a time window")
+        if closed not in (None, "right", "left", "both", "neither"):
+            raise ValueError(f"closed must be 'right', 'left', 'both' or 'neither', not {closed!r}")
         self.frame, self.window, self.series = frame, window, series
         self.options = {"min_periods": min_periods, "center": center}
+        if closed is not None:
+            self.options["closed"] = closed
 
     def _reach(self) -> tuple:
+        center = self.options["center"]
         if _is_distance(self.window):
-            return self.window, 0
-        # rows reached on each side; a centred window reaches back and forward
-        reach = self.window - 1
-        return reach, reach if self.options["center"] else 0
+            width = _as_timedelta(self.window)
+            if width <= pd.Timedelta(0):
+                raise ValueError(f"window must be a positive timedelta, not {self.window!r}")
+            if not center:
+                return width, 0
+            half = pd.Timedelta(-(-width.value // 2), unit="ns")  # rounded up: borrow, never miss
+            return half, half
+        # rows reached on each side (one more when the window is closed on the left
+        # and so also takes the row ``window`` back); a centred window reaches both ways
+        reach = self.window if self.options.get("closed") in ("left", "both") else self.window - 1
+        return reach, reach if center else 0
 
     def _apply(self, method: str, *args, **kwargs) -> "DataFrame":
         func = _RollingMethod(self.window, self.options, method, args, kwargs)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import kyudo.dataframe as kd
 from kyudo.planner.compile import physical_plan
@@ -41,6 +43,68 @@ def test_rolling_by_time_on_a_sorted_time_index(pdf, method):
     indexed = pdf.set_index("ts")
     for window in ("3h", pd.Timedelta("45min")):
         assert_eq(getattr(df.rolling(window), method)(), getattr(indexed.rolling(window), method)())
+
+
+@pytest.mark.parametrize("npartitions", [1, 7, 40])
+@pytest.mark.parametrize("method", METHODS)
+def test_centred_rolling_by_time_across_partitions(pdf, npartitions, method):
+    df = kd.from_pandas(pdf, npartitions=npartitions).set_index("ts", sorted=True)
+    indexed = pdf.set_index("ts")
+    for window in ("2h", pd.Timedelta("45min"), "7h", "1min"):
+        assert_eq(getattr(df.rolling(window, center=True), method)(),
+                  getattr(indexed.rolling(window, center=True), method)())
+    assert_eq(getattr(df.rolling("3h", center=True, min_periods=3), method)(),
+              getattr(indexed.rolling("3h", center=True, min_periods=3), method)())
+
+
+@pytest.mark.parametrize("closed", ["right", "left", "both", "neither"])
+def test_rolling_closed_with_and_without_centre(closed):
+    # windows whose ends fall exactly on rows: 30-minute steps, a 1h window
+    index = pd.date_range("2024-03-01", periods=24, freq="30min").delete([5, 6, 13])
+    pdf = pd.DataFrame({"x": np.arange(21, dtype="float64") ** 1.5, "n": np.arange(21) % 4}, index=index)
+    pdf.loc[pdf.index[[3, 10]], "x"] = np.nan
+    df = kd.from_pandas(pdf, npartitions=9)
+    for center in (False, True):
+        for window in ("1h", "2h", "90min"):
+            expected = pdf.rolling(window, center=center, closed=closed)
+            rolling = df.rolling(window, center=center, closed=closed)
+            assert_eq(rolling.sum(), expected.sum())
+            assert_eq(rolling.count(), expected.count())
+            assert_eq(rolling.max(), expected.max())
+            assert_eq(df.x.rolling(window, center=center, closed=closed).mean(),
+                      pdf.x.rolling(window, center=center, closed=closed).mean())
+    # a row-count window closed on the left also takes the row ``window`` back
+    assert_eq(df.rolling(3, closed=closed).sum(), pdf.rolling(3, closed=closed).sum())
+
+
+def test_centred_time_window_with_duplicates_empty_partitions_and_one_row(pdf):
+    doubled = pd.concat([pdf, pdf.iloc[::3]]).sort_values("ts", kind="mergesort")
+    df = kd.from_pandas(doubled, npartitions=11)
+    sparse = df[(df.n > 10) | (df.ts < pdf.ts[2])].set_index("ts", sorted=True)  # partitions left empty
+    expected = doubled[(doubled.n > 10) | (doubled.ts < pdf.ts[2])].set_index("ts")
+    assert_eq(sparse.rolling("3h", center=True).sum(), expected.rolling("3h", center=True).sum())
+    assert_eq(sparse.x.rolling("100min", center=True).count(), expected.x.rolling("100min", center=True).count())
+    one = pdf.iloc[:1].set_index("ts")
+    assert_eq(kd.from_pandas(one).rolling("1h", center=True).sum(), one.rolling("1h", center=True).sum())
+    none = df[df.n > 1000].set_index("ts", sorted=True)
+    assert_eq(none.rolling("1h", center=True).mean(),
+              doubled[doubled.n > 1000].set_index("ts").rolling("1h", center=True).mean())
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(steps=st.lists(st.integers(0, 50), min_size=1, max_size=30), window=st.integers(1, 120),
+       closed=st.sampled_from(["right", "left", "both", "neither"]), npartitions=st.integers(1, 8),
+       center=st.booleans(), data=st.data())
+def test_property_time_windows_match_pandas(steps, window, closed, npartitions, center, data):
+    values = data.draw(st.lists(st.one_of(st.none(), st.floats(-100, 100, allow_nan=False)),
+                                min_size=len(steps), max_size=len(steps)))
+    index = pd.Timestamp("2024-01-01") + pd.to_timedelta(np.cumsum(steps), unit="min")
+    pdf = pd.DataFrame({"x": pd.Series(values, dtype="float64").to_numpy()}, index=index)
+    df = kd.from_pandas(pdf, npartitions=npartitions)
+    w = pd.Timedelta(window, unit="min")
+    assert_eq(df.rolling(w, center=center, closed=closed).sum(), pdf.rolling(w, center=center, closed=closed).sum())
+    assert_eq(df.rolling(w, center=center, closed=closed, min_periods=2).count(),
+              pdf.rolling(w, center=center, closed=closed, min_periods=2).count())
 
 
 def test_rolling_apply_with_numba(pdf):
@@ -106,6 +170,8 @@ def test_map_overlap_errors(pdf):
         df.set_index("ts", sorted=True).map_overlap(lambda p: p, before="1h", after=2)
     with pytest.raises(ValueError, match="window must be"):
         df.rolling(0)
+    with pytest.raises(ValueError, match="closed must be"):
+        df.rolling(3, closed="middle")
 
 
 @pytest.mark.parametrize("method", METHODS + ["var", "first", "last"])
