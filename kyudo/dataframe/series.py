@@ -214,13 +214,31 @@ class Series(SeriesOps):
         if isinstance(values, Series):  # lazy: a join, see SeriesOps._isin_series
             return self._isin_series(values)
         values = tuple(values.tolist() if hasattr(values, "tolist") else values)
-        # SQL's IN never matches NULL; pandas matches a missing value when
-        # ``values`` holds one (None, NaN or NaT)
-        present = tuple(v for v in values if not _is_missing(v))
-        expr = Call("fill_null", (Call("is_in", (self.expr,), (("values", present),)), Lit(False)))
-        if len(present) < len(values):
+        # SQL's IN never matches NULL; in pandas a missing value matches one of
+        # ``values`` depending on both (NaN, None or NA) and on the dtype (an
+        # Int64 NA only matches pd.NA): asked of pandas itself
+        missing = [v for v in values if _is_missing(v)]
+        present = tuple(v for v in values if not _is_missing(v) and self._comparable(v))
+        expr = Call("fill_null", (Call("is_in", (self.expr,), (("values", present),)), Lit(False))) \
+            if present else Lit(False)
+        if missing and self._missing_matches(values):
             expr = Call("or", (expr, self.isna().expr))
         return self._derive(expr)
+
+    def _comparable(self, value) -> bool:
+        """pandas compares objects: a str is never in an int column (Arrow
+        cannot compare them); True is 1."""
+        from kyudo.dataframe.frame_ops import _kind
+        kinds = {_kind(self.arrow_type), _kind(infer_type(Lit(value), self.frame.plan.schema))}
+        return len(kinds) == 1 or kinds == {"bool", "number"}
+
+    def _missing_matches(self, values: tuple) -> bool:
+        """Whether pandas finds a missing value of this dtype in ``values`` (which
+        it converts as a whole: [Timestamp, None] holds NaT, [None] does not)."""
+        try:
+            return bool(pd.Series([None], dtype=self.dtype).isin(list(values)).iloc[0])
+        except (TypeError, ValueError):  # a dtype without missing values
+            return True
 
     def between(self, left, right, inclusive: str = "both") -> "Series":
         expr = Call("between", (self.expr, to_expr(left), to_expr(right)), (("inclusive", inclusive),))

@@ -129,3 +129,21 @@ def test_frame_isin_with_a_series_aligns_on_the_index_in_pandas(df, pdf, other):
     assert_eq(df.assign(k=df.k.isin(other.key), i=df.i.isin(other[other.x > 3].n)),
               pdf.assign(k=pdf.k.isin(po.key), i=pdf.i.isin(po[po.x > 3].n)))
     assert_eq(df.isin({"a": [1.0, 2.0], "k": ["p"]}), pdf.isin({"a": [1.0, 2.0], "k": ["p"]}))
+
+
+@pytest.mark.parametrize("values", [[1, None], [1, np.nan], [1, pd.NA], [True, None], ["a", None], ["a", pd.NA],
+                                    [pd.NA], [None], [np.nan], [], [pd.NaT], [pd.Timestamp("2024-01-01"), None]])
+def test_concrete_values_missing_values_as_pandas(values):
+    """Which missing value (None, NaN, NA, NaT) a missing cell matches depends
+    on the dtype in pandas (an Int64 NA only matches pd.NA); values of another
+    kind never match. (A masked column's result is bool here, boolean in pandas.)"""
+    pdf = pd.DataFrame({"n": pd.array([1, None, 3], dtype="Int64"), "b": pd.array([True, None, False], dtype="boolean"),
+                        "s": pd.array(["a", None, "b"], dtype="string"), "f": [1.0, np.nan, 2.0],
+                        "o": ["a", None, "b"], "t": pd.to_datetime(["2024-01-01", None, "2024-01-02"]),
+                        "i": [1, 2, 3]})
+    for parts in (1, 2):
+        df = kd.from_pandas(pdf, npartitions=parts)
+        for column in pdf.columns:
+            want = pdf[column].isin(values)
+            assert_eq(df[column].isin(values), want, check_dtype=column not in ("n", "b"))
+            assert_eq(df[df[column].isin(values)], pdf[want])
