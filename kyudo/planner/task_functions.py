@@ -126,8 +126,9 @@ def join(left: pa.Table, right: pa.Table, how, left_on, right_on, null_equal, sc
     """Join two partitions; ``condition`` (a planner expression) is evaluated by
     the kernel on the candidate pairs, as :func:`evaluate` does for filters."""
     mask = None if condition is None else functools.partial(evaluate, condition)
+    needs = None if condition is None else condition.columns()
     result = join_ops.hash_join(left, right, list(left_on), list(right_on), how, null_equal=null_equal,
-                                condition=mask, null_aware=null_aware)
+                                condition=mask, null_aware=null_aware, condition_columns=needs)
     return conform(result, schema)
 
 

@@ -1,12 +1,14 @@
 """Hash join of two tables on Arrow's (Acero's) hash join.
 
 Acero reorders rows, coalesces or renames key columns depending on the join type,
-and cannot make NULL keys equal. So the payload never goes through it: each key
-pair is first encoded to small integer codes over the union of both sides'
-values (one ``dictionary_encode``, which also unifies types such as int32 vs
-int64 and, when ``null_equal``, gives NULL a code of its own), Acero joins only
-those codes plus row numbers, and the output is built with one ``take`` per side
-in a defined order:
+and cannot make NULL keys equal. So the payload never goes through it: Acero joins
+only the key columns plus row numbers, and the output is built with one ``take``
+per side in a defined order. Keys go to Acero as they are (cast to one common
+type, floats normalised by :func:`comparable`) whenever Acero's own equality is
+the one wanted; only NULL-equal keys that hold NULLs, and key types Acero cannot
+hash, are first encoded to integer codes over the union of both sides' values
+(one ``dictionary_encode``, which gives NULL a code of its own). Encoding both
+sides costs more than the join itself, so it is the exception. The order:
 
 * inner, left, outer, semi, anti, cross: left row order, ties in right row order;
   outer's unmatched right rows follow, in right row order;
@@ -61,27 +63,69 @@ def _codes(left: pa.ChunkedArray, right: pa.ChunkedArray, null_equal: bool) -> t
     return codes.slice(0, len(left)), codes.slice(len(left))
 
 
+def _hashable_by_acero(kind: pa.DataType) -> bool:
+    """Key types Acero's hash join compares by value, as SQL and pandas do."""
+    return (pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_string(kind)
+            or pa.types.is_large_string(kind) or pa.types.is_binary(kind) or pa.types.is_large_binary(kind)
+            or pa.types.is_date(kind) or pa.types.is_timestamp(kind) or pa.types.is_decimal(kind)
+            or pa.types.is_boolean(kind) or pa.types.is_time(kind) or pa.types.is_duration(kind))
+
+
+def _join_keys(left: pa.ChunkedArray, right: pa.ChunkedArray, null_equal: bool):
+    """The two key columns as Acero should see them: the values themselves in one
+    common type when Acero's equality (NULL never equal) is the one wanted, else
+    integer codes from :func:`_codes`."""
+    left, right = comparable(left), comparable(right)
+    kind = _common_type(left.type, right.type)
+    nulls_must_match = null_equal and left.null_count and right.null_count
+    if nulls_must_match or not _hashable_by_acero(kind):
+        return _codes(left, right, null_equal)
+    if pa.types.is_floating(kind) and left.type != right.type:
+        return comparable(left.cast(kind)), comparable(right.cast(kind))
+    return left.cast(kind), right.cast(kind)
+
+
 def _rows(n: int) -> pa.Array:
     return pa.array(np.arange(n, dtype=np.int64))
+
+
+def _in_order(first: pa.ChunkedArray | pa.Array, second: pa.ChunkedArray | pa.Array | None) -> bool:
+    """Whether pairs are already sorted by ``first`` then ``second``, NULLs last.
+    A single-threaded Acero join usually emits pairs in this order, and this check
+    is far cheaper than the sort it saves."""
+    if first.null_count or (second is not None and second.null_count):
+        return False
+    a = first.to_numpy()
+    if len(a) < 2:
+        return True
+    step = np.diff(a)
+    if (step < 0).any():
+        return False
+    if second is None:
+        return True
+    b = second.to_numpy()
+    return not ((step == 0) & (np.diff(b) < 0)).any()
 
 
 def _ordered(pairs: pa.Table, how: str) -> pa.Table:
     """Pairs in the documented output order (NULL row numbers, i.e. the unmatched
     rows of the other side, sort last)."""
     if how in ("semi", "anti"):
-        return pairs.sort_by([("l", "ascending")])
-    order = [("r", "ascending"), ("l", "ascending")] if how == "right" else [("l", "ascending"), ("r", "ascending")]
-    return pairs.take(pc.sort_indices(pairs, sort_keys=order))
+        return pairs if _in_order(pairs["l"], None) else pairs.sort_by([("l", "ascending")])
+    first, second = ("r", "l") if how == "right" else ("l", "r")
+    if _in_order(pairs[first], pairs[second]):
+        return pairs
+    return pairs.take(pc.sort_indices(pairs, sort_keys=[(first, "ascending"), (second, "ascending")]))
 
 
 def _matches(left, right, left_keys, right_keys, how, null_equal) -> pa.Table:
     """Row-number pairs ``l``/``r`` (NULL for the unmatched side) of the equi-join."""
     lcols, rcols = {"l": _rows(left.num_rows)}, {"r": _rows(right.num_rows)}
     for i, (lk, rk) in enumerate(zip(left_keys, right_keys)):
-        lcols[f"lk{i}"], rcols[f"rk{i}"] = _codes(left[lk], right[rk], null_equal)
+        lcols[f"lk{i}"], rcols[f"rk{i}"] = _join_keys(left[lk], right[rk], null_equal)
     lkeys, rkeys = [f"lk{i}" for i in range(len(left_keys))], [f"rk{i}" for i in range(len(right_keys))]
     joined = pa.table(lcols).join(
-        pa.table(rcols), lkeys, rkeys, join_type=_ACERO_TYPES[how], coalesce_keys=False, use_threads=True
+        pa.table(rcols), lkeys, rkeys, join_type=_ACERO_TYPES[how], coalesce_keys=False, use_threads=False
     )
     return _ordered(joined.select(["l"] if how in ("semi", "anti") else ["l", "r"]), how)
 
@@ -118,8 +162,16 @@ def _assemble(left: pa.Table, right: pa.Table, pairs: pa.Table, how: str) -> pa.
     return pa.Table.from_arrays(columns, names=names)
 
 
+def _flags(n: int, rows: np.ndarray) -> np.ndarray:
+    """A boolean per row of ``n``, true for the rows listed (with repeats) in ``rows``:
+    linear time, where sorting the list (``np.unique``) is not."""
+    flags = np.zeros(n, dtype=bool)
+    flags[rows] = True
+    return flags
+
+
 def _unmatched(n: int, matched: np.ndarray) -> np.ndarray:
-    return np.setdiff1d(np.arange(n, dtype=np.int64), matched)
+    return np.flatnonzero(~_flags(n, matched))
 
 
 def _satisfying(left, right, candidates, condition) -> tuple[np.ndarray, np.ndarray]:
@@ -137,13 +189,21 @@ def _satisfying(left, right, candidates, condition) -> tuple[np.ndarray, np.ndar
     return np.concatenate([f[0] for f in found]), np.concatenate([f[1] for f in found])
 
 
+def _needed(table: pa.Table, columns) -> pa.Table:
+    """Only the ``columns`` of ``table`` that it has (all when ``columns`` is None):
+    candidate pairs need no more than the condition reads."""
+    if columns is None:
+        return table
+    return table.select([name for name in table.column_names if name in columns])
+
+
 def _residual(left, right, candidates, how: str, condition) -> pa.Table:
     """Keep the candidate pairs (inner matches on the keys) that satisfy
     ``condition``, then derive the outer, semi or anti result from them: the
     condition decides what "matched" means."""
     lrows, rrows = _satisfying(left, right, candidates, condition)
     if how == "semi":
-        return pa.table({"l": np.unique(lrows)})
+        return pa.table({"l": np.flatnonzero(_flags(left.num_rows, lrows))})
     if how == "anti":
         return pa.table({"l": _unmatched(left.num_rows, lrows)})
     only_left = _unmatched(left.num_rows, lrows) if how in ("left", "outer", "full") else np.zeros(0, np.int64)
@@ -165,7 +225,7 @@ def _null_patterns(table: pa.Table, keys: list[str]) -> np.ndarray:
     return pattern
 
 
-def _null_aware_anti(left, right, left_keys, right_keys, condition) -> pa.Table:
+def _null_aware_anti(left, right, left_keys, right_keys, condition, condition_columns=None) -> pa.Table:
     """``NOT IN``: a left row is dropped when some right row satisfies the
     condition and has no key that compares FALSE with the left row's (each key
     equal, or NULL on either side: SQL's ``x = y`` is then UNKNOWN, and NOT IN
@@ -188,7 +248,8 @@ def _null_aware_anti(left, right, left_keys, right_keys, condition) -> pa.Table:
                 matched.append(lrows[_matches(lsub, rsub, lon, ron, "semi", False)["l"].to_numpy()])
                 continue
             pairs = _cross_chunks(lsub, rsub) if not on else _chunks(_matches(lsub, rsub, lon, ron, "inner", False))
-            matched.append(lrows[_satisfying(lsub, rsub, pairs, condition)[0]])
+            narrow = _needed(lsub, condition_columns), _needed(rsub, condition_columns)
+            matched.append(lrows[_satisfying(*narrow, pairs, condition)[0]])
     return pa.table({"l": _unmatched(left.num_rows, np.concatenate(matched))})
 
 
@@ -201,6 +262,7 @@ def hash_join(
     null_equal: bool = False,
     condition: pc.Expression | Callable[[pa.Table], Any] | None = None,
     null_aware: bool = False,
+    condition_columns=None,
 ) -> pa.Table:
     """Join ``left`` and ``right`` where all key pairs are equal.
 
@@ -216,7 +278,9 @@ def hash_join(
     null_aware: anti joins only, SQL ``NOT IN (subquery)``: a NULL key on either
     side matches any value (see :func:`_null_aware_anti`), so a right side with
     a NULL key leaves no row, and a left row with a NULL key survives only
-    when no right row (satisfying the condition) exists."""
+    when no right row (satisfying the condition) exists.
+    condition_columns: the column names ``condition`` reads, when known; the
+    candidate pairs it is evaluated on then carry only those columns."""
     if how != "cross" and how not in _ACERO_TYPES:
         raise ValueError(f"unknown join type {how!r}")
     if len(left_keys) != len(right_keys):
@@ -224,11 +288,13 @@ def hash_join(
     if null_aware:
         if how != "anti":
             raise ValueError("null_aware applies to anti joins only")
-        return _assemble(left, right, _null_aware_anti(left, right, left_keys, right_keys, condition), how)
+        pairs = _null_aware_anti(left, right, left_keys, right_keys, condition, condition_columns)
+        return _assemble(left, right, pairs, how)
     if condition is None:
         pairs = _cross(left, right) if how == "cross" else _matches(left, right, left_keys, right_keys, how, null_equal)
         return _assemble(left, right, pairs, how)
     all_pairs = how == "cross" or not left_keys
     candidates = (_cross_chunks(left, right) if all_pairs
                   else _chunks(_matches(left, right, left_keys, right_keys, "inner", null_equal)))
-    return _assemble(left, right, _residual(left, right, candidates, how, condition), how)
+    narrow_left, narrow_right = _needed(left, condition_columns), _needed(right, condition_columns)
+    return _assemble(left, right, _residual(narrow_left, narrow_right, candidates, how, condition), how)
