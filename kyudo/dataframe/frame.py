@@ -280,10 +280,11 @@ class DataFrame(FrameOps):
         from kyudo.dataframe.windows import Rolling
         return Rolling(self, window, min_periods=min_periods, center=center, closed=closed)
 
-    def resample(self, rule):
-        """Fixed-width time bins of a time index (see ``kyudo.dataframe.resample``)."""
+    def resample(self, rule, closed: str | None = None, label: str | None = None, origin="start_day",
+                 offset=None):
+        """Time bins of a time index (see ``kyudo.dataframe.resample``)."""
         from kyudo.dataframe.resample import Resampler
-        return Resampler(self, rule)
+        return Resampler(self, rule, closed=closed, label=label, origin=origin, offset=offset)
 
     def sort_values(self, by, ascending=True, na_position: str = "last") -> "DataFrame":
         by = [by] if isinstance(by, str) else list(by)

@@ -1,69 +1,306 @@
-"""``resample`` on a time index: fixed-width bins, aggregated like a group-by.
+"""``resample`` on a time index: bins of time aggregated like a group-by.
 
-Each row's bin is its time floored to a multiple of the frequency (an
-expression, so the work is an ordinary aggregation that spreads over
-partitions when the result is large), bins are sorted, and the bins without
-rows that pandas also reports are added by a gap-filling stage that sees the
-last bin of the partitions before it. Frequencies must divide a day, so that
-flooring from the epoch gives pandas' bins (which start at midnight of the
-first day); bins are closed on the left and labelled by their start.
+Each row's bin is a count computed by an expression, so the work is an
+ordinary aggregation that spreads over partitions when the result is large.
+Times are first measured on one of three scales (``time_measure`` in the
+function catalog): absolute ticks for fixed frequencies ("7h", "90min"), local
+calendar days for day and week rules ("D", "2D", "W-SUN") and local calendar
+months for month, quarter and year rules ("ME", "MS", "QE", "YS"). On that
+scale every bin has the same width, so a bin is ``floor((measure - origin) /
+width)``; bins are sorted, the empty bins pandas also reports are added by a
+gap-filling stage that sees the last bin of the partitions before it, and the
+bin numbers become pandas' labels at the end (``time_label``).
+
+This is pandas' binning: fixed frequencies count from ``origin`` (default
+"start_day", midnight of the first day, in the index's time zone; also
+"start", "epoch", "end", "end_day" or a Timestamp) plus ``offset``, in
+absolute time, so they run on through a clock change; day, week, month,
+quarter and year bins follow the local calendar (a day bin over a clock change
+is 23 or 25 hours long). Fixed frequencies and days are closed on the left and
+labelled by their start (``closed=``/``label=`` may say "right"); week, month-end,
+quarter-end and year-end bins are labelled by their last day, the others by
+their first, as pandas does.
+
+An origin that depends on the data (the first or last time) is a one-row
+aggregate over the frame joined onto it, so the plan stays compute-free.
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import datetime
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 import pyarrow as pa
+from pandas.tseries import offsets
 
-from kyudo.planner.specs import AggSpec
-from kyudo.planner.specs import SortKey
-from kyudo.planner import logical as L
-from kyudo.planner.expr import Call, Col, Lit
 from kyudo.dataframe.windows import as_series_of
+from kyudo.planner import logical as L
+from kyudo.planner.expr import Call, Col, Expr, Lit
 from kyudo.planner.partitioning import FillGaps
+from kyudo.planner.specs import AggSpec, SortKey
 
 if TYPE_CHECKING:
     from kyudo.dataframe.frame import DataFrame
     from kyudo.dataframe.series import Series
 
 _DAY = pd.Timedelta("1D")
+_AGGREGATIONS = ("sum", "mean", "min", "max", "count", "first", "last", "std", "var", "median")
+_ORIGINS = ("start_day", "start", "epoch", "end", "end_day")
+
+
+def _add(a: Expr, b: Expr) -> Expr:
+    return Call("add", (a, b))
+
+
+def _floordiv(a: Expr, b: int) -> Expr:
+    return Call("floordiv", (a, Lit(b)))
+
+
+class _Bins:
+    """How a rule bins times: the scale (``kind``: tick, day or month), the
+    width and phase on it, whether the origin is the data's first period (a
+    multiple of a calendar rule) and how bins are labelled."""
+
+    def __init__(self, rule, kind: pa.TimestampType, origin, offset, closed, label):
+        freq = pd.tseries.frequencies.to_offset(rule)
+        self.rule, self.unit, self.tz = rule, kind.unit, kind.tz
+        unit_ns = pd.Timedelta(1, unit=kind.unit).value
+        self.phase, self.end_label, self.data_origin = 0, False, None
+        tick = isinstance(freq, offsets.Tick)
+        if (origin != "start_day" or offset is not None) and not tick:
+            raise NotImplementedError(f"resample {rule!r}: origin= and offset= apply to fixed frequencies only")
+        if tick:
+            if freq.n <= 0 or freq.nanos % unit_ns:
+                raise NotImplementedError(f"resample frequency {rule!r}: not a positive whole number of "
+                                          f"{kind.unit} ticks of the index")
+            self.kind, self.width = "tick", freq.nanos // unit_ns
+            self._tick_origin(origin, offset, unit_ns)
+        elif isinstance(freq, offsets.Day):
+            self.kind, self.width, base = "day", freq.n, 1
+        elif isinstance(freq, offsets.Week) and freq.weekday is not None:
+            # weeks end on ``weekday`` (0 is Monday); 1970-01-01, day 0, was a Thursday
+            self.kind, self.width, base, self.end_label = "day", 7 * freq.n, 7, True
+            self.phase = (freq.weekday - 2) % 7
+        elif isinstance(freq, (offsets.MonthEnd, offsets.MonthBegin)):
+            self.kind, self.width, base = "month", freq.n, 1
+            self.end_label = isinstance(freq, offsets.MonthEnd)
+        elif isinstance(freq, (offsets.QuarterEnd, offsets.QuarterBegin)):
+            self.kind, self.width, base = "month", 3 * freq.n, 3
+            self.end_label = isinstance(freq, offsets.QuarterEnd)
+            # a quarter-end rule names the month quarters end with, a quarter-begin one the month they start with
+            self.phase = (freq.startingMonth if self.end_label else freq.startingMonth - 1) % 3
+        elif isinstance(freq, (offsets.YearEnd, offsets.YearBegin)):
+            self.kind, self.width, base = "month", 12 * freq.n, 12
+            self.end_label = isinstance(freq, offsets.YearEnd)
+            self.phase = (freq.month if self.end_label else freq.month - 1) % 12
+        else:
+            raise NotImplementedError(f"resample rule {rule!r} ({type(freq).__name__}): only fixed frequencies, "
+                                      "days, anchored weeks, months, quarters and years")
+        if freq.n <= 0:
+            raise NotImplementedError(f"resample rule {rule!r}: the multiple must be positive")
+        if self.kind != "tick":
+            if self.end_label or self.kind == "month":
+                if closed not in (None, "right" if self.end_label else "left") or \
+                        label not in (None, "right" if self.end_label else "left"):
+                    raise NotImplementedError(f"resample {rule!r}: closed= and label= other than pandas' "
+                                              "defaults apply to fixed frequencies and days only")
+                closed = label = None
+            self.closed_right, self.label_right = closed == "right", label == "right"
+            # bins of several periods start at the period of the first time, as in pandas
+            self.base = base
+            if self.width != base:
+                self.data_origin = "first_period"
+            self.origin_value = self.phase
+        else:
+            # bins counted back from the end are closed and labelled on the right, as in pandas
+            backwards = isinstance(origin, str) and origin in ("end", "end_day")
+            self.closed_right = closed == "right" or (closed is None and backwards)
+            self.label_right = label == "right" or (label is None and backwards)
+            for name, value in (("closed", closed), ("label", label)):
+                if value not in (None, "left", "right"):
+                    raise ValueError(f"{name} must be 'left' or 'right', not {value!r}")
+
+    def _tick_origin(self, origin, offset, unit_ns: int) -> None:
+        shift = pd.Timedelta(offset) if offset is not None else pd.Timedelta(0)
+        if shift.value % unit_ns:
+            raise NotImplementedError(f"resample offset {offset!r}: not a whole number of {self.unit} ticks")
+        self.shift = shift.value // unit_ns
+        if isinstance(origin, (pd.Timestamp, datetime.datetime, str)) and origin not in _ORIGINS:
+            try:
+                stamp = pd.Timestamp(origin)
+            except ValueError:
+                raise ValueError(f"origin must be one of {_ORIGINS} or a Timestamp, not {origin!r}") from None
+            if (stamp.tz is None) != (self.tz is None):
+                raise ValueError("origin must have a time zone exactly when the index has one")
+            self.origin_value = stamp.as_unit("ns").value // unit_ns + self.shift
+        elif origin == "epoch":
+            self.origin_value = pd.Timestamp("1970-01-01", tz=self.tz).value // unit_ns + self.shift
+        elif origin == "start_day" and self.tz in (None, "UTC", "utc", "+00:00") \
+                and _DAY.value % (self.width * unit_ns) == 0:
+            # midnight of the first day is a multiple of the width from the epoch: no pass over the data
+            self.origin_value = self.shift
+        elif origin in _ORIGINS:
+            self.data_origin = origin
+        else:
+            raise ValueError(f"origin must be one of {_ORIGINS} or a Timestamp, not {origin!r}")
+
+    # ---- expressions -------------------------------------------------------------
+
+    def measure(self, time: Expr, kind: str | None = None) -> Expr:
+        return Call("time_measure", (time,), (("kind", kind or self.kind),))
+
+    def label_of(self, count: Expr, kind: str | None = None, end: bool = False) -> Expr:
+        options = (("kind", kind or self.kind), ("unit", self.unit), ("tz", self.tz), ("end", end))
+        return Call("time_label", (count,), options)
+
+    def origin_of(self, first: Expr, last: Expr) -> Expr:
+        """The origin, on the bins' scale, from the data's first and last time."""
+        if self.data_origin == "first_period":
+            # bins of several periods start with the first time's period; when
+            # labelled by their end (closed on the right), they end with it
+            start = self.measure(first)
+            phase = Lit(self.phase - (self.width - self.base if self.end_label else 0))
+            return _add(Call("multiply", (_floordiv(Call("subtract", (start, Lit(self.phase))), self.base),
+                                          Lit(self.base))), phase)
+        as_ticks = lambda e: Call("cast", (e,), (("to", pa.int64()),))  # noqa: E731
+        if self.data_origin == "start":
+            at = as_ticks(first)
+        elif self.data_origin == "end":
+            at = as_ticks(last)
+        elif self.data_origin == "start_day":
+            at = as_ticks(self.label_of(self.measure(first, "day"), "day"))
+        else:  # end_day: the midnight at or after the last time (the day of one tick before, plus one)
+            before = Call("cast", (Call("subtract", (as_ticks(last), Lit(1))),),
+                          (("to", pa.timestamp(self.unit, self.tz)),))
+            at = as_ticks(self.label_of(_add(self.measure(before, "day"), Lit(1)), "day"))
+        return _add(at, Lit(self.shift))
+
+    def bin_of(self, time: Expr, origin: Expr) -> Expr:
+        if self.closed_right:  # (start, start + width]: a time on an edge belongs to the bin before
+            ticks = Call("subtract", (Call("cast", (time,), (("to", pa.int64()),)), Lit(1)))
+            time = Call("cast", (ticks,), (("to", pa.timestamp(self.unit, self.tz)),))
+        return _floordiv(Call("subtract", (self.measure(time), origin)), self.width)
+
+    def label(self, bin_: Expr, origin: Expr) -> Expr:
+        start = _add(Call("multiply", (bin_, Lit(self.width))), origin)
+        if self.kind == "tick" or not self.end_label:
+            return self.label_of(_add(start, Lit(self.width)) if self.label_right else start)
+        if self.kind == "day":  # a week: its last day
+            return self.label_of(_add(start, Lit(self.width - 1)))
+        return self.label_of(_add(start, Lit(self.width - 1)), end=True)  # the last month's last day
 
 
 class Resampler:
-    def __init__(self, frame: "DataFrame", rule, series: "Series | None" = None):
+    def __init__(self, frame: "DataFrame", rule, series: "Series | None" = None, closed: str | None = None,
+                 label: str | None = None, origin: Any = "start_day", offset=None):
         if len(frame.index) != 1 or not pa.types.is_timestamp(frame.plan.schema.field(frame.index[0]).type):
             raise TypeError("resample needs a frame indexed by one timestamp column")
         self.frame, self.column, self.series = frame, frame.index[0], series
         self.kind = frame.plan.schema.field(self.column).type
-        width = pd.Timedelta(pd.tseries.frequencies.to_offset(rule))
-        if width <= pd.Timedelta(0) or _DAY % width:
-            raise NotImplementedError(f"resample frequency {rule!r}: only fixed widths that divide a day")
-        if self.kind.tz not in (None, "UTC"):
-            # bins start at local midnight, which flooring from the epoch does not give
-            raise NotImplementedError("resample of an index in a time zone other than UTC")
-        self.step = int(width // pd.Timedelta(1, unit=self.kind.unit))
+        self.bins = _Bins(rule, self.kind, origin, offset, closed, label)
 
-    def _aggregate(self, func: str, options: tuple = ()) -> "DataFrame":
+    # ---- the plan ----------------------------------------------------------------
+
+    def _origin(self, plan: L.LogicalPlan) -> tuple[L.LogicalPlan, L.LogicalPlan | None]:
+        """A one-row plan of the origin, when it depends on the data."""
+        if self.bins.data_origin is None:
+            return plan, None
+        from kyudo.dataframe.extensions import fresh_names
+
+        first, last = fresh_names(plan, 2)
+        ends = L.Aggregate(plan, (), (AggSpec(first, "min", self.column), AggSpec(last, "max", self.column)))
+        (name,) = fresh_names(ends, 1)
+        return plan, L.Project(ends, ((name, self.bins.origin_of(Col(first), Col(last))),))
+
+    def _with_origin(self, plan: L.LogicalPlan, origin_plan: L.LogicalPlan | None) -> tuple[L.LogicalPlan, Expr]:
+        if origin_plan is None:
+            return plan, Lit(self.bins.origin_value)
+        from kyudo.dataframe.extensions import join_value
+
+        return join_value(plan, origin_plan, origin_plan.schema.names[0])
+
+    def _binned(self, specs_for) -> "DataFrame":
         from kyudo.dataframe.frame import DataFrame
 
-        time = Call("cast", (Col(self.column),), (("to", pa.int64()),))
-        start = Call("multiply", (Call("floordiv", (time, Lit(self.step))), Lit(self.step)))
         data = self.frame._data_columns
-        binned = L.Project(self.frame.plan, ((self.column, Call("cast", (start,), (("to", self.kind),))),)
-                           + tuple((c, Col(c)) for c in data))
         # pandas leaves rows with a missing time out of every bin
-        binned = L.Filter(binned, Call("is_not_null", (Col(self.column),)))
-        specs = tuple(AggSpec(c, func, c, options) for c in data)
-        ordered = L.Sort(L.Aggregate(binned, (self.column,), specs), (SortKey(self.column),))
-        zero = tuple(data) if func in ("sum", "count") else ()
-        result = DataFrame(FillGaps(ordered, self.column, self.step, zero), (self.column,))
-        return as_series_of(result, self.series)
+        rows = L.Filter(self.frame.plan, Call("is_not_null", (Col(self.column),)))
+        rows, origin_plan = self._origin(rows)
+        with_origin, origin = self._with_origin(rows, origin_plan)
+        binned = L.Project(with_origin, ((self.column, self.bins.bin_of(Col(self.column), origin)),)
+                           + tuple((c, Col(c)) for c in data))
+        specs, zero, labels = specs_for(data)
+        ordered = L.Sort(L.Aggregate(binned, (self.column,), tuple(specs)), (SortKey(self.column),))
+        filled = FillGaps(ordered, self.column, 1, tuple(zero))
+        labelled, origin = self._with_origin(filled, origin_plan)
+        outputs = [s.output for s in specs]
+        result = L.Project(labelled, ((self.column, self.bins.label(Col(self.column), origin)),)
+                           + tuple((c, Col(c)) for c in outputs))
+        return DataFrame(result, (self.column,), labels)
+
+    def _aggregate(self, func: str, options: tuple = ()) -> "DataFrame":
+        def specs_for(data):
+            zero = data if func in ("sum", "count") else ()
+            return [AggSpec(c, func, c, options) for c in data], zero, None
+        return as_series_of(self._binned(specs_for), self.series)
+
+    def agg(self, func):
+        """Several aggregations: a name, a list of names (columns labelled
+        ``(column, name)``) or a dict of column to name or list of names."""
+        if isinstance(func, str):
+            return self._method(func)()
+        if self.series is not None:
+            if not isinstance(func, (list, tuple)):
+                raise TypeError("Series.resample().agg takes a name or a list of names")
+            return self._many([(self.frame._data_columns[0], f) for f in func], flat=True)
+        if isinstance(func, dict):
+            pairs = []
+            for column, names in func.items():
+                for name in ([names] if isinstance(names, str) else names):
+                    pairs.append((column, name))
+            if all(isinstance(v, str) for v in func.values()):
+                return self._many(pairs, flat=True)
+            return self._many(pairs)
+        if isinstance(func, (list, tuple)):
+            return self._many([(c, f) for c in self.frame._data_columns for f in func])
+        raise TypeError(f"resample().agg takes a name, a list or a dict, not {type(func).__name__}")
+
+    aggregate = agg
+
+    def _many(self, pairs: list[tuple[str, str]], flat: bool = False) -> "DataFrame":
+        from kyudo.dataframe.extensions import fresh_names
+
+        for column, name in pairs:
+            if name not in _AGGREGATIONS:
+                raise ValueError(f"unknown resample aggregation {name!r}; expected one of {_AGGREGATIONS}")
+            if column not in self.frame._data_columns:
+                raise KeyError(column)
+
+        def specs_for(data):
+            if flat:
+                outputs = [column if self.series is None else name for column, name in pairs]
+            else:
+                outputs = fresh_names(self.frame.plan, len(pairs))
+            specs = [AggSpec(out, name, column, (("min_count", 0),) if name == "sum" else ())
+                     for out, (column, name) in zip(outputs, pairs)]
+            zero = [s.output for s in specs if s.func in ("sum", "count")]
+            labels = None if flat and self.series is None else tuple(pairs) if not flat else None
+            return specs, zero, labels
+        return self._binned(specs_for)
+
+    def _method(self, name: str):
+        if name not in _AGGREGATIONS:
+            raise ValueError(f"unknown resample aggregation {name!r}; expected one of {_AGGREGATIONS}")
+        return getattr(self, name)
 
     def sum(self):
         return self._aggregate("sum", (("min_count", 0),))
 
     def mean(self):
         return self._aggregate("mean")
+
+    def median(self):
+        return self._aggregate("median")
 
     def min(self):
         return self._aggregate("min")

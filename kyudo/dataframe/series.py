@@ -334,9 +334,11 @@ class Series(SeriesOps):
         return Rolling(self.to_frame(), window, min_periods=min_periods, center=center, series=self,
                        closed=closed)
 
-    def resample(self, rule):
+    def resample(self, rule, closed: str | None = None, label: str | None = None, origin="start_day",
+                 offset=None):
         from kyudo.dataframe.resample import Resampler
-        return Resampler(self.to_frame(), rule, series=self)
+        return Resampler(self.to_frame(), rule, series=self, closed=closed, label=label, origin=origin,
+                         offset=offset)
 
     # ---- results ------------------------------------------------------------------------
 

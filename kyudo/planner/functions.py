@@ -269,6 +269,18 @@ def _to_string(op: str, types: Types, call: Call) -> Types:
     return tuple(target for _ in types)
 
 
+def _timestamp(op: str, types: Types, call: Call) -> Types:
+    if not all(pat.is_timestamp(t) for t in types):
+        raise _fail(op, types, "expected a timestamp argument")
+    return types
+
+
+def _integer_count(op: str, types: Types, call: Call) -> Types:
+    if not all(pat.is_integer(t) or pat.is_null(t) for t in types):
+        raise _fail(op, types, "expected an integer argument")
+    return tuple(pa.int64() for _ in types)
+
+
 def _temporal(op: str, types: Types, call: Call) -> Types:
     if not all(is_temporal(t) for t in types):
         raise _fail(op, types, "expected a date or timestamp argument")
@@ -651,6 +663,50 @@ def _add_interval_array(x: pa.Array, types, call) -> pa.Array:
     return result
 
 
+def _time_measure(args, types, call):
+    """A timestamp as an int64 count on one of resample's scales (option
+    ``kind``): "tick", its own ticks since the epoch (absolute time); "day",
+    days since 1970-01-01 of its wall-clock date (in its time zone); "month",
+    months since 1970-01 of that date. Bins are then arithmetic on counts."""
+    (t,), kind = args, call.option("kind")
+    if kind == "tick":
+        return cast(t, pa.int64())
+    wall = pc.local_timestamp(t) if types[0].tz else t
+    if kind == "day":
+        ticks = cast(cast(wall, pa.timestamp(types[0].unit)), pa.int64())
+        per_day = pa.scalar(_TICKS_PER_DAY[types[0].unit], pa.int64())
+        return _floordiv([ticks, per_day], (pa.int64(), pa.int64()), call)
+    if kind == "month":
+        year = pc.subtract(cast(pc.year(wall), pa.int64()), pa.scalar(1970, pa.int64()))
+        return pc.add(pc.multiply(year, pa.scalar(12, pa.int64())),
+                      pc.subtract(cast(pc.month(wall), pa.int64()), pa.scalar(1, pa.int64())))
+    raise ExpressionError(f"time_measure: kind must be tick, day or month, got {kind!r}")
+
+
+def _time_label_array(x: pa.Array, types, call) -> pa.Array:
+    """The inverse of time_measure for bin labels: a count on the ``kind`` scale
+    to the timestamp (options ``unit``, ``tz``) where that tick, day or month
+    starts (a day or month starts at local midnight), or with ``end=True``, for
+    months, the midnight of the month's last day."""
+    kind, unit, tz = call.option("kind"), call.option("unit", "ns"), call.option("tz")
+    target = pa.timestamp(unit, tz)
+    if kind == "tick":
+        return cast(x, target)
+    mask = x.is_null().to_numpy(zero_copy_only=False)
+    counts = pc.fill_null(x, 0).to_numpy(zero_copy_only=False).astype(np.int64)
+    if kind == "month":
+        months = counts + (1 if call.option("end", False) else 0)
+        days = (np.datetime64("1970-01", "M") + months.astype("timedelta64[M]")).astype("datetime64[D]")
+        counts = days.astype(np.int64) - (1 if call.option("end", False) else 0)
+    elif kind != "day":
+        raise ExpressionError(f"time_label: kind must be tick, day or month, got {kind!r}")
+    wall = pa.array(counts * _TICKS_PER_DAY[unit], mask=mask if mask.any() else None).cast(pa.timestamp(unit))
+    if tz is None:
+        return wall
+    # a midnight that a clock change skips or repeats is taken at its first instant
+    return pc.assume_timezone(wall, tz, ambiguous="earliest", nonexistent="latest")
+
+
 def _strftime(args, types, call):
     return pc.strftime(args[0], format=call.option("format", "%Y-%m-%dT%H:%M:%S"))
 
@@ -771,6 +827,8 @@ def _entries() -> list[Function]:
         F("date", lambda args, types, call: cast(args[0], pa.date32()), _temporal, 1, 1),
         F("date_trunc", _date_trunc, _temporal, 1, 1),
         F("add_interval", _array_only(_add_interval_array), _temporal, 1, 1, pushdown=False),
+        F("time_measure", _time_measure, _timestamp, 1, 1),
+        F("time_label", _array_only(_time_label_array), _integer_count, 1, 1, pushdown=False),
         F("python_udf", _python_udf, _declared_arguments, 0, None, pushdown=False),
     ]
 
