@@ -346,3 +346,32 @@ def test_nan_to_null_turns_only_nan_into_null():
     from kyudo.planner.evaluate import evaluate
 
     assert evaluate(call("nan_to_null", col("f")), table).to_pylist() == [1.0, None, None, float("inf")]
+
+
+# ------------------------------------------------------------------ NaN read as missing
+
+
+@pytest.mark.parametrize("expr, bare", [
+    (call("greater", call("nan_to_null", col("f64")), lit(0.0)), call("greater", col("f64"), lit(0.0))),
+    (call("fill_null", call("less_equal", call("nan_to_null", col("f64")), lit(0.0)), lit(False)),
+     call("fill_null", call("less_equal", col("f64"), lit(0.0)), lit(False))),
+    (call("or", call("equal", call("nan_to_null", col("f64")), lit(0.5)),
+          call("between", call("nan_to_null", col("f64")), lit(-5.0), lit(-1.0))),
+     call("or", call("equal", col("f64"), lit(0.5)), call("between", col("f64"), lit(-5.0), lit(-1.0)))),
+])
+def test_filters_false_for_nan_are_pushed_on_the_bare_column(expr, bare):
+    """Rows a filter keeps are the same with or without nan_to_null when NaN
+    compares false, and the bare column is what statistics can prune with."""
+    assert str(to_arrow_expression(expr, TABLE.schema)) == str(to_arrow_expression(bare, TABLE.schema))
+    keep = lambda e: TABLE.filter(evaluate(e, TABLE), null_selection_behavior="drop")  # noqa: E731
+    assert keep(expr).equals(keep(bare))
+
+
+@pytest.mark.parametrize("expr", [
+    call("is_null", call("nan_to_null", col("f64"))),
+    call("fill_null", call("not_equal", call("nan_to_null", col("f64")), lit(0.5)), lit(True)),
+    call("not", call("fill_null", call("greater", call("nan_to_null", col("f64")), lit(0.0)), lit(False))),
+])
+def test_filters_true_for_nan_are_not_pushed(expr):
+    # Parquet min/max leave NaN out: pruning with these would lose the NaN rows
+    assert to_arrow_expression(expr, TABLE.schema) is None
