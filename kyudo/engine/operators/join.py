@@ -31,6 +31,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from kyudo.engine.operators.int_join import int_join_pairs, int_keys, pack_keys
 from kyudo.engine.operators.values import comparable
 
 _ACERO_TYPES = {
@@ -118,8 +119,36 @@ def _ordered(pairs: pa.Table, how: str) -> pa.Table:
     return pairs.take(pc.sort_indices(pairs, sort_keys=[(first, "ascending"), (second, "ascending")]))
 
 
+def _integer_like(a: pa.DataType, b: pa.DataType) -> bool:
+    """Whether two key types compare as the same int64 values: integers and booleans
+    with each other, a temporal type only with itself (days never meet microseconds)."""
+    numeric = (pa.types.is_integer(a) or pa.types.is_boolean(a)) and (pa.types.is_integer(b) or pa.types.is_boolean(b))
+    return numeric or (a == b and pa.types.is_temporal(a))
+
+
+def _integer_matches(left, right, left_keys, right_keys, how, null_equal) -> pa.Table | None:
+    """The pairs of :func:`_matches` from the compiled integer hash join, or None
+    when some key is not integer-like or several keys cannot be packed into one."""
+    if not all(_integer_like(left[lk].type, right[rk].type) for lk, rk in zip(left_keys, right_keys)):
+        return None
+    lkeys = [int_keys(left[k]) for k in left_keys]
+    rkeys = [int_keys(right[k]) for k in right_keys]
+    if any(k is None for k in lkeys + rkeys):
+        return None
+    packed = pack_keys(lkeys, rkeys, null_equal)
+    if packed is None:
+        return None
+    lrows, rrows = int_join_pairs(packed[0], packed[1], how, null_equal)
+    if rrows is None:
+        return pa.table({"l": lrows})
+    return pa.table({"l": pa.array(lrows, mask=lrows < 0), "r": pa.array(rrows, mask=rrows < 0)})
+
+
 def _matches(left, right, left_keys, right_keys, how, null_equal) -> pa.Table:
     """Row-number pairs ``l``/``r`` (NULL for the unmatched side) of the equi-join."""
+    integer = _integer_matches(left, right, left_keys, right_keys, how, null_equal)
+    if integer is not None:
+        return integer
     lcols, rcols = {"l": _rows(left.num_rows)}, {"r": _rows(right.num_rows)}
     for i, (lk, rk) in enumerate(zip(left_keys, right_keys)):
         lcols[f"lk{i}"], rcols[f"rk{i}"] = _join_keys(left[lk], right[rk], null_equal)

@@ -1,0 +1,196 @@
+"""Equi-join of integer keys by a compiled hash table, with the output order built in.
+
+Most join keys are integers (ids, dates, timestamps). Acero's general hash join
+costs several times what a table specialised for one int64 key does, and its
+output order is not defined, so :mod:`kyudo.engine.operators.join` had to sort
+the pairs afterwards. This module builds an open-addressing table over one side's
+keys in which the rows of each key form a chain in ascending row order; probing
+the other side row by row then yields the pairs already in the documented order
+(probe rows ascending, ties in build-row order), and the per-row match counts
+give left/semi/anti results and the unmatched rows of an outer join for free.
+
+Keys arrive as int64 values plus a validity mask. A NULL key matches nothing,
+except NULL on the other side when ``null_equal`` (pandas ``merge``).
+Several integer keys are packed into one int64 when their value ranges allow
+(:func:`pack_keys`); otherwise the caller uses another method.
+"""
+from __future__ import annotations
+
+import numba
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+_EMPTY = -1
+
+
+@numba.njit(cache=True, nogil=True)
+def _slot(key, mask):  # pragma: no cover - compiled
+    """Start slot of ``key``: a multiply-xorshift mix of its bits (ids are often
+    consecutive, which a plain modulus would cluster)."""
+    h = np.uint64(key) * np.uint64(0x9E3779B97F4A7C15)
+    h ^= h >> np.uint64(32)
+    return np.int64(h & np.uint64(mask))
+
+
+@numba.njit(cache=True, nogil=True)
+def _build(keys, valid):  # pragma: no cover - compiled
+    """Table over ``keys``: ``slots[s] = (key, first row of that key)`` (one cache
+    line per probe) and ``chain`` (next row with the same key, ascending); NULL
+    rows chain from ``null_head``."""
+    n = keys.shape[0]
+    capacity = 16
+    while capacity < 2 * n:
+        capacity *= 2
+    mask = capacity - 1
+    slots = np.full((capacity, 2), _EMPTY, np.int64)
+    chain = np.full(n, _EMPTY, np.int64)
+    null_head = _EMPTY
+    # Walk backwards and push onto each chain's head, so chains ascend.
+    for row in range(n - 1, -1, -1):
+        if not valid[row]:
+            chain[row] = null_head
+            null_head = row
+            continue
+        key = keys[row]
+        slot = _slot(key, mask)
+        while slots[slot, 1] != _EMPTY and slots[slot, 0] != key:
+            slot = (slot + 1) & mask
+        slots[slot, 0] = key
+        chain[row] = slots[slot, 1]
+        slots[slot, 1] = row
+    return slots, chain, null_head
+
+
+@numba.njit(cache=True, nogil=True)
+def _probe(keys, valid, slots, chain, null_head, null_equal):  # pragma: no cover - compiled
+    """Per probe row: its first matching build row (-1 for none) and how many match."""
+    mask = slots.shape[0] - 1
+    n = keys.shape[0]
+    first = np.full(n, _EMPTY, np.int64)
+    counts = np.zeros(n, np.int64)
+    for i in range(n):
+        if not valid[i]:
+            row = null_head if null_equal else _EMPTY
+        else:
+            key = keys[i]
+            slot = _slot(key, mask)
+            row = _EMPTY
+            while slots[slot, 1] != _EMPTY:
+                if slots[slot, 0] == key:
+                    row = slots[slot, 1]
+                    break
+                slot = (slot + 1) & mask
+        first[i] = row
+        c = 0
+        while row != _EMPTY:
+            c += 1
+            row = chain[row]
+        counts[i] = c
+    return first, counts
+
+
+@numba.njit(cache=True, nogil=True)
+def _pairs(first, counts, chain, keep_unmatched, build_n):  # pragma: no cover - compiled
+    """Probe and build row numbers of every match in probe order, ties in build
+    order; with ``keep_unmatched`` a probe row without matches gives one pair
+    whose build row is -1. Also flags which build rows matched."""
+    total = 0
+    for i in range(counts.shape[0]):
+        total += counts[i] if counts[i] > 0 or not keep_unmatched else 1
+    probe_rows = np.empty(total, np.int64)
+    build_rows = np.empty(total, np.int64)
+    matched = np.zeros(build_n, np.bool_)
+    out = 0
+    for i in range(first.shape[0]):
+        row = first[i]
+        if row == _EMPTY:
+            if keep_unmatched:
+                probe_rows[out] = i
+                build_rows[out] = _EMPTY
+                out += 1
+            continue
+        while row != _EMPTY:
+            probe_rows[out] = i
+            build_rows[out] = row
+            matched[row] = True
+            out += 1
+            row = chain[row]
+    return probe_rows, build_rows, matched
+
+
+def int_keys(column: pa.ChunkedArray | pa.Array) -> tuple[np.ndarray, np.ndarray] | None:
+    """``column`` as int64 values and a validity mask, or None when its type is not
+    integer-like (integers, booleans, dates, times, timestamps, durations) or a
+    value does not fit int64."""
+    kind = column.type
+    if pa.types.is_dictionary(kind):
+        return None
+    if isinstance(column, pa.ChunkedArray):
+        column = column.combine_chunks()
+    if pa.types.is_temporal(kind):
+        column = column.view(pa.int32() if kind.bit_width == 32 else pa.int64())
+    elif not (pa.types.is_integer(kind) or pa.types.is_boolean(kind)):
+        return None
+    valid = (np.ones(len(column), np.bool_) if not column.null_count
+             else pc.is_valid(column).to_numpy(zero_copy_only=False))
+    if column.type != pa.int64():
+        try:
+            column = column.cast(pa.int64())
+        except pa.ArrowInvalid:  # uint64 beyond int64
+            return None
+    if column.null_count:
+        column = pc.fill_null(column, 0)
+    return column.to_numpy(zero_copy_only=False), valid
+
+
+def pack_keys(left: list, right: list, null_equal: bool) -> tuple[tuple, tuple] | None:
+    """One int64 key per side from several ``(values, valid)`` keys, by mixed-radix
+    packing over the value ranges both sides share; None when the ranges do not
+    fit in 62 bits. A NULL is one more digit value when ``null_equal`` (so NULL
+    matches NULL key by key); otherwise a row with any NULL key is NULL."""
+    if len(left) == 1:
+        return left[0], right[0]
+    offsets, radices = [], []
+    for (lv, lm), (rv, rm) in zip(left, right):
+        present = [v[m] for v, m in ((lv, lm), (rv, rm)) if m.any()]
+        low = min((int(p.min()) for p in present), default=0)
+        high = max((int(p.max()) for p in present), default=0)
+        offsets.append(low)
+        radices.append(high - low + 1 + (1 if null_equal else 0))
+    if float(np.prod([float(r) for r in radices])) >= 2.0**62:
+        return None
+    packed = []
+    for side in (left, right):
+        total = np.zeros(len(side[0][0]), np.int64)
+        valid = np.ones(len(side[0][0]), np.bool_)
+        for (values, mask), low, radix in zip(side, offsets, radices):
+            digit = np.where(mask, values - low, radix - 1)  # radix - 1: NULL's digit
+            total = total * radix + digit
+            if not null_equal:
+                valid &= mask
+        packed.append((total, valid))
+    return packed[0], packed[1]
+
+
+def int_join_pairs(left: tuple, right: tuple, how: str, null_equal: bool) -> tuple[np.ndarray, np.ndarray | None]:
+    """Row-number pairs of ``left`` and ``right`` (each ``(int64 values, valid)``)
+    in the documented order; -1 marks the missing side of an outer row. semi and
+    anti give left rows only (second item None). ``how``: inner, left, right,
+    outer, semi, anti."""
+    if how == "right":
+        r, l = int_join_pairs(right, left, "left", null_equal)
+        return l, r
+    slots, chain, null_head = _build(*right)
+    first, counts = _probe(*left, slots, chain, null_head, null_equal)
+    if how == "semi":
+        return np.flatnonzero(counts), None
+    if how == "anti":
+        return np.flatnonzero(counts == 0), None
+    keep = how in ("left", "outer", "full")
+    lrows, rrows, matched = _pairs(first, counts, chain, keep, len(right[0]))
+    if how in ("outer", "full"):
+        only_right = np.flatnonzero(~matched)
+        lrows = np.concatenate([lrows, np.full(len(only_right), -1, np.int64)])
+        rrows = np.concatenate([rrows, only_right])
+    return lrows, rrows
