@@ -80,3 +80,27 @@ def test_keys_too_wide_to_pack_are_refused_and_non_integers_are_not_taken():
     assert values.tolist()[::2] == [1, 3] and valid.tolist() == [True, False, True]
     days, _ = int_keys(pa.array([2], pa.int32()).cast(pa.date32()))
     assert days.tolist() == [2]
+
+
+def test_a_small_left_side_is_built_on_and_gives_the_same_pairs_in_order():
+    """A left side under half the right's size gets the hash table (the other
+    code path); pairs and their order must not change."""
+    left = [2, None, 1, 2, 7]
+    right = [1, 2, None, 2, 5, 1, 1, 2, 9, 2, 3, None]
+    for how in ("inner", "left", "right", "outer", "semi", "anti"):
+        for null_equal in (False, True):
+            lrows, rrows = int_join_pairs(_side(left), _side(right), how, null_equal)
+            expected_l, expected_r = _nested_loop(left, right, how, null_equal)
+            assert lrows.tolist() == expected_l, (how, null_equal)
+            assert (rrows.tolist() if rrows is not None else None) == expected_r, (how, null_equal)
+
+
+@settings(max_examples=200, deadline=None)
+@given(left=st.lists(st.integers(-3, 3), max_size=12), right=st.lists(st.integers(-3, 3), max_size=12),
+       how=st.sampled_from(["inner", "left", "right", "outer", "semi", "anti"]))
+def test_sorted_keys_take_the_merge_path_and_give_the_same_pairs(left, right, how):
+    left, right = sorted(left), sorted(right)
+    lrows, rrows = int_join_pairs(_side(left), _side(right), how, False)
+    expected_l, expected_r = _nested_loop(left, right, how, False)
+    assert lrows.tolist() == expected_l
+    assert (rrows.tolist() if rrows is not None else None) == expected_r
