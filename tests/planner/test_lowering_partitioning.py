@@ -84,9 +84,9 @@ def test_large_group_by_and_distinct_are_not_funnelled_into_one_partition(table)
 
     grouped = L.Aggregate(scan(table, 5), ("k",), (AggSpec("s", "sum", "v"),))
     assert isinstance(lower(grouped), P.TreeAggregate)  # a small result: one partition
-    with kyudo.config.set(partition_size=16):
+    with kyudo.config.set(partition_size=64):
         node = lower(grouped)
-        # estimated result: 480 input bytes x 0.1 reduction = 48 bytes, 16 a partition
+        # estimated result: 480 input bytes x 0.1 reduction = 48 bytes, a quarter of 64 a partition
         assert isinstance(node, P.ShuffleAggregate) and node.npartitions == 3
         assert sorted(compute_table(grouped).column("k").to_pylist()) == table.column("k").to_pylist()
         distinct = lower(L.Distinct(scan(table, 4)))
