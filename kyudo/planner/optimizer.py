@@ -24,7 +24,12 @@ RULE_NAMES: tuple[str, ...] = (
     "constant_folding",
     "merge_projections",
     "predicate_pushdown",
+    "distinct_aggregates",
     "column_pruning",
+    # After pushdown and pruning: it estimates each leaf from the predicates and
+    # columns those rules put there, and only rearranges whole leaves, so running
+    # it again (or pushdown/pruning after it) finds nothing left to change.
+    "join_order",
     "limit_pushdown",
     "eliminate_sorts",
     "remove_noops",
