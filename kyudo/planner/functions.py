@@ -461,7 +461,10 @@ def _nan_to_null(args, types, call):
     x = args[0]
     if not pat.is_floating(types[0]):
         return x
-    return pc.if_else(pc.is_nan(x), _null_of(types[0]), x)
+    nan = pc.is_nan(x)
+    if not isinstance(nan, pa.Scalar) and not pc.any(nan).as_py():
+        return x  # the usual case: the column comes back untouched, no copy
+    return pc.if_else(nan, _null_of(types[0]), x)
 
 
 def _kleene(name: str) -> Kernel:
