@@ -8,6 +8,7 @@ counted) and the directory that hive ``key=value`` segments are relative to.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import posixpath
 import re
@@ -52,6 +53,48 @@ class ResolvedFiles:
 
     fs: fsspec.AbstractFileSystem
     files: tuple[FileEntry, ...]
+
+
+class FileSource:
+    """What every source over files shares: the files (``_files``, resolved
+    :class:`FileEntry` items) on one filesystem (``_fs``), a ``token()`` naming
+    exactly them and the partitions cut from them, and equality and hashing by
+    that token (tokens start with the format, so sources of two formats differ).
+    """
+
+    _fs: fsspec.AbstractFileSystem
+    _files: tuple[FileEntry, ...]
+
+    def token(self) -> str:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    @property
+    def paths(self) -> tuple[str, ...]:
+        return tuple(f.path for f in self._files)
+
+    @property
+    def filesystem(self) -> fsspec.AbstractFileSystem:
+        return self._fs
+
+    def _location(self) -> str:
+        """The one file, or the directory common to all, for ``repr``."""
+        paths = self.paths
+        return paths[0] if len(paths) == 1 else posixpath.commonpath(paths) + "/"
+
+    def _digest(self, *items: Any) -> str:
+        """32 hex digits naming the filesystem, the files as they are now (path,
+        size, modification time) and ``items`` (what the format adds: schema,
+        partitions, options)."""
+        digest = hashlib.sha256()
+        for item in (filesystem_token(self._fs), [(f.path, f.size, f.mtime) for f in self._files], *items):
+            digest.update(repr(item).encode())
+        return digest.hexdigest()[:32]
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, FileSource) and other.token() == self.token()
+
+    def __hash__(self) -> int:
+        return hash(self.token())
 
 
 def resolve_files(
@@ -160,26 +203,24 @@ def _expand(fs: fsspec.AbstractFileSystem, original: str) -> list[FileEntry]:
 
 def _expand_glob(fs, original: str, pattern: str) -> list[FileEntry]:
     base = _static_prefix(pattern)
-    matches = fs.glob(pattern, detail=True)
-    entries = [
-        _entry(info, base)
-        for name, info in sorted(matches.items(), key=_natural_key)
-        if info["type"] == "file" and not _is_hidden(name, base)
-    ]
-    if not entries:
-        raise FileNotFoundError(f"glob matches no files: {original!r}")
-    return entries
+    return _visible_files(fs.glob(pattern, detail=True), base, f"glob matches no files: {original!r}")
 
 
 def _expand_directory(fs, original: str, directory: str) -> list[FileEntry]:
     found = fs.find(directory, withdirs=False, detail=True)
+    return _visible_files(found, directory, f"directory contains no data files: {original!r}")
+
+
+def _visible_files(found: dict, base: str, none_found: str) -> list[FileEntry]:
+    """The files of ``found`` (fsspec details by name) not hidden below ``base``,
+    in natural order; FileNotFoundError(``none_found``) if there are none."""
     entries = [
-        _entry(info, directory)
+        _entry(info, base)
         for name, info in sorted(found.items(), key=_natural_key)
-        if info["type"] == "file" and not _is_hidden(name, directory)
+        if info["type"] == "file" and not _is_hidden(name, base)
     ]
     if not entries:
-        raise FileNotFoundError(f"directory contains no data files: {original!r}")
+        raise FileNotFoundError(none_found)
     return entries
 
 

@@ -10,8 +10,6 @@ deterministic token and size estimates.  Nothing here reads data outside
 from __future__ import annotations
 
 import copy
-import hashlib
-import posixpath
 from typing import Any, Sequence
 
 import fsspec
@@ -19,13 +17,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .blocks import Block, plan_blocks, read_block
-from .filesystem import FileEntry, filesystem_token, resolve_files
+from .filesystem import FileEntry, FileSource, resolve_files
 
 DEFAULT_BLOCKSIZE = 64 * 2**20
 DEFAULT_SAMPLE = 256 * 2**10
 
 
-class LineSource:
+class LineSource(FileSource):
     """A source over the lines of files; subclasses implement ``_parse``.
 
     ``path_column`` (when not None) names an extra string column holding the
@@ -68,14 +66,6 @@ class LineSource:
         """Bytes on disk: a rough stand-in for the decoded size."""
         return sum(f.size for f in self._files)
 
-    @property
-    def paths(self) -> tuple[str, ...]:
-        return tuple(f.path for f in self._files)
-
-    @property
-    def filesystem(self) -> fsspec.AbstractFileSystem:
-        return self._fs
-
     def prune(self, predicate: pc.Expression) -> LineSource:
         """Drop the blocks of files a predicate on the path column rules out.
 
@@ -112,17 +102,8 @@ class LineSource:
 
     def token(self) -> str:
         if self._token is None:
-            digest = hashlib.sha256()
-            for item in (
-                self.format_name,
-                filesystem_token(self._fs),
-                [(f.path, f.size, f.mtime) for f in self._files],
-                [(b.path, b.start, b.end, b.compression) for b in self.blocks],
-                str(self.schema),
-                self.options,
-            ):
-                digest.update(repr(item).encode())
-            self._token = f"{self.format_name}-{digest.hexdigest()[:32]}"
+            blocks = [(b.path, b.start, b.end, b.compression) for b in self.blocks]
+            self._token = f"{self.format_name}-{self._digest(blocks, str(self.schema), self.options)}"
         return self._token
 
     # -- for subclasses ----------------------------------------------------------
@@ -133,16 +114,8 @@ class LineSource:
 
     # -- plumbing ----------------------------------------------------------------
 
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, LineSource) and other.token() == self.token()
-
-    def __hash__(self) -> int:
-        return hash(self.token())
-
     def __repr__(self) -> str:
-        paths = self.paths
-        where = paths[0] if len(paths) == 1 else posixpath.commonpath(paths) + "/"
-        return f"{self.format_name}({where}: {len(paths)} files, {self.npartitions} blocks)"
+        return f"{self.format_name}({self._location()}: {len(self._files)} files, {self.npartitions} blocks)"
 
 
 def resolve_blocks(

@@ -12,8 +12,6 @@ applied to each stripe after it is read.
 
 from __future__ import annotations
 
-import hashlib
-import posixpath
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Sequence
@@ -23,7 +21,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.orc as orc
 
-from .filesystem import filesystem_token, resolve_files
+from .filesystem import FileEntry, FileSource, resolve_files
 from .schemas import unify_file_schemas
 
 __all__ = ["OrcFileError", "OrcSource", "discover_orc"]
@@ -64,22 +62,19 @@ def discover_orc(
         for entry, (path, _, nstripes, nrows) in zip(resolved.files, tails)
         for part in _group_stripes(path, nstripes, nrows, entry.size, target_partition_bytes)
     ]
-    token = hashlib.sha256(repr((
-        filesystem_token(resolved.fs), [(f.path, f.size, f.mtime) for f in resolved.files], str(schema),
-    )).encode()).hexdigest()[:32]
-    return OrcSource(resolved.fs, tuple(paths), schema, tuple(partitions), "orc-" + token)
+    return OrcSource(resolved.fs, resolved.files, schema, tuple(partitions))
 
 
-class OrcSource:
+class OrcSource(FileSource):
     """Stripes of ORC files with one unified schema."""
 
-    def __init__(self, fs, paths: tuple[str, ...], schema: pa.Schema,
-                 partitions: tuple[OrcPartition, ...], token: str):
+    def __init__(self, fs, files: tuple[FileEntry, ...], schema: pa.Schema,
+                 partitions: tuple[OrcPartition, ...]):
         self._fs = fs
-        self.paths = paths
+        self._files = files
         self.schema = schema
         self.partitions = partitions
-        self._token = token
+        self._token = "orc-" + self._digest(str(schema))
 
     @property
     def npartitions(self) -> int:
@@ -116,15 +111,8 @@ class OrcSource:
         target = pa.schema([self.schema.field(n) for n in names])
         return table.select(names).cast(target)
 
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, OrcSource) and other.token() == self.token()
-
-    def __hash__(self) -> int:
-        return hash(self._token)
-
     def __repr__(self) -> str:
-        where = self.paths[0] if len(self.paths) == 1 else posixpath.commonpath(self.paths) + "/"
-        return f"Orc({where}: {len(self.paths)} files, {self.npartitions} partitions)"
+        return f"Orc({self._location()}: {len(self._files)} files, {self.npartitions} partitions)"
 
 
 def _group_stripes(path, nstripes, nrows, size, target) -> list[OrcPartition]:

@@ -10,9 +10,6 @@ reads data, with columns and predicate pushed into pyarrow's reader.
 
 from __future__ import annotations
 
-import posixpath
-
-import hashlib
 import os
 import pickle
 from dataclasses import dataclass
@@ -23,7 +20,7 @@ import pyarrow as pa
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
-from .filesystem import FileEntry, filesystem_token, resolve_files, to_arrow_filesystem
+from .filesystem import FileEntry, FileSource, resolve_files, to_arrow_filesystem
 from .footers import Footer, read_footer, read_footers
 from .hive import parse_hive_values, partition_expression
 from .schemas import add_partition_columns, unify_file_schemas
@@ -117,7 +114,7 @@ def discover_parquet(
     return source if predicate is None else source.prune(predicate)
 
 
-class ParquetSource:
+class ParquetSource(FileSource):
     """A Parquet dataset cut into partitions, described from footers only.
 
     Immutable: ``prune`` returns a new source.  It pickles without its footer
@@ -157,14 +154,6 @@ class ParquetSource:
     def num_rows(self) -> int:
         """Rows in the kept row groups, before any row-wise filter."""
         return sum(p.num_rows for p in self.partitions)
-
-    @property
-    def paths(self) -> tuple[str, ...]:
-        return tuple(f.path for f in self._files)
-
-    @property
-    def filesystem(self) -> fsspec.AbstractFileSystem:
-        return self._fs
 
     def column_statistics(self, name: str) -> list[tuple[Any, Any, int] | None]:
         """``(min, max, null_count)`` per partition, ``None`` where unknown.
@@ -249,31 +238,19 @@ class ParquetSource:
     def token(self) -> str:
         """A deterministic name for exactly this dataset and its partitions."""
         if self._token is None:
-            digest = hashlib.sha256()
-            for item in (
-                filesystem_token(self._fs),
-                [(f.path, f.size, f.mtime) for f in self._files],
+            self._token = "parquet-" + self._digest(
                 str(self.schema),
                 [(p.path, p.row_groups) for p in self.partitions],
                 None if self.filter is None else pickle.dumps(self.filter),
-            ):
-                digest.update(repr(item).encode())
-            self._token = "parquet-" + digest.hexdigest()[:32]
+            )
         return self._token
 
     # -- plumbing ----------------------------------------------------------------
 
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, ParquetSource) and other.token() == self.token()
-
-    def __hash__(self) -> int:
-        return hash(self.token())
-
     def __repr__(self) -> str:
         # Short on purpose: explain() prints it once per scan; the columns read
         # are shown by the scan itself.
-        where = self.paths[0] if len(self.paths) == 1 else posixpath.commonpath(self.paths) + "/"
-        return (f"Parquet({where}: {len(self._files)} files, {self.npartitions} partitions, "
+        return (f"Parquet({self._location()}: {len(self._files)} files, {self.npartitions} partitions, "
                 f"{self.num_rows} rows)")
 
     def __getstate__(self) -> dict[str, Any]:

@@ -156,17 +156,17 @@ class _Lowering:
     def _lower_join(self, plan: L.Join):
         _check_condition_names(plan)
         left, right = self.lower(plan.left), self.lower(plan.right)
-        args = (plan.how, plan.left_on, plan.right_on, plan.null_equal)
+        args = (left, right, plan.how, plan.left_on, plan.right_on, plan.null_equal, plan.schema)
         extra = {"condition": plan.condition, "null_aware": plan.null_aware}
         strategy = self._choose_join(plan, left, right)
         if strategy == "broadcast_right":
-            return P.BroadcastJoin(left, right, "right", *args, plan.schema, **extra)
+            return P.BroadcastJoin(*args, **extra, broadcast="right")
         if strategy == "broadcast_left":
-            return P.BroadcastJoin(left, right, "left", *args, plan.schema, **extra)
+            return P.BroadcastJoin(*args, **extra, broadcast="left")
         # Without keys every row goes to one partition anyway (a full outer join
         # on a condition alone, which no broadcast can do).
         npartitions = max(left.npartitions, right.npartitions) if plan.left_on else 1
-        return P.HashJoin(left, right, *args, npartitions, plan.schema, **extra)
+        return P.HashJoin(*args, **extra, npartitions=npartitions)
 
     def _choose_join(self, plan: L.Join, left: P.PhysicalNode, right: P.PhysicalNode) -> str:
         """Broadcast the side that is small by its estimates, else hash-shuffle.

@@ -227,12 +227,14 @@ class ShuffleAggregate(UnaryPhysical):
 
 
 @dataclass(eq=False)
-class BroadcastJoin(PhysicalNode):
-    """Join every partition of the large side with the whole small side."""
+class JoinPhysical(PhysicalNode):
+    """What every physical join states: its two inputs, the join type, the key
+    columns of each side, whether NULL keys match, the output schema, a condition
+    over the joined row (or None) and NULL-awareness (``NOT IN``). The kinds of join
+    add their own fields, keyword-only."""
 
     left: PhysicalNode
     right: PhysicalNode
-    broadcast: str  # "left" or "right": the side gathered whole
     how: str
     left_on: tuple
     right_on: tuple
@@ -242,12 +244,26 @@ class BroadcastJoin(PhysicalNode):
     null_aware: bool = False
 
     @property
-    def npartitions(self):
-        return (self.right if self.broadcast == "left" else self.left).npartitions
-
-    @property
     def children(self):
         return (self.left, self.right)
+
+    def join_pairs(self, builder, name: str, pairs) -> list:
+        """One task per ``(left key, right key)`` pair joining those partitions."""
+        return [builder.add(name, j, Task(tf.join, Ref(lk), Ref(rk), self.how, self.left_on,
+                                          self.right_on, self.null_equal, self.schema,
+                                          condition=self.condition, null_aware=self.null_aware))
+                for j, (lk, rk) in enumerate(pairs)]
+
+
+@dataclass(eq=False)
+class BroadcastJoin(JoinPhysical):
+    """Join every partition of the large side with the whole small side."""
+
+    broadcast: str = field(kw_only=True)  # "left" or "right": the side gathered whole
+
+    @property
+    def npartitions(self):
+        return (self.right if self.broadcast == "left" else self.left).npartitions
 
     def build(self, builder):
         name = builder.new_name("broadcast-join")
@@ -278,23 +294,10 @@ def _describe_join(node) -> str:
 
 
 @dataclass(eq=False)
-class HashJoin(PhysicalNode):
+class HashJoin(JoinPhysical):
     """Shuffle both sides on the join keys into ``npartitions``, join pairwise."""
 
-    left: PhysicalNode
-    right: PhysicalNode
-    how: str
-    left_on: tuple
-    right_on: tuple
-    null_equal: bool
-    npartitions: int
-    schema: pa.Schema
-    condition: Any = None  # planner expression over the joined row, or None
-    null_aware: bool = False
-
-    @property
-    def children(self):
-        return (self.left, self.right)
+    npartitions: int = field(kw_only=True)
 
     def build(self, builder):
         name = builder.new_name("hash-join")
@@ -302,10 +305,7 @@ class HashJoin(PhysicalNode):
                         self.npartitions, self.left.schema)
         right = _shuffle(builder, f"{name}-right", builder.keys_of(self.right), self.right_on,
                          self.npartitions, self.right.schema)
-        return [builder.add(name, j, Task(tf.join, Ref(lk), Ref(rk), self.how, self.left_on,
-                                          self.right_on, self.null_equal, self.schema,
-                                          condition=self.condition, null_aware=self.null_aware))
-                for j, (lk, rk) in enumerate(zip(left, right))]
+        return self.join_pairs(builder, name, zip(left, right))
 
     def describe(self):
         return f"HashJoin[{self.npartitions}]({self.how}{_describe_join(self)})"

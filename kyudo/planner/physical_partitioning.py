@@ -30,7 +30,7 @@ from kyudo.engine.operators.sort import SortKey
 from kyudo.planner import partition_tasks as pt
 from kyudo.planner import task_functions as tf
 from kyudo.planner.expr import Col
-from kyudo.planner.physical import PartitionwisePhysical, PhysicalNode, Pipeline, UnaryPhysical, _refs, _shuffle
+from kyudo.planner.physical import JoinPhysical, PartitionwisePhysical, PhysicalNode, Pipeline, UnaryPhysical, _refs, _shuffle
 
 
 def divisions_of(ranges) -> tuple | None:
@@ -238,29 +238,17 @@ class GapFill(PartitionwisePhysical):
 
 
 @dataclass(eq=False)
-class PartitionwiseJoin(PhysicalNode):
-    left: PhysicalNode
-    right: PhysicalNode
-    how: str
-    left_on: tuple
-    right_on: tuple
-    null_equal: bool
-    schema: pa.Schema
+class PartitionwiseJoin(JoinPhysical):
+    """Join partition ``i`` of the left side with partition ``i`` of the right:
+    both are split at the same division points, so neither is shuffled."""
 
     @property
     def npartitions(self):
         return self.left.npartitions
 
-    @property
-    def children(self):
-        return (self.left, self.right)
-
     def build(self, builder):
         name = builder.new_name("partitionwise-join")
-        pairs = zip(builder.keys_of(self.left), builder.keys_of(self.right))
-        return [builder.add(name, j, Task(tf.join, Ref(lk), Ref(rk), self.how, self.left_on, self.right_on,
-                                          self.null_equal, self.schema))
-                for j, (lk, rk) in enumerate(pairs)]
+        return self.join_pairs(builder, name, zip(builder.keys_of(self.left), builder.keys_of(self.right)))
 
     def describe(self):
         return f"PartitionwiseJoin[{self.npartitions}]({self.how})"

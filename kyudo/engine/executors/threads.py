@@ -93,20 +93,8 @@ class _Run:
         except BaseException as exc:
             self.fail(key, exc)
             return None
-        follow = None
         users = self.users[key]
-        if users:
-            waiting = self.waiting.get
-            ready = []
-            for user in users:
-                countdown = waiting(user)
-                if countdown is None or countdown.pop() == 0:
-                    ready.append(user)
-            if ready:
-                if len(ready) > 1:
-                    ready.sort(key=self.priority.__getitem__)
-                    self.pool.submit(self, ready[1:])
-                follow = ready[0]
+        follow = self.schedule(users) if users else None
         unconsumed, keep, results = self.unconsumed.get, self.keep, self.results
         for dep in task.deps:
             countdown = unconsumed(dep)
@@ -115,6 +103,22 @@ class _Run:
         if self.unfinished.pop() == 0:
             self.finished.put(None)
         return follow
+
+    def schedule(self, users) -> Key | None:
+        """Count down the finished task's ``users``; queue all that became ready
+        but the first in priority order, and return that one to run next."""
+        waiting = self.waiting.get
+        ready = []
+        for user in users:
+            countdown = waiting(user)
+            if countdown is None or countdown.pop() == 0:
+                ready.append(user)
+        if not ready:
+            return None
+        if len(ready) > 1:
+            ready.sort(key=self.priority.__getitem__)
+            self.pool.submit(self, ready[1:])
+        return ready[0]
 
     def outputs(self) -> dict[Key, Any]:
         return {key: self.results[key] for key in self.keep}
@@ -160,17 +164,7 @@ class _SpillingRun(_Run):
             del value
             users = self.users[key]
             if users:
-                waiting = self.waiting.get
-                ready = []
-                for user in users:
-                    countdown = waiting(user)
-                    if countdown is None or countdown.pop() == 0:
-                        ready.append(user)
-                if ready:
-                    if len(ready) > 1:
-                        ready.sort(key=self.priority.__getitem__)
-                        self.pool.submit(self, ready[1:])
-                    follow = ready[0]
+                follow = self.schedule(users)
             unconsumed, keep = self.unconsumed.get, self.keep
             for dep in deps:
                 countdown = unconsumed(dep)
