@@ -238,7 +238,11 @@ class Join(LogicalPlan):
     ``null_aware`` (anti joins only) is SQL ``NOT IN (subquery)``: a NULL key on
     either side matches every value, so a right side holding a NULL key leaves no
     row, and a left row with a NULL key is kept only when no right row satisfies
-    the condition (no right row at all, without a condition)."""
+    the condition (no right row at all, without a condition).
+    ``reorderable`` says the front end leaves the output row order unspecified
+    (SQL), so the join_order rule may reassociate this inner join with its
+    neighbours, or move this semi/anti join above inner joins; a pandas
+    ``merge`` keeps it False, its row order is part of the result."""
 
     left: LogicalPlan
     right: LogicalPlan
@@ -249,6 +253,7 @@ class Join(LogicalPlan):
     strategy: str | None = None
     condition: Expr | None = None
     null_aware: bool = False
+    reorderable: bool = False
 
     def __post_init__(self):
         if self.how not in JOIN_TYPES:

@@ -74,7 +74,9 @@ def join(left: L.LogicalPlan, right: L.LogicalPlan, how: str, keys, residual: li
     left, right = with_columns(left, left_new), with_columns(right, right_new)
     if how == "cross" and keys:
         how = "inner"
-    return L.Join(left, right, how, tuple(left_on), tuple(right_on), condition=conjoin(residual))
+    # SQL leaves row order unspecified: inner, semi and anti joins may be reordered.
+    return L.Join(left, right, how, tuple(left_on), tuple(right_on), condition=conjoin(residual),
+                  reorderable=how in ("inner", "semi", "anti"))
 
 
 def _key_column(expr: Expr, new: list, namer) -> str:

@@ -123,7 +123,7 @@ def _in(block, node: exp.In, negated: bool) -> L.LogicalPlan:
         return join(block.plan, rel.plan, "semi", keys, [], block.t.namer)
     joined = join(block.plan, rel.plan, "anti", keys, [], block.t.namer)
     return L.Join(joined.left, joined.right, "anti", joined.left_on, joined.right_on,
-                  null_aware=True)
+                  null_aware=True, reorderable=True)
 
 
 def join_mark(block, node: exp.Expression) -> tuple[L.LogicalPlan, Expr]:
