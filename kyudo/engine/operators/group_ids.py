@@ -1,0 +1,442 @@
+"""Group ids by compiled kernels, and the common per-group aggregates over them.
+
+:func:`group_ids` maps every row to a dense group id, numbered in order of first
+appearance (so results are deterministic and do not depend on hashing), when the
+keys are integer-like (integers, booleans, dates, times, timestamps, durations)
+or strings, binaries and dictionaries of them. Several integer keys are packed
+into one int64 when their ranges allow
+(:func:`~kyudo.engine.operators.int_join.pack_keys`); strings are hashed over
+their Arrow bytes; keys grouped apart are then combined pairwise from their
+ids. A NULL key is a group of its own. Key ranges that are small next to the
+row count use a direct lookup array; others an open-addressing hash table that
+grows as groups appear.
+
+The kernels (:func:`count_valid`, :func:`size`, :func:`sum_values`,
+:func:`min_max`) reproduce Arrow's hash aggregations exactly: sums run in row
+order (Acero's float sums are sequential too), integer sums wrap, NaN
+propagates through a sum but min/max skip it unless a group has only NaN, and of
+equal values (-0.0 and 0.0) min/max keep the first.
+"""
+from __future__ import annotations
+
+import numba
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from kyudo.engine.operators.int_join import _slot, int_keys, pack_keys
+
+_EMPTY = -1
+# A key range up to this many times the row count (and at most _DIRECT_MAX)
+# is looked up in a plain array instead of hashed.
+_DIRECT_FACTOR = 4
+_DIRECT_MAX = 1 << 26
+
+
+@numba.njit(cache=True, nogil=True)
+def _hash_ids(keys, valid, has_nulls):  # pragma: no cover - compiled
+    """Group id per row (first appearance order) and each group's first row, by
+    an open-addressing table of (key, group id) pairs that doubles when half full."""
+    n = keys.shape[0]
+    gid = np.empty(n, np.int64)
+    first = np.empty(n, np.int64)
+    capacity = 1024
+    mask = capacity - 1
+    slots = np.full((capacity, 2), _EMPTY, np.int64)
+    ngroups = 0
+    null_gid = _EMPTY
+    for row in range(n):
+        if has_nulls and not valid[row]:
+            if null_gid == _EMPTY:
+                null_gid = ngroups
+                first[ngroups] = row
+                ngroups += 1
+            gid[row] = null_gid
+            continue
+        key = keys[row]
+        slot = _slot(key, mask)
+        while True:
+            g = slots[slot, 1]
+            if g == _EMPTY:
+                slots[slot, 0] = key
+                slots[slot, 1] = ngroups
+                gid[row] = ngroups
+                first[ngroups] = row
+                ngroups += 1
+                if 2 * ngroups > capacity:
+                    capacity *= 2
+                    mask = capacity - 1
+                    grown = np.full((capacity, 2), _EMPTY, np.int64)
+                    for old in range(slots.shape[0]):
+                        if slots[old, 1] != _EMPTY:
+                            s = _slot(slots[old, 0], mask)
+                            while grown[s, 1] != _EMPTY:
+                                s = (s + 1) & mask
+                            grown[s, 0] = slots[old, 0]
+                            grown[s, 1] = slots[old, 1]
+                    slots = grown
+                break
+            if slots[slot, 0] == key:
+                gid[row] = g
+                break
+            slot = (slot + 1) & mask
+    return gid, first[:ngroups].copy()
+
+
+@numba.njit(cache=True, nogil=True)
+def _direct_ids(keys, valid, has_nulls, low, span):  # pragma: no cover - compiled
+    """:func:`_hash_ids` for keys in ``[low, low + span)``: a lookup array."""
+    n = keys.shape[0]
+    gid = np.empty(n, np.int64)
+    first = np.empty(n, np.int64)
+    table = np.full(span, _EMPTY, np.int32)
+    ngroups = 0
+    null_gid = _EMPTY
+    for row in range(n):
+        if has_nulls and not valid[row]:
+            if null_gid == _EMPTY:
+                null_gid = ngroups
+                first[ngroups] = row
+                ngroups += 1
+            gid[row] = null_gid
+            continue
+        at = keys[row] - low
+        g = table[at]
+        if g == _EMPTY:
+            g = ngroups
+            table[at] = g
+            first[ngroups] = row
+            ngroups += 1
+        gid[row] = g
+    return gid, first[:ngroups].copy()
+
+
+@numba.njit(cache=True, nogil=True)
+def _string_ids(offsets, data, valid, has_nulls):  # pragma: no cover - compiled
+    """:func:`_hash_ids` for strings given as Arrow offsets and bytes: the table
+    holds (hash of the bytes, group id), and a hash match is confirmed against
+    the bytes of the group's first row."""
+    n = offsets.shape[0] - 1
+    gid = np.empty(n, np.int64)
+    first = np.empty(n, np.int64)
+    capacity = 1024
+    mask = capacity - 1
+    slots = np.full((capacity, 2), _EMPTY, np.int64)
+    ngroups = 0
+    null_gid = _EMPTY
+    for row in range(n):
+        if has_nulls and not valid[row]:
+            if null_gid == _EMPTY:
+                null_gid = ngroups
+                first[ngroups] = row
+                ngroups += 1
+            gid[row] = null_gid
+            continue
+        start = offsets[row]
+        length = offsets[row + 1] - start
+        h = np.uint64(14695981039346656037)  # FNV-1a
+        for b in range(start, start + length):
+            h = (h ^ np.uint64(data[b])) * np.uint64(1099511628211)
+        key = np.int64(h)
+        slot = _slot(key, mask)
+        while True:
+            g = slots[slot, 1]
+            if g == _EMPTY:
+                slots[slot, 0] = key
+                slots[slot, 1] = ngroups
+                gid[row] = ngroups
+                first[ngroups] = row
+                ngroups += 1
+                if 2 * ngroups > capacity:
+                    capacity *= 2
+                    mask = capacity - 1
+                    grown = np.full((capacity, 2), _EMPTY, np.int64)
+                    for old in range(slots.shape[0]):
+                        if slots[old, 1] != _EMPTY:
+                            s = _slot(slots[old, 0], mask)
+                            while grown[s, 1] != _EMPTY:
+                                s = (s + 1) & mask
+                            grown[s, 0] = slots[old, 0]
+                            grown[s, 1] = slots[old, 1]
+                    slots = grown
+                break
+            if slots[slot, 0] == key:
+                other = offsets[first[g]]
+                same = offsets[first[g] + 1] - other == length
+                i = 0
+                while same and i < length:
+                    same = data[start + i] == data[other + i]
+                    i += 1
+                if same:
+                    gid[row] = g
+                    break
+            slot = (slot + 1) & mask
+    return gid, first[:ngroups].copy()
+
+
+def _string_group_ids(column: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
+    """Group ids and first rows of a string or binary column, straight from its
+    Arrow buffers (several chunks are concatenated first)."""
+    kind = column.type
+    if column.num_chunks == 1:
+        array = column.chunk(0)
+    else:
+        large = pa.types.is_large_string(kind) or pa.types.is_large_binary(kind)
+        if not large and sum(c.nbytes for c in column.chunks) >= 2**31 - 1:
+            column = column.cast(pa.large_binary() if pa.types.is_binary(kind) else pa.large_string())
+        array = column.combine_chunks() if column.num_chunks else pa.array([], column.type)
+    wide = pa.types.is_large_string(array.type) or pa.types.is_large_binary(array.type)
+    buffers = array.buffers()
+    offsets = np.frombuffer(buffers[1], np.int64 if wide else np.int32)[array.offset: array.offset + len(array) + 1]
+    if len(offsets) == 0:
+        offsets = np.zeros(1, np.int64)
+    data = np.frombuffer(buffers[2], np.uint8) if buffers[2] is not None else np.empty(0, np.uint8)
+    has_nulls = array.null_count > 0
+    valid = pc.is_valid(array).to_numpy(zero_copy_only=False) if has_nulls else np.empty(0, np.bool_)
+    return _string_ids(offsets, data, valid, has_nulls)
+
+
+@numba.njit(cache=True, nogil=True)
+def _direct_pair_ids(gid_a, gid_b, ngroups_b, span):  # pragma: no cover - compiled
+    """Group ids of the pairs ``(gid_a, gid_b)`` of two keys' dense ids, when
+    ``span`` (all possible pairs) is small enough for a lookup array."""
+    n = gid_a.shape[0]
+    gid = np.empty(n, np.int64)
+    first = np.empty(n, np.int64)
+    table = np.full(span, _EMPTY, np.int32)
+    ngroups = 0
+    for row in range(n):
+        at = gid_a[row] * ngroups_b + gid_b[row]
+        g = table[at]
+        if g == _EMPTY:
+            g = ngroups
+            table[at] = g
+            first[ngroups] = row
+            ngroups += 1
+        gid[row] = g
+    return gid, first[:ngroups].copy()
+
+
+def _direct_span(n: int) -> int:
+    return min(_DIRECT_MAX, _DIRECT_FACTOR * n + 1024)
+
+
+def _ids_of(values: np.ndarray, valid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Group ids and first rows of one int64 key (NULL where ``valid`` is False)."""
+    has_nulls = not valid.all()
+    if len(values) == 0:
+        return np.empty(0, np.int64), np.empty(0, np.int64)
+    present = values[valid] if has_nulls else values
+    if len(present):
+        low, high = int(present.min()), int(present.max())
+        span = high - low + 1
+        if span <= _direct_span(len(values)):
+            return _direct_ids(values, valid, has_nulls, low, span)
+    return _hash_ids(values, valid, has_nulls)
+
+
+def _pair_ids(a: tuple[np.ndarray, np.ndarray], b: tuple[np.ndarray, np.ndarray]):
+    """Group ids of two keys together from each key's ids (first appearance order)."""
+    (gid_a, first_a), (gid_b, first_b) = a, b
+    span = len(first_a) * len(first_b)
+    if span <= _direct_span(len(gid_a)):
+        return _direct_pair_ids(gid_a, gid_b, len(first_b), span)
+    return _hash_ids(gid_a * len(first_b) + gid_b, np.empty(0, np.bool_), False)
+
+
+def _is_text(kind: pa.DataType) -> bool:
+    return (pa.types.is_string(kind) or pa.types.is_large_string(kind) or pa.types.is_binary(kind)
+            or pa.types.is_large_binary(kind))
+
+
+def _key_values(column: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray] | None:
+    """An integer-like key as int64 values and validity, or None."""
+    if pa.types.is_interval(column.type):  # 128 bits (month, day, nanosecond)
+        return None
+    if pa.types.is_uint64(column.type):  # the same bits as int64: equal exactly when equal
+        column = pa.chunked_array([c.view(pa.int64()) for c in column.chunks], pa.int64())
+    return int_keys(column)
+
+
+def group_ids(table: pa.Table, keys: list[str]) -> tuple[np.ndarray, np.ndarray] | None:
+    """``(gid, first_rows)``: every row's group id (groups numbered by first
+    appearance, NULL keys a group of their own) and each group's first row; None
+    when a key is of a type this module does not handle (floats, decimals,
+    nested types, ...). Without keys every row is in group 0.
+
+    Integer-like keys are packed into one int64 when their ranges allow and
+    grouped in one pass; strings (and dictionaries, decoded) are grouped by
+    their bytes; the ids of keys that were grouped apart are then combined
+    pairwise."""
+    n = table.num_rows
+    if not keys:
+        return np.zeros(n, np.int64), np.zeros(min(n, 1), np.int64)
+    texts, ints = {}, {}
+    for key in keys:
+        column = table[key]
+        if pa.types.is_dictionary(column.type):  # codes of two chunks may differ
+            column = column.cast(column.type.value_type)
+        if _is_text(column.type):
+            texts[key] = column
+            continue
+        values = _key_values(column)
+        if values is None:
+            return None
+        ints[key] = values
+    parts = []
+    if len(ints) > 1:
+        none = (np.empty(0, np.int64), np.empty(0, np.bool_))
+        packed = pack_keys(list(ints.values()), [none] * len(ints), null_equal=True)
+        if packed is not None:
+            parts.append(_ids_of(*packed[0]))
+            ints = {}
+    parts.extend(_ids_of(*values) for values in ints.values())
+    parts.extend(_string_group_ids(column) for column in texts.values())
+    ids = parts[0]
+    for other in parts[1:]:
+        ids = _pair_ids(ids, other)
+    return ids
+
+
+# ---- aggregates over group ids ---------------------------------------------------
+
+
+@numba.njit(cache=True, nogil=True)
+def _count_valid(gid, valid, ngroups):  # pragma: no cover - compiled
+    out = np.zeros(ngroups, np.int64)
+    for i in range(gid.shape[0]):
+        if valid[i]:
+            out[gid[i]] += 1
+    return out
+
+
+@numba.njit(cache=True, nogil=True)
+def _size(gid, ngroups):  # pragma: no cover - compiled
+    out = np.zeros(ngroups, np.int64)
+    for i in range(gid.shape[0]):
+        out[gid[i]] += 1
+    return out
+
+
+@numba.njit(cache=True, nogil=True)
+def _sum(gid, values, valid, has_nulls, out):  # pragma: no cover - compiled
+    """Adds each row's value into ``out[gid]`` in row order (unsigned integers wrap)."""
+    for i in range(gid.shape[0]):
+        if has_nulls and not valid[i]:
+            continue
+        out[gid[i]] += values[i]
+    return out
+
+
+@numba.njit(cache=True, nogil=True)
+def _extreme(gid, values, valid, has_nulls, ngroups, want_max):  # pragma: no cover - compiled
+    """Per group min (or max) of the valid values and whether it has one. NaN
+    counts only while a group has seen nothing else; ties keep the first value."""
+    out = np.zeros(ngroups, values.dtype)
+    seen = np.zeros(ngroups, np.bool_)
+    for i in range(gid.shape[0]):
+        if has_nulls and not valid[i]:
+            continue
+        g = gid[i]
+        v = values[i]
+        if not seen[g]:
+            out[g] = v
+            seen[g] = True
+        elif out[g] != out[g]:  # NaN so far: any value replaces it
+            out[g] = v
+        elif (v > out[g]) if want_max else (v < out[g]):
+            out[g] = v
+    return out, seen
+
+
+def _validity(column: pa.ChunkedArray) -> tuple[np.ndarray, bool]:
+    if column.null_count == 0:
+        return np.ones(0, np.bool_), False
+    return pc.is_valid(column).to_numpy(zero_copy_only=False), True
+
+
+def _numpy(column: pa.ChunkedArray, as_type: pa.DataType) -> np.ndarray:
+    """Values as a numpy array of ``as_type`` (NULLs become 0)."""
+    if column.type != as_type:
+        column = column.cast(as_type) if not pa.types.is_temporal(column.type) else _viewed(column, as_type)
+    if column.null_count:
+        column = pc.fill_null(column, pa.scalar(0, as_type))
+    if isinstance(column, pa.ChunkedArray):  # one chunk (the usual case) is not copied
+        column = column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()
+    return column.to_numpy(zero_copy_only=False)
+
+
+def _viewed(column: pa.ChunkedArray, as_type: pa.DataType) -> pa.ChunkedArray:
+    """A temporal column as the integers it stores, widened to ``as_type``."""
+    storage = pa.int32() if column.type.bit_width == 32 else pa.int64()
+    return pa.chunked_array([c.view(storage) for c in column.chunks], storage).cast(as_type)
+
+
+def sum_type(kind: pa.DataType) -> pa.DataType | None:
+    """Type of Arrow's ``hash_sum`` over ``kind`` when this module computes it."""
+    if pa.types.is_signed_integer(kind):
+        return pa.int64()
+    if pa.types.is_unsigned_integer(kind):
+        return pa.uint64()
+    if pa.types.is_floating(kind) and not pa.types.is_float16(kind):
+        return pa.float64()
+    return None
+
+
+def extreme_supported(kind: pa.DataType) -> bool:
+    """Whether :func:`min_max` handles ``kind`` (it keeps the type)."""
+    if pa.types.is_unsigned_integer(kind):
+        return kind.bit_width < 64
+    return (pa.types.is_signed_integer(kind) or pa.types.is_floating(kind) and not pa.types.is_float16(kind)
+            or pa.types.is_date(kind) or pa.types.is_timestamp(kind) or pa.types.is_time(kind)
+            or pa.types.is_duration(kind))
+
+
+def count_valid(column: pa.ChunkedArray, gid: np.ndarray, ngroups: int) -> pa.Array:
+    """Non-NULL values per group (int64)."""
+    if column.null_count == 0:
+        return size(gid, ngroups)
+    valid, _ = _validity(column)
+    return pa.array(_count_valid(gid, valid, ngroups))
+
+
+def size(gid: np.ndarray, ngroups: int) -> pa.Array:
+    """Rows per group (int64)."""
+    return pa.array(_size(gid, ngroups))
+
+
+def sum_values(column: pa.ChunkedArray, gid: np.ndarray, ngroups: int) -> pa.Array:
+    """Sum of the non-NULL values per group, 0 when there are none, typed as
+    Arrow's ``hash_sum`` (see :func:`sum_type`)."""
+    out_type = sum_type(column.type)
+    if pa.types.is_floating(out_type):
+        values = _numpy(column, pa.float64())
+        out = np.zeros(ngroups, np.float64)
+    else:  # wrapping arithmetic in uint64, the same bits as int64's
+        values = _numpy(column, pa.int64() if pa.types.is_signed_integer(column.type) else pa.uint64())
+        values = values.view(np.uint64)
+        out = np.zeros(ngroups, np.uint64)
+    valid, has_nulls = _validity(column)
+    out = _sum(gid, values, valid, has_nulls, out)
+    if out_type == pa.int64():
+        out = out.view(np.int64)
+    return pa.array(out, out_type)
+
+
+def min_max(column: pa.ChunkedArray, gid: np.ndarray, ngroups: int, want_max: bool) -> pa.Array:
+    """Min (or max) per group of the non-NULL values, NULL when there are none,
+    in the column's type."""
+    kind = column.type
+    if pa.types.is_floating(kind):
+        work = kind
+    elif pa.types.is_temporal(kind):
+        work = pa.int32() if kind.bit_width == 32 else pa.int64()
+    else:
+        work = pa.int64()
+    values = _numpy(column, work)
+    valid, has_nulls = _validity(column)
+    out, seen = _extreme(gid, values, valid, has_nulls, ngroups, want_max)
+    result = pa.array(out, work, mask=~seen)
+    if pa.types.is_temporal(kind):
+        return result.view(kind)
+    return result.cast(kind) if kind != work else result

@@ -1,0 +1,227 @@
+"""The compiled grouping (kyudo.engine.operators.group_ids) must give exactly what
+the Acero path gives: same groups in the same order, same state and result types,
+same values bit for bit (NaN, -0.0, NULL), in every phase."""
+from __future__ import annotations
+
+import datetime
+import decimal
+import math
+
+import numpy as np
+import pyarrow as pa
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from kyudo.engine.operators import aggregate
+from kyudo.engine.operators.aggregate import AggSpec, combine_partials, finalize_aggregate, partial_aggregate
+from kyudo.engine.operators.group_ids import group_ids
+from ops_strategies import partitions
+
+WIDE = [-(2**62), 2**62, -1, 0, 7, 12_345_678_901, 2**40 + 3]
+
+# kind -> (Arrow type, values); narrow ranges so groups repeat, "wide" ones so the
+# hash table (not the direct lookup) and the pairwise combination of keys run
+KINDS = {
+    "i64": (pa.int64(), st.integers(-3, 3)),
+    "wide": (pa.int64(), st.sampled_from(WIDE)),
+    "i32": (pa.int32(), st.integers(-2, 2)),
+    "i8": (pa.int8(), st.integers(-128, 127)),
+    "u32": (pa.uint32(), st.integers(0, 4_000_000_000)),
+    "u64": (pa.uint64(), st.sampled_from([0, 1, 2**63, 2**64 - 1])),
+    "f64": (pa.float64(), st.sampled_from([float("nan"), -0.0, 0.0, 1.5, -2.0, float("inf"), 1e150])),
+    "f32": (pa.float32(), st.sampled_from([float("nan"), -0.0, 0.0, 0.1, -3.0])),
+    "date": (pa.date32(), st.dates(datetime.date(1969, 12, 30), datetime.date(1970, 1, 2))),
+    "ts": (pa.timestamp("ns"), st.datetimes(datetime.datetime(2000, 1, 1), datetime.datetime(2000, 1, 1, 0, 0, 2))),
+    "bool": (pa.bool_(), st.booleans()),
+    "str": (pa.string(), st.text(alphabet="ab√😀", max_size=2)),
+    "dict": (pa.dictionary(pa.int8(), pa.string()), st.sampled_from(["x", "y", ""])),
+    "dec": (pa.decimal128(10, 2), st.decimals(-5, 5, places=2, allow_nan=False, allow_infinity=False)),
+}
+KEY_KINDS = ["i64", "wide", "i32", "u64", "date", "ts", "bool", "str", "dict"]
+FUNCS = {  # func -> value kinds it is tested on
+    "sum": ["i64", "i32", "i8", "u32", "u64", "f64", "f32", "dec", "bool"],
+    "mean": ["i64", "f64", "f32", "dec"],
+    "count": ["f64", "str", "dec"],
+    "size": [None],
+    "min": ["i64", "i8", "u32", "u64", "f64", "f32", "date", "ts", "str", "dec"],
+    "max": ["i64", "i8", "u32", "u64", "f64", "f32", "date", "ts", "str", "dec"],
+    "first": ["f64", "str"],
+    "last": ["i64", "date"],
+    "var": ["f64"],
+    "count_distinct": ["i64", "str"],
+    "any": ["bool"],
+    "prod": ["i64"],
+}
+
+
+def _column(draw, kind, n, nulls=True):
+    arrow_type, values = KINDS[kind]
+    drawn = draw(st.lists((st.none() | values) if nulls else values, min_size=n, max_size=n))
+    if kind == "dict":
+        return pa.array(drawn, pa.string()).dictionary_encode().cast(arrow_type)
+    return pa.array(drawn, arrow_type)
+
+
+@st.composite
+def cases(draw, max_rows=40):
+    n = draw(st.integers(0, max_rows))
+    keys = draw(st.lists(st.sampled_from(KEY_KINDS), max_size=3, unique=True))
+    columns = {f"k_{kind}": _column(draw, kind, n, draw(st.booleans())) for kind in keys}
+    specs = []
+    for i, func in enumerate(draw(st.lists(st.sampled_from(sorted(FUNCS)), min_size=1, max_size=5))):
+        kind = draw(st.sampled_from(FUNCS[func]))
+        name = None if kind is None else f"v_{kind}"
+        if name is not None and name not in columns:
+            columns[name] = _column(draw, kind, n)
+        options = draw(st.sampled_from([(), (("min_count", 1),)])) if func == "sum" else ()
+        specs.append(AggSpec(f"out{i}", func, name, options))
+    table = pa.table(columns) if columns else pa.table({"_": pa.nulls(n)})
+    return table, [f"k_{kind}" for kind in keys], specs
+
+
+def _exact(table: pa.Table) -> list:
+    """Rows where floats are spelled out bit for bit (NaN equal to NaN, -0.0 not 0.0)."""
+    def one(v):
+        if isinstance(v, float):
+            return "NaN" if math.isnan(v) else v.hex()
+        if isinstance(v, list):
+            return [one(x) for x in v]
+        return v
+    return [tuple(one(v) for v in row.values()) for row in table.to_pylist()]
+
+
+def _same(fast: pa.Table, slow: pa.Table, keys: list[str]):
+    """Equal tables, groups compared regardless of order: Acero's group order is
+    first appearance only for small inputs."""
+    assert fast.schema == slow.schema
+    assert sorted(_exact(fast), key=repr) == sorted(_exact(slow), key=repr)
+
+
+def _key_rows(table: pa.Table, keys: list[str]) -> list[tuple]:
+    return list(zip(*(table[k].to_pylist() for k in keys))) if keys else [()] * table.num_rows
+
+
+def _first_appearance(table: pa.Table, keys: list[str]) -> list[tuple]:
+    return list(dict.fromkeys(_key_rows(table, keys)))
+
+
+def _both(monkeypatch, run):
+    monkeypatch.setattr(aggregate, "FAST_GROUPING", True)
+    fast = run()
+    monkeypatch.setattr(aggregate, "FAST_GROUPING", False)
+    slow = run()
+    monkeypatch.setattr(aggregate, "FAST_GROUPING", True)
+    return fast, slow
+
+
+@settings(max_examples=300, deadline=None)
+@given(case=cases(), data=st.data())
+def test_every_phase_equals_the_acero_path(case, data):
+    table, keys, specs = case
+    parts = data.draw(partitions(table))
+    with pytest.MonkeyPatch.context() as mp:
+        fast, slow = _both(mp, lambda: [partial_aggregate(p, keys, specs) for p in parts])
+        for part, f, s in zip(parts, fast, slow):
+            _same(f, s, keys)
+            assert group_ids(part, keys) is not None  # every key kind here takes the compiled path
+            assert _key_rows(f, keys) == _first_appearance(part, keys)
+        # combine the same (Acero-made) partials both ways, then finalize both ways
+        cf, cs = _both(mp, lambda: combine_partials(slow, keys, specs))
+        _same(cf, cs, keys)
+        assert _key_rows(cf, keys) == _first_appearance(pa.concat_tables(slow, promote_options="permissive"), keys)
+        ff, fs = _both(mp, lambda: finalize_aggregate(cf, keys, specs, table.schema))
+        _same(ff, fs, keys)
+        if keys:
+            assert _key_rows(ff, keys) == _key_rows(cf, keys)
+
+
+def _reference_ids(rows: list[tuple]) -> tuple[list[int], list[int]]:
+    seen: dict = {}
+    gid, first = [], []
+    for i, row in enumerate(rows):
+        if row not in seen:
+            seen[row] = len(seen)
+            first.append(i)
+        gid.append(seen[row])
+    return gid, first
+
+
+@settings(max_examples=100, deadline=None)
+@given(data=st.data())
+def test_group_ids_number_groups_by_first_appearance(data):
+    """Up to thousands of distinct keys, so the hash table grows several times;
+    wide and NULL keys, several keys whose ranges cannot be packed into 62 bits."""
+    n = data.draw(st.integers(0, 3000))
+    kinds = data.draw(st.lists(st.sampled_from(["spread", "wide", "i32", "str"]), min_size=1, max_size=3))
+    columns = {}
+    for i, kind in enumerate(kinds):
+        seed = data.draw(st.integers(0, 2**32 - 1))
+        rng = np.random.default_rng(seed)
+        distinct = data.draw(st.sampled_from([1, 3, 50, 4000]))
+        if kind == "spread":  # far apart: no direct lookup
+            pool = rng.integers(-(2**62), 2**62, distinct, dtype=np.int64)
+        elif kind == "wide":
+            pool = np.array(WIDE, np.int64)
+        elif kind == "i32":
+            pool = rng.integers(-(2**31), 2**31, distinct, dtype=np.int64).astype(np.int32)
+        else:
+            pool = np.array([f"s{j}" for j in range(distinct)], object)
+        values = pool[rng.integers(0, len(pool), n)]
+        mask = rng.random(n) < data.draw(st.sampled_from([0.0, 0.1, 1.0]))
+        columns[f"c{i}"] = pa.array(values, mask=mask, type=pa.string() if kind == "str" else None)
+    table = pa.table(columns) if n else pa.table({k: v.slice(0, 0) for k, v in columns.items()})
+    gid, first = group_ids(table, list(columns))
+    want_gid, want_first = _reference_ids(list(zip(*(table[k].to_pylist() for k in columns))))
+    assert gid.tolist() == want_gid
+    assert first.tolist() == want_first
+
+
+def test_groups_of_first_appearance_with_many_keys_and_null_group_first():
+    table = pa.table({"k": pa.array([None, 5, 2**62, 5, None, -(2**62)], pa.int64()),
+                      "v": [1.0, float("nan"), 2.0, 3.0, None, -0.0]})
+    specs = [AggSpec("s", "sum", "v", (("min_count", 1),)), AggSpec("lo", "min", "v"), AggSpec("n", "size", None)]
+    result = finalize_aggregate(partial_aggregate(table, ["k"], specs), ["k"], specs, table.schema).to_pydict()
+    assert result["k"] == [None, 5, 2**62, -(2**62)]
+    assert math.isnan(result["s"][1]) and result["s"][0] == 1.0 and result["s"][2:] == [2.0, -0.0]
+    assert result["lo"] == [1.0, 3.0, 2.0, -0.0] and result["n"] == [2, 2, 1, 1]
+
+
+def test_integer_sums_wrap_and_keep_arrow_types():
+    table = pa.table({"k": [1, 1, 2], "i": pa.array([2**62, 2**62, -1], pa.int64()),
+                      "u": pa.array([2**63, 2**63, 5], pa.uint64()), "b": [True, True, None]})
+    specs = [AggSpec("i", "sum", "i"), AggSpec("u", "sum", "u"), AggSpec("b", "sum", "b")]
+    result = finalize_aggregate(partial_aggregate(table, ["k"], specs), ["k"], specs, table.schema)
+    assert result.schema.types[1:] == [pa.int64(), pa.uint64(), pa.int64()]
+    assert result.to_pydict() == {"k": [1, 2], "i": [-(2**63), -1], "u": [0, 5], "b": [2, 0]}
+
+
+def test_large_groups_and_chunked_inputs_match_acero(monkeypatch):
+    rng = np.random.default_rng(1)
+    n = 20_000
+    keys = rng.integers(0, 5_000, n) * 1_000_003  # too wide for the direct lookup
+    values = rng.standard_normal(n)
+    values[rng.random(n) < 0.01] = np.nan
+    chunks = [slice(0, 7_000), slice(7_000, 7_000), slice(7_000, n)]
+    table = pa.table({
+        "k": pa.chunked_array([keys[s] for s in chunks]),
+        "s": pa.chunked_array([pa.array([f"g{x % 7}" for x in keys[s]], pa.string()) for s in chunks]),
+        "v": pa.chunked_array([pa.array(values[s], mask=rng.random(s.stop - s.start) < 0.05) for s in chunks]),
+    })
+    specs = [AggSpec("s", "sum", "v"), AggSpec("m", "mean", "v"), AggSpec("lo", "min", "v"),
+             AggSpec("hi", "max", "v"), AggSpec("c", "count", "v"), AggSpec("sd", "std", "v")]
+    for keys_ in (["k"], ["s"], ["s", "k"], []):
+        fast, slow = _both(monkeypatch, lambda: finalize_aggregate(
+            combine_partials([partial_aggregate(table.slice(a, 10_000), keys_, specs) for a in (0, 10_000)],
+                             keys_, specs), keys_, specs, table.schema))
+        _same(fast, slow, keys_)
+
+
+def test_unsupported_keys_use_the_acero_path():
+    table = pa.table({"f": [1.5, float("nan"), 1.5], "m": pa.array([decimal.Decimal(1)] * 3, pa.decimal128(5, 0))})
+    assert group_ids(table, ["f"]) is None and group_ids(table, ["m"]) is None
+    intervals = pa.table({"i": pa.array([pa.MonthDayNano([1, 2, 3])], pa.month_day_nano_interval())})
+    assert group_ids(intervals, ["i"]) is None
+    specs = [AggSpec("n", "size", None)]
+    result = finalize_aggregate(partial_aggregate(table, ["f"], specs), ["f"], specs, table.schema)
+    assert result.to_pydict()["n"] == [2, 1]
