@@ -11,7 +11,7 @@ from __future__ import annotations
 import pyarrow as pa
 import pyarrow.types as pat
 
-from kyudo.planner.errors import ColumnNotFoundError, PlanError, missing_column_message
+from kyudo.planner.errors import ColumnNotFoundError, PlanError
 from kyudo.planner.expr import Call, Col, Expr, Lit
 
 
@@ -22,7 +22,7 @@ class ExpressionError(PlanError):
 
 def unknown_column(name: str, names: list[str]) -> ColumnNotFoundError:
     """The error for a missing column, naming the closest existing one."""
-    return ColumnNotFoundError(missing_column_message(name, names))
+    return ColumnNotFoundError.missing(name, names)
 
 
 def is_string(t: pa.DataType) -> bool:

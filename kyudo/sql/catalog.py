@@ -16,6 +16,7 @@ from sqlglot import exp
 
 from kyudo.planner import logical as L
 from kyudo.sql.errors import SQLError, table_not_found
+from kyudo.sql.parse import TableSchema
 from kyudo.sql.translate.types import sql_type_name
 
 
@@ -34,6 +35,7 @@ class Catalog:
         self.functions: dict = {}
         self.aggregations: dict = {}
         self._views: dict[str, L.LogicalPlan] = {}
+        self._schemas: dict[str | None, TableSchema] = {}  # by dialect, see sqlglot_schema
         self._expanding: set[str] = set()
 
     def add(self, entry: Entry, replace: bool = True) -> None:
@@ -42,7 +44,7 @@ class Catalog:
         if previous is not None and not replace:
             raise SQLError(f"{previous.kind} {entry.name!r} already exists")
         self.entries[key] = entry
-        self._views.clear()
+        self._changed()
         if entry.kind == "view":
             try:
                 self.plan_of(entry.name)  # fails now, not at first use, if it cannot bind
@@ -51,8 +53,12 @@ class Catalog:
                     del self.entries[key]
                 else:
                     self.entries[key] = previous
-                self._views.clear()
+                self._changed()
                 raise
+
+    def _changed(self) -> None:
+        self._views.clear()
+        self._schemas.clear()
 
     def drop(self, name: str, kind: str | None = None, missing_ok: bool = False) -> None:
         entry = self.entries.get(name.lower())
@@ -61,7 +67,7 @@ class Catalog:
                 return
             raise table_not_found(name, self.names())
         del self.entries[name.lower()]
-        self._views.clear()
+        self._changed()
 
     def plan_of(self, name: str) -> L.LogicalPlan | None:
         key = name.lower()
@@ -85,8 +91,8 @@ class Catalog:
             raise SQLError(f"view {entry.name!r} refers to itself")
         self._expanding.add(key)
         try:
-            with files_as_tables(self, entry.query.copy()) as query:
-                qualified = qualify_query(query.copy(), self.sqlglot_schema(exclude=key),
+            with files_as_tables(self, entry.query) as query:
+                qualified = qualify_query(query.copy(), self.sqlglot_schema(entry.dialect, exclude=key),
                                           entry.dialect)
                 names = spelling(query, self.schemas_read_by(query))
                 return output_plan(Translator(self).query(qualified), names)
@@ -108,8 +114,20 @@ class Catalog:
             raise table_not_found(name, self.names())
         return plan.schema
 
-    def sqlglot_schema(self, exclude: str | None = None) -> dict:
+    def sqlglot_schema(self, dialect: str | None = None, exclude: str | None = None) -> TableSchema:
         """Table -> column -> SQL type, what sqlglot's qualifier reads; views
-        being expanded are left out (a view that reads itself is an error)."""
-        return {key: {f.name: sql_type_name(f.type) for f in self.plan_of(key).schema}
-                for key in list(self.entries) if key != exclude and key not in self._expanding}
+        being expanded are left out (a view that reads itself is an error).
+
+        Built once per dialect until the catalog changes: sqlglot normalizes
+        every table's names when it builds one, which costs milliseconds per
+        query in a catalog of a few wide tables."""
+        cacheable = exclude is None and not self._expanding
+        if cacheable and dialect in self._schemas:
+            return self._schemas[dialect]
+        schema = TableSchema(
+            {key: {f.name: sql_type_name(f.type) for f in self.plan_of(key).schema}
+             for key in list(self.entries) if key != exclude and key not in self._expanding},
+            dialect)
+        if cacheable:
+            self._schemas[dialect] = schema
+        return schema

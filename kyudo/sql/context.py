@@ -124,8 +124,8 @@ class Context:
         """Translate a query into a lazy DataFrame whose columns carry the SQL
         output names (repeated names get a numeric suffix, as in DuckDB)."""
         from kyudo.dataframe import DataFrame
-        with files_as_tables(self.catalog, node.copy()) as query:
-            qualified = qualify_query(query.copy(), self.catalog.sqlglot_schema(), dialect)
+        with files_as_tables(self.catalog, node) as query:
+            qualified = qualify_query(query.copy(), self.catalog.sqlglot_schema(dialect), dialect)
             names = spelling(query, self.catalog.schemas_read_by(query))
             return DataFrame(output_plan(Translator(self.catalog).query(qualified), names))
 

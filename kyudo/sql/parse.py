@@ -11,10 +11,21 @@ import sqlglot
 from sqlglot import exp
 from sqlglot.errors import ErrorLevel, OptimizeError, ParseError, TokenError
 from sqlglot.optimizer.qualify import qualify
+from sqlglot.schema import MappingSchema
 
 from kyudo.sql.errors import SQLError, SQLSyntaxError, column_not_found
 
 DEFAULT_DIALECT = "duckdb"
+
+
+class TableSchema(MappingSchema):
+    """What the qualifier reads (table -> column -> SQL type), built once: sqlglot
+    normalizes every name when a schema is made. ``tables`` keeps the names as
+    spelt, for error messages."""
+
+    def __init__(self, tables: dict, dialect: str | None = None):
+        super().__init__(tables, dialect=dialect or DEFAULT_DIALECT)
+        self.tables = tables
 
 
 def parse(query: str, dialect: str | None = None) -> list[exp.Expression]:
@@ -51,7 +62,8 @@ def spelling(query: exp.Expression, schemas) -> dict[str, str]:
     return out
 
 
-def qualify_query(query: exp.Expression, schema: dict, dialect: str | None = None) -> exp.Expression:
+def qualify_query(query: exp.Expression, schema: dict | TableSchema,
+                  dialect: str | None = None) -> exp.Expression:
     """Expand ``*``, attach every column to its table alias (outer ones too, for
     correlated subqueries), replace GROUP BY positions and select aliases used in
     WHERE/GROUP BY/HAVING by their expressions. Unresolvable columns are left
@@ -64,6 +76,7 @@ def qualify_query(query: exp.Expression, schema: dict, dialect: str | None = Non
         message = str(err)
         if message.startswith("Unknown column: "):
             tables = {t.name.lower() for t in query.find_all(exp.Table)}
-            visible = [c for t, columns in schema.items() if t in tables for c in columns]
+            spelt = schema.tables if isinstance(schema, TableSchema) else schema
+            visible = [c for t, columns in spelt.items() if t in tables for c in columns]
             raise column_not_found(message.split(": ", 1)[1], visible) from None
         raise SQLError(message) from None

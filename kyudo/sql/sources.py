@@ -69,8 +69,14 @@ def _file_of(table: exp.Table, catalog) -> tuple[str, str] | None:
 
 @contextmanager
 def files_as_tables(catalog, query: exp.Expression):
-    """Rewrite file references in ``query`` (in place) into temporary catalog
-    tables, aliased by the file's stem as DuckDB does; dropped afterwards."""
+    """``query`` with its file references rewritten into temporary catalog
+    tables, aliased by the file's stem as DuckDB does; dropped afterwards.
+    ``query`` itself is left unchanged: one naming files is copied first (one
+    naming none, the usual case, is given back as it is)."""
+    if all(_file_of(table, catalog) is None for table in query.find_all(exp.Table)):
+        yield query
+        return
+    query = query.copy()
     added: list[str] = []
     try:
         for table in list(query.find_all(exp.Table)):

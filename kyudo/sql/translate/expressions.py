@@ -74,9 +74,10 @@ class ExpressionTranslator:
         self.outer: set[str] = set()
 
     def __call__(self, node: exp.Expression) -> Expr:
-        found = self.replacements.get(key(node))
-        if found is not None:
-            return Col(found)
+        if self.replacements:  # key() generates SQL text: only where it can match
+            found = self.replacements.get(key(node))
+            if found is not None:
+                return Col(found)
         if node.args.get("negate"):  # sqlglot's NOT LIKE / NOT ILIKE
             positive = node.copy()
             positive.set("negate", False)
