@@ -278,3 +278,53 @@ def test_random_trees_give_the_same_rows(data):
     assert out.schema == plan.schema
     assert apply(out) == out
     assert rows(out) == rows(plan)
+
+
+# ---- the estimates the rule relies on ---------------------------------------------
+
+def test_selectivity_from_min_max_and_distinct_bounds():
+    from kyudo.planner.statistics import EQUAL_SELECTIVITY, filtered_rows, selectivity
+
+    t = table_scan(k=list(range(100)), d=list(range(0, 1000, 10)), s=[f"x{i}" for i in range(100)])
+    assert distinct_bound(t, "k") == 100
+    assert distinct_bound(t, "s") is None  # strings: no range
+    assert selectivity(call("equal", col("k"), lit(3)), t) == pytest.approx(0.01)
+    assert selectivity(call("equal", col("s"), lit("x3")), t) == EQUAL_SELECTIVITY
+    assert selectivity(call("less", col("d"), lit(495)), t) == pytest.approx(0.5)
+    assert selectivity(call("greater", lit(495), col("d")), t) == pytest.approx(0.5)
+    assert selectivity(call("between", col("d"), lit(0), lit(99)), t) == pytest.approx(0.1)
+    both = call("and", call("less", col("d"), lit(495)), call("equal", col("k"), lit(3)))
+    assert selectivity(both, t) == pytest.approx(0.005)
+    assert selectivity(call("not", call("equal", col("k"), lit(3))), t) == pytest.approx(0.99)
+    renamed = Project(replace(t, predicate=call("less", col("d"), lit(495))), (("kk", col("k")),))
+    assert distinct_bound(renamed, "kk") == 100
+    assert filtered_rows(Filter(renamed, call("less", col("kk"), lit(50)))) == pytest.approx(100 * 0.5 * 50 / 99)
+    assert filtered_rows(Filter(renamed, call("equal", col("kk"), lit(1)))) == 1.0  # at least a row
+    assert filtered_rows(renamed) == pytest.approx(50)
+
+
+def test_equality_filtered_dimension_beats_a_range_filtered_one():
+    # b_x = 3 keeps ~1/7 of b; the range on a keeps 90 % of it: b is joined first
+    a = replace(dim_a(), predicate=call("greater", col("a_x"), lit(19)))
+    plan = join(join(fact(), a, "inner", ["f_a"], ["a_id"]), dim_b(), "inner", ["f_b"], ["b_id"])
+    assert first_scan_columns(apply(plan)) == ["f_a", "b_id", "a_id"]
+
+
+def test_a_dimension_too_large_to_broadcast_is_joined_after_a_broadcast_one():
+    from kyudo import config
+
+    # with everything broadcast, the more selective join (b) comes first ...
+    plan = join(join(fact(), dim_b(), "inner", ["f_b"], ["b_id"]), dim_a(), "inner", ["f_a"], ["a_id"])
+    assert first_scan_columns(apply(plan)) == ["f_a", "b_id", "a_id"]
+    # ... but when b is too large to broadcast and a is not, a comes first: joining
+    # b to the fact table is a hash join that moves the fact table
+    a_bytes = dim_a().source.nbytes
+    with config.set(broadcast_threshold=a_bytes):
+        big_b = table_scan(b_id=list(range(50)), b_x=[i % 7 for i in range(50)],
+                           **{f"pad{i}": [0] * 50 for i in range(7)})
+        big_b = replace(big_b, predicate=call("equal", col("b_x"), lit(3)))
+        assert big_b.source.nbytes * 0.5 > a_bytes
+        plan = join(join(fact(), big_b, "inner", ["f_b"], ["b_id"]), dim_a(), "inner", ["f_a"], ["a_id"])
+        out = apply(plan)
+        assert first_scan_columns(out) == ["f_a", "a_id", "b_id"]
+        assert rows(out) == rows(plan)

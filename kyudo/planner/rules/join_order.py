@@ -33,19 +33,26 @@ def apply(plan: LogicalPlan) -> LogicalPlan:
     *leaf* (rewritten recursively on its own). The graph of leaves and edges must
     be connected; otherwise the tree is left as it is (no cross products).
 
-    **Estimates** (metadata only). A leaf has ``rows`` (:func:`statistics.estimate`)
+    **Estimates** (metadata only). A leaf has ``rows`` (:func:`statistics.filtered_rows`:
+    its predicates' selectivities from min/max statistics, or System R constants)
     and ``base`` (the rows of its source before any filter), so ``sel = rows / base``
     says how much its filters removed. Joining components A and B is estimated as a
-    foreign-key join: the side with the larger ``base`` is the fact side F, the other
-    the dimension D, and ``|A ⋈ B| = rows(F) * sel(D)`` (each fact row finds its one
-    dimension row, unless the dimension's filters removed it). The result keeps F's
-    base, so a filtered dimension that goes through another join (nation through
-    supplier) still carries its selectivity to the fact table.
+    foreign-key join when the keys can be unique on one side D (the product of
+    their distinct-value bounds, from min/max, reaches the rows of D's *fact leaf*,
+    the leaf whose rows no join in D has repeated; unknown bounds count as unique):
+    then the other side F is the fact side and ``|A ⋈ B| = rows(F) * sel(D)`` (each
+    fact row finds its one dimension row, unless D's filters removed it), and the
+    result keeps F's base and fact leaf, so a filtered dimension reached through
+    another join (nation through supplier) still carries its selectivity. Otherwise
+    (``c_nationkey = s_nationkey``: 25 values) it is many-to-many:
+    ``rows(A) * rows(B) / distinct keys``, and the result has no unique keys.
 
     **Greedy operator ordering.** Start with one component per leaf; repeatedly join
-    the pair of *connected* components with the smallest estimated result (ties
-    broken by the components' names, so the result depends only on the leaves and
-    edges, not on the input tree's shape) until one is left. The fact side goes
+    the pair of *connected* components with the lowest cost: the estimated result,
+    plus both inputs' rows when neither is small enough to broadcast (by the same
+    byte estimate and ``broadcast_threshold`` the lowering uses), since a hash join
+    moves both. Ties are broken by the components' names, so the result depends
+    only on the leaves and edges, not on the input tree's shape. The fact side goes
     left (it is probed), the dimension right (built, or broadcast). Trees may be
     bushy: (supplier ⋈ nation) is built before lineitem meets it.
 
@@ -104,7 +111,8 @@ def _rewrite(plan: LogicalPlan) -> LogicalPlan:
 
 def _is_inner(plan: LogicalPlan) -> bool:
     return (isinstance(plan, Join) and plan.how == "inner" and plan.reorderable
-            and not plan.null_equal and plan.strategy is None and bool(plan.left_on))
+            and not plan.null_equal and plan.strategy is None and bool(plan.left_on)
+            and (plan.condition is None or is_deterministic(plan.condition)))
 
 
 def _is_semi(plan: LogicalPlan) -> bool:
