@@ -125,12 +125,17 @@ def _group(table: pa.Table, keys: list[str], steps: list[_Step], want_gid: bool)
         key_table = pa.table({"_": pa.nulls(ngroups)}).select([])
     states: dict[str, pa.ChunkedArray] = {}
     rest = []
+    done: dict[tuple, pa.ChunkedArray] = {}  # e.g. the count states of sum and mean of one column
     for step in steps:
+        same = _same_work(step)
+        if same in done:
+            states[step.name] = done[same]
+            continue
         state = _fast_state(step, gid, ngroups)
         if state is None:
             rest.append(step)
         else:
-            states[step.name] = pa.chunked_array([state])
+            states[step.name] = done[same] = pa.chunked_array([state])
     if rest:  # one Acero group-by on the dense id, its groups put back in id order
         by_id = _acero_group(pa.table({_GID: gid}), [_GID], rest, want_gid=False)
         order = np.empty(ngroups, np.int64)
@@ -138,6 +143,18 @@ def _group(table: pa.Table, keys: list[str], steps: list[_Step], want_gid: bool)
         order = pa.array(order)
         states.update({name: state.take(order) for name, state in by_id.states.items()})
     return _Groups(key_table, states, gid if want_gid else None)
+
+
+def _same_work(step: _Step) -> tuple:
+    """What a step computes: steps with equal keys give equal states (a row count
+    does not depend on the column; other steps compare their columns' buffers)."""
+    if step.func == "count" and step.options is _ALL_ROWS:
+        return ("size",)
+    if step.func == "count" and step.options is _NON_NULL and step.values.null_count == 0:
+        return ("size",)
+    buffers = tuple((c.offset, len(c), tuple(b.address if b is not None else 0 for b in c.buffers()))
+                    for c in step.values.chunks)
+    return (step.func, id(step.options), step.values.type, buffers)
 
 
 def _fast_state(step: _Step, gid: np.ndarray, ngroups: int) -> pa.Array | None:

@@ -5,9 +5,10 @@ appearance (so results are deterministic and do not depend on hashing), when the
 keys are integer-like (integers, booleans, dates, times, timestamps, durations)
 or strings, binaries and dictionaries of them. Several integer keys are packed
 into one int64 when their ranges allow
-(:func:`~kyudo.engine.operators.int_join.pack_keys`); strings are hashed over
-their Arrow bytes; keys grouped apart are then combined pairwise from their
-ids. A NULL key is a group of its own. Key ranges that are small next to the
+(:func:`~kyudo.engine.operators.int_join.pack_keys`). A string key whose
+strings have at most 7 bytes is grouped as the numbers their bytes spell, a
+longer one by hashing its Arrow bytes. Keys grouped apart are then combined
+pairwise from their ids. A NULL key is a group of its own. Key ranges that are small next to the
 row count use a direct lookup array; others an open-addressing hash table that
 grows as groups appear.
 
@@ -28,8 +29,9 @@ from kyudo.engine.operators.int_join import _slot, int_keys, pack_keys
 
 _EMPTY = -1
 # A key range up to this many times the row count (and at most _DIRECT_MAX)
-# is looked up in a plain array instead of hashed.
-_DIRECT_FACTOR = 4
+# is looked up in a plain int32 array instead of hashed: 4 bytes per possible
+# key against the hash table's 32 to 64 bytes per row, and no probing.
+_DIRECT_FACTOR = 16
 _DIRECT_MAX = 1 << 26
 
 
@@ -38,7 +40,7 @@ def _hash_ids(keys, valid, has_nulls):  # pragma: no cover - compiled
     """Group id per row (first appearance order) and each group's first row, by
     an open-addressing table of (key, group id) pairs that doubles when half full."""
     n = keys.shape[0]
-    gid = np.empty(n, np.int64)
+    gid = np.empty(n, np.int32)
     first = np.empty(n, np.int64)
     capacity = 1024
     mask = capacity - 1
@@ -87,7 +89,7 @@ def _hash_ids(keys, valid, has_nulls):  # pragma: no cover - compiled
 def _direct_ids(keys, valid, has_nulls, low, span):  # pragma: no cover - compiled
     """:func:`_hash_ids` for keys in ``[low, low + span)``: a lookup array."""
     n = keys.shape[0]
-    gid = np.empty(n, np.int64)
+    gid = np.empty(n, np.int32)
     first = np.empty(n, np.int64)
     table = np.full(span, _EMPTY, np.int32)
     ngroups = 0
@@ -117,7 +119,7 @@ def _string_ids(offsets, data, valid, has_nulls):  # pragma: no cover - compiled
     holds (hash of the bytes, group id), and a hash match is confirmed against
     the bytes of the group's first row."""
     n = offsets.shape[0] - 1
-    gid = np.empty(n, np.int64)
+    gid = np.empty(n, np.int32)
     first = np.empty(n, np.int64)
     capacity = 1024
     mask = capacity - 1
@@ -174,9 +176,30 @@ def _string_ids(offsets, data, valid, has_nulls):  # pragma: no cover - compiled
     return gid, first[:ngroups].copy()
 
 
-def _string_group_ids(column: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
-    """Group ids and first rows of a string or binary column, straight from its
-    Arrow buffers (several chunks are concatenated first)."""
+@numba.njit(cache=True, nogil=True)
+def _short_strings(offsets, data, valid, has_nulls):  # pragma: no cover - compiled
+    """Each string of at most 7 bytes as one int64 (its bytes, then 3 bits of
+    length, so distinct strings give distinct numbers); ok is False as soon as
+    a string is longer."""
+    n = offsets.shape[0] - 1
+    out = np.zeros(n, np.int64)
+    for row in range(n):
+        if has_nulls and not valid[row]:
+            continue
+        start = offsets[row]
+        length = offsets[row + 1] - start
+        if length > 7:
+            return out, False
+        v = np.int64(0)
+        for b in range(start, start + length):
+            v = (v << 8) | np.int64(data[b])
+        out[row] = (v << 3) | length
+    return out, True
+
+
+def _text_buffers(column: pa.ChunkedArray):
+    """A string or binary column as (offsets, bytes, validity, has_nulls) numpy
+    views of its Arrow buffers (several chunks are concatenated first)."""
     kind = column.type
     if column.num_chunks == 1:
         array = column.chunk(0)
@@ -192,7 +215,18 @@ def _string_group_ids(column: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
         offsets = np.zeros(1, np.int64)
     data = np.frombuffer(buffers[2], np.uint8) if buffers[2] is not None else np.empty(0, np.uint8)
     has_nulls = array.null_count > 0
-    valid = pc.is_valid(array).to_numpy(zero_copy_only=False) if has_nulls else np.empty(0, np.bool_)
+    valid = pc.is_valid(array).to_numpy(zero_copy_only=False) if has_nulls else np.ones(len(array), np.bool_)
+    return offsets, data, valid, has_nulls
+
+
+def _text_ids(column: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
+    """Group ids and first rows of a string key: when every string is short, of
+    the numbers their bytes spell (mostly a direct lookup), else from the
+    byte-hashing table."""
+    offsets, data, valid, has_nulls = _text_buffers(column)
+    values, ok = _short_strings(offsets, data, valid, has_nulls)
+    if ok:
+        return _ids_of(values, valid)
     return _string_ids(offsets, data, valid, has_nulls)
 
 
@@ -201,12 +235,12 @@ def _direct_pair_ids(gid_a, gid_b, ngroups_b, span):  # pragma: no cover - compi
     """Group ids of the pairs ``(gid_a, gid_b)`` of two keys' dense ids, when
     ``span`` (all possible pairs) is small enough for a lookup array."""
     n = gid_a.shape[0]
-    gid = np.empty(n, np.int64)
+    gid = np.empty(n, np.int32)
     first = np.empty(n, np.int64)
     table = np.full(span, _EMPTY, np.int32)
     ngroups = 0
     for row in range(n):
-        at = gid_a[row] * ngroups_b + gid_b[row]
+        at = np.int64(gid_a[row]) * ngroups_b + gid_b[row]
         g = table[at]
         if g == _EMPTY:
             g = ngroups
@@ -225,7 +259,7 @@ def _ids_of(values: np.ndarray, valid: np.ndarray) -> tuple[np.ndarray, np.ndarr
     """Group ids and first rows of one int64 key (NULL where ``valid`` is False)."""
     has_nulls = not valid.all()
     if len(values) == 0:
-        return np.empty(0, np.int64), np.empty(0, np.int64)
+        return np.empty(0, np.int32), np.empty(0, np.int64)
     present = values[valid] if has_nulls else values
     if len(present):
         low, high = int(present.min()), int(present.max())
@@ -241,7 +275,7 @@ def _pair_ids(a: tuple[np.ndarray, np.ndarray], b: tuple[np.ndarray, np.ndarray]
     span = len(first_a) * len(first_b)
     if span <= _direct_span(len(gid_a)):
         return _direct_pair_ids(gid_a, gid_b, len(first_b), span)
-    return _hash_ids(gid_a * len(first_b) + gid_b, np.empty(0, np.bool_), False)
+    return _hash_ids(gid_a.astype(np.int64) * len(first_b) + gid_b, np.empty(0, np.bool_), False)
 
 
 def _is_text(kind: pa.DataType) -> bool:
@@ -255,35 +289,38 @@ def _key_values(column: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray] | None
         return None
     if pa.types.is_uint64(column.type):  # the same bits as int64: equal exactly when equal
         column = pa.chunked_array([c.view(pa.int64()) for c in column.chunks], pa.int64())
-    return int_keys(column)
+    return int_keys(column.chunk(0) if column.num_chunks == 1 else column)  # one chunk: no copy
 
 
 def group_ids(table: pa.Table, keys: list[str]) -> tuple[np.ndarray, np.ndarray] | None:
-    """``(gid, first_rows)``: every row's group id (groups numbered by first
+    """``(gid, first_rows)``: every row's group id (int32, groups numbered by first
     appearance, NULL keys a group of their own) and each group's first row; None
     when a key is of a type this module does not handle (floats, decimals,
     nested types, ...). Without keys every row is in group 0.
 
     Integer-like keys are packed into one int64 when their ranges allow and
-    grouped in one pass; strings (and dictionaries, decoded) are grouped by
-    their bytes; the ids of keys that were grouped apart are then combined
-    pairwise."""
+    grouped in one pass; each string key (dictionaries are decoded) is grouped
+    on its own, as the numbers their bytes spell when all its strings have at
+    most 7 bytes, else by hashing the bytes; the ids of keys grouped apart are
+    then combined pairwise (one pass with a lookup array when the groups are
+    few)."""
     n = table.num_rows
+    if n >= 2**31:  # ids are int32
+        return None
     if not keys:
-        return np.zeros(n, np.int64), np.zeros(min(n, 1), np.int64)
-    texts, ints = {}, {}
+        return np.zeros(n, np.int32), np.zeros(min(n, 1), np.int64)
+    parts, ints = [], {}
     for key in keys:
         column = table[key]
         if pa.types.is_dictionary(column.type):  # codes of two chunks may differ
             column = column.cast(column.type.value_type)
         if _is_text(column.type):
-            texts[key] = column
+            parts.append(_text_ids(column))
             continue
         values = _key_values(column)
         if values is None:
             return None
         ints[key] = values
-    parts = []
     if len(ints) > 1:
         none = (np.empty(0, np.int64), np.empty(0, np.bool_))
         packed = pack_keys(list(ints.values()), [none] * len(ints), null_equal=True)
@@ -291,7 +328,6 @@ def group_ids(table: pa.Table, keys: list[str]) -> tuple[np.ndarray, np.ndarray]
             parts.append(_ids_of(*packed[0]))
             ints = {}
     parts.extend(_ids_of(*values) for values in ints.values())
-    parts.extend(_string_group_ids(column) for column in texts.values())
     ids = parts[0]
     for other in parts[1:]:
         ids = _pair_ids(ids, other)

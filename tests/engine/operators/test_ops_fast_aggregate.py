@@ -165,11 +165,13 @@ def test_group_ids_number_groups_by_first_appearance(data):
             pool = np.array(WIDE, np.int64)
         elif kind == "i32":
             pool = rng.integers(-(2**31), 2**31, distinct, dtype=np.int64).astype(np.int32)
-        else:
+        elif kind == "str":  # at most 7 bytes: grouped as integers
             pool = np.array([f"s{j}" for j in range(distinct)], object)
+        else:  # longer: grouped by hashing the bytes
+            pool = np.array([f"long string {j}" for j in range(distinct)] + ["", "a"], object)
         values = pool[rng.integers(0, len(pool), n)]
         mask = rng.random(n) < data.draw(st.sampled_from([0.0, 0.1, 1.0]))
-        columns[f"c{i}"] = pa.array(values, mask=mask, type=pa.string() if kind == "str" else None)
+        columns[f"c{i}"] = pa.array(values, mask=mask, type=pa.string() if kind in ("str", "long") else None)
     table = pa.table(columns) if n else pa.table({k: v.slice(0, 0) for k, v in columns.items()})
     gid, first = group_ids(table, list(columns))
     want_gid, want_first = _reference_ids(list(zip(*(table[k].to_pylist() for k in columns))))
@@ -206,11 +208,13 @@ def test_large_groups_and_chunked_inputs_match_acero(monkeypatch):
     table = pa.table({
         "k": pa.chunked_array([keys[s] for s in chunks]),
         "s": pa.chunked_array([pa.array([f"g{x % 7}" for x in keys[s]], pa.string()) for s in chunks]),
+        "l": pa.chunked_array([pa.array([f"a longer name {x % 1009}" for x in keys[s]], pa.large_string())
+                               for s in chunks]),
         "v": pa.chunked_array([pa.array(values[s], mask=rng.random(s.stop - s.start) < 0.05) for s in chunks]),
     })
     specs = [AggSpec("s", "sum", "v"), AggSpec("m", "mean", "v"), AggSpec("lo", "min", "v"),
              AggSpec("hi", "max", "v"), AggSpec("c", "count", "v"), AggSpec("sd", "std", "v")]
-    for keys_ in (["k"], ["s"], ["s", "k"], []):
+    for keys_ in (["k"], ["s"], ["l"], ["s", "k"], ["l", "s"], []):
         fast, slow = _both(monkeypatch, lambda: finalize_aggregate(
             combine_partials([partial_aggregate(table.slice(a, 10_000), keys_, specs) for a in (0, 10_000)],
                              keys_, specs), keys_, specs, table.schema))
