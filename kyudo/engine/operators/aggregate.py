@@ -111,8 +111,9 @@ def _group(table: pa.Table, keys: list[str], steps: list[_Step], want_gid: bool)
     :func:`~kyudo.engine.operators.group_ids.group_ids` handles are grouped by its
     compiled hash table, count/sum/min/max of plain numbers and dates run as
     compiled kernels over those ids, and the other steps as one Acero group-by on
-    the id; other keys go through Acero entirely. Either way groups come out in
-    order of first appearance and every state has Acero's type and values."""
+    the id; other keys go through Acero entirely. Every state has the type and
+    values Acero gives; the compiled path numbers groups exactly by first
+    appearance, where Acero does so only within small inputs."""
     ids = group_ids(table, keys) if FAST_GROUPING else None
     if ids is None:
         return _acero_group(table, keys, steps, want_gid)

@@ -7,7 +7,8 @@ or strings, binaries and dictionaries of them. Several integer keys are packed
 into one int64 when their ranges allow
 (:func:`~kyudo.engine.operators.int_join.pack_keys`). A string key whose
 strings have at most 7 bytes is grouped as the numbers their bytes spell, a
-longer one by hashing its Arrow bytes. Keys grouped apart are then combined
+longer one by hashing its Arrow bytes while its distinct values are few (then
+the groups stay in cache; many long strings are left to Acero). Keys grouped apart are then combined
 pairwise from their ids. A NULL key is a group of its own. Key ranges that are small next to the
 row count use a direct lookup array; others an open-addressing hash table that
 grows as groups appear.
@@ -114,10 +115,12 @@ def _direct_ids(keys, valid, has_nulls, low, span):  # pragma: no cover - compil
 
 
 @numba.njit(cache=True, nogil=True)
-def _string_ids(offsets, data, valid, has_nulls):  # pragma: no cover - compiled
+def _string_ids(offsets, data, valid, has_nulls, max_groups):  # pragma: no cover - compiled
     """:func:`_hash_ids` for strings given as Arrow offsets and bytes: the table
     holds (hash of the bytes, group id), and a hash match is confirmed against
-    the bytes of the group's first row."""
+    the bytes of the group's first row. That is several dependent memory reads
+    per row, fast only while the groups stay in cache, so this gives up (ok is
+    False) beyond ``max_groups`` groups."""
     n = offsets.shape[0] - 1
     gid = np.empty(n, np.int32)
     first = np.empty(n, np.int64)
@@ -149,6 +152,8 @@ def _string_ids(offsets, data, valid, has_nulls):  # pragma: no cover - compiled
                 gid[row] = ngroups
                 first[ngroups] = row
                 ngroups += 1
+                if ngroups > max_groups:
+                    return gid, first[:0].copy(), False
                 if 2 * ngroups > capacity:
                     capacity *= 2
                     mask = capacity - 1
@@ -173,7 +178,7 @@ def _string_ids(offsets, data, valid, has_nulls):  # pragma: no cover - compiled
                     gid[row] = g
                     break
             slot = (slot + 1) & mask
-    return gid, first[:ngroups].copy()
+    return gid, first[:ngroups].copy(), True
 
 
 @numba.njit(cache=True, nogil=True)
@@ -219,15 +224,21 @@ def _text_buffers(column: pa.ChunkedArray):
     return offsets, data, valid, has_nulls
 
 
-def _text_ids(column: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
+# Longer strings with more distinct values than this are left to Acero, whose
+# batched hash table copes better with groups that do not fit in cache.
+_MAX_STRING_GROUPS = 1 << 15
+
+
+def _text_ids(column: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray] | None:
     """Group ids and first rows of a string key: when every string is short, of
     the numbers their bytes spell (mostly a direct lookup), else from the
-    byte-hashing table."""
+    byte-hashing table; None for many distinct long strings."""
     offsets, data, valid, has_nulls = _text_buffers(column)
     values, ok = _short_strings(offsets, data, valid, has_nulls)
     if ok:
         return _ids_of(values, valid)
-    return _string_ids(offsets, data, valid, has_nulls)
+    gid, first, ok = _string_ids(offsets, data, valid, has_nulls, _MAX_STRING_GROUPS)
+    return (gid, first) if ok else None
 
 
 @numba.njit(cache=True, nogil=True)
@@ -296,7 +307,8 @@ def group_ids(table: pa.Table, keys: list[str]) -> tuple[np.ndarray, np.ndarray]
     """``(gid, first_rows)``: every row's group id (int32, groups numbered by first
     appearance, NULL keys a group of their own) and each group's first row; None
     when a key is of a type this module does not handle (floats, decimals,
-    nested types, ...). Without keys every row is in group 0.
+    nested types, ...) or has many distinct strings longer than 7 bytes.
+    Without keys every row is in group 0.
 
     Integer-like keys are packed into one int64 when their ranges allow and
     grouped in one pass; each string key (dictionaries are decoded) is grouped
@@ -315,7 +327,10 @@ def group_ids(table: pa.Table, keys: list[str]) -> tuple[np.ndarray, np.ndarray]
         if pa.types.is_dictionary(column.type):  # codes of two chunks may differ
             column = column.cast(column.type.value_type)
         if _is_text(column.type):
-            parts.append(_text_ids(column))
+            ids = _text_ids(column)
+            if ids is None:
+                return None
+            parts.append(ids)
             continue
         values = _key_values(column)
         if values is None:

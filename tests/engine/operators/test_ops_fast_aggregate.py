@@ -229,3 +229,18 @@ def test_unsupported_keys_use_the_acero_path():
     specs = [AggSpec("n", "size", None)]
     result = finalize_aggregate(partial_aggregate(table, ["f"], specs), ["f"], specs, table.schema)
     assert result.to_pydict()["n"] == [2, 1]
+
+
+def test_many_distinct_long_strings_are_left_to_acero(monkeypatch):
+    from kyudo.engine.operators import group_ids as module
+
+    monkeypatch.setattr(module, "_MAX_STRING_GROUPS", 4)
+    few = pa.table({"s": ["a longer string", "x", None, "a longer string", "tiny"], "v": [1, 2, 3, 4, 5]})
+    many = pa.table({"s": [f"a longer string {i}" for i in range(5)], "v": [1, 2, 3, 4, 5]})
+    short = pa.table({"s": [f"s{i}" for i in range(5)], "v": [1, 2, 3, 4, 5]})
+    assert group_ids(few, ["s"])[0].tolist() == [0, 1, 2, 0, 3]
+    assert group_ids(many, ["s"]) is None and group_ids(short, ["s"]) is not None
+    specs = [AggSpec("t", "sum", "v")]
+    result = finalize_aggregate(partial_aggregate(many, ["s"], specs), ["s"], specs, many.schema)
+    assert sorted(result.to_pylist(), key=lambda r: r["s"]) == [{"s": f"a longer string {i}", "t": i + 1}
+                                                                for i in range(5)]
