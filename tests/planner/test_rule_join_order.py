@@ -328,3 +328,16 @@ def test_a_dimension_too_large_to_broadcast_is_joined_after_a_broadcast_one():
         out = apply(plan)
         assert first_scan_columns(out) == ["f_a", "a_id", "b_id"]
         assert rows(out) == rows(plan)
+
+
+def test_semi_join_above_a_join_that_does_not_shrink_its_input_moves_down_to_its_relation():
+    # TPC-H Q18's shape: the IN-subquery semi join sits on top of orders ⋈ customer
+    orders = table_scan(o_id=list(range(1000)), o_c=[i % 300 for i in range(1000)])
+    customer = table_scan(c_id=list(range(300)), c_name=[f"c{i}" for i in range(300)])
+    picked = table_scan(k=[3, 30, 300, 999, 5000])
+    plan = join(join(customer, orders, "inner", ["c_id"], ["o_c"]), picked, "semi", ["o_id"], ["k"])
+    out = apply(plan)
+    semis = [n for n in walk(out) if isinstance(n, Join) and n.how == "semi"]
+    assert len(semis) == 1 and semis[0].left is orders
+    assert out.schema == plan.schema and apply(out) == out
+    assert rows(out) == rows(plan)

@@ -65,8 +65,8 @@ def apply(plan: LogicalPlan) -> LogicalPlan:
     commute with inner joins: ``(A ⋉ B) ⋈ C = (A ⋈ C) ⋉ B`` as long as what the
     condition reads from B is not also a column of C. Each one waits in the smallest
     component holding the leaves it reads, and is applied just before that
-    component joins something that would make it larger (estimated), or at the top
-    of the tree: so it filters the smallest input it can. A semi/anti join whose
+    component joins something that would not make it smaller (estimated), or at
+    the top of the tree: so it filters the smallest input it can, as early as that. A semi/anti join whose
     condition reads a name that another leaf also has stays where it is (a leaf).
 
     The output keeps the input's column order (a Project restores it when the new
@@ -316,7 +316,7 @@ def _build(tree: _Tree) -> LogicalPlan | None:
             return None  # not connected: leave the tree alone rather than cross join
         _, x, y, (rows, fact, dim, fact_leaf) = best
         for comp in (fact, dim):
-            if rows > comp.rows and comp.semis:
+            if rows >= comp.rows and comp.semis:  # the join does not shrink it
                 comp.plan = _apply_semis(comp.plan, comp.semis)
                 comp.semis = []
         pairs = sorted(p for i in fact.leaves for j in dim.leaves for p in edges.get((i, j), ()))
