@@ -8,10 +8,10 @@ into one int64 when their ranges allow
 (:func:`~kyudo.engine.operators.int_join.pack_keys`). A string key whose
 strings have at most 7 bytes is grouped as the numbers their bytes spell, a
 longer one by hashing its Arrow bytes while its distinct values are few (then
-the groups stay in cache; many long strings are left to Acero). Keys grouped apart are then combined
-pairwise from their ids. A NULL key is a group of its own. Key ranges that are small next to the
-row count use a direct lookup array; others an open-addressing hash table that
-grows as groups appear.
+the groups stay in cache; many long strings are left to Acero). Keys grouped
+apart are then combined pairwise from their ids. A NULL key is a group of its
+own. Key ranges that are small next to the row count use a direct lookup
+array; others an open-addressing hash table that grows as groups appear.
 
 The kernels (:func:`count_valid`, :func:`size`, :func:`sum_values`,
 :func:`min_max`) reproduce Arrow's hash aggregations exactly: sums run in row
