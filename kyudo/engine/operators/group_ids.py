@@ -266,17 +266,35 @@ def _direct_span(n: int) -> int:
     return min(_DIRECT_MAX, _DIRECT_FACTOR * n + 1024)
 
 
+@numba.njit(cache=True, nogil=True)
+def _value_range(values, valid, has_nulls):  # pragma: no cover - compiled
+    """(lowest, highest, whether any) of the valid values, in one pass."""
+    low = np.int64(0)
+    high = np.int64(0)
+    seen = False
+    for i in range(values.shape[0]):
+        if has_nulls and not valid[i]:
+            continue
+        v = values[i]
+        if not seen:
+            low = v
+            high = v
+            seen = True
+        elif v < low:
+            low = v
+        elif v > high:
+            high = v
+    return low, high, seen
+
+
 def _ids_of(values: np.ndarray, valid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Group ids and first rows of one int64 key (NULL where ``valid`` is False)."""
     has_nulls = not valid.all()
     if len(values) == 0:
         return np.empty(0, np.int32), np.empty(0, np.int64)
-    present = values[valid] if has_nulls else values
-    if len(present):
-        low, high = int(present.min()), int(present.max())
-        span = high - low + 1
-        if span <= _direct_span(len(values)):
-            return _direct_ids(values, valid, has_nulls, low, span)
+    low, high, seen = _value_range(values, valid, has_nulls)
+    if seen and int(high) - int(low) + 1 <= _direct_span(len(values)):
+        return _direct_ids(values, valid, has_nulls, low, int(high) - int(low) + 1)
     return _hash_ids(values, valid, has_nulls)
 
 
