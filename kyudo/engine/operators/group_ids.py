@@ -312,6 +312,15 @@ def _is_text(kind: pa.DataType) -> bool:
             or pa.types.is_large_binary(kind))
 
 
+def _supported(kind: pa.DataType) -> bool:
+    """Whether a key of this type can be grouped here (checked for all keys
+    before any work is done)."""
+    if pa.types.is_dictionary(kind):
+        kind = kind.value_type
+    return (_is_text(kind) or pa.types.is_integer(kind) or pa.types.is_boolean(kind)
+            or pa.types.is_temporal(kind) and not pa.types.is_interval(kind))
+
+
 def _key_values(column: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray] | None:
     """An integer-like key as int64 values and validity, or None."""
     if pa.types.is_interval(column.type):  # 128 bits (month, day, nanosecond)
@@ -339,6 +348,8 @@ def group_ids(table: pa.Table, keys: list[str]) -> tuple[np.ndarray, np.ndarray]
         return None
     if not keys:
         return np.zeros(n, np.int32), np.zeros(min(n, 1), np.int64)
+    if not all(_supported(table.schema.field(key).type) for key in keys):
+        return None
     parts, ints = [], {}
     for key in keys:
         column = table[key]
