@@ -275,7 +275,8 @@ def pack_keys(left: list, right: list, null_equal: bool) -> tuple[tuple, tuple] 
         return left[0], right[0]
     offsets, radices = [], []
     for (lv, lm), (rv, rm) in zip(left, right):
-        present = [v[m] for v, m in ((lv, lm), (rv, rm)) if m.any()]
+        # All-valid columns (the usual case) are scanned in place, not copied.
+        present = [v if m.all() else v[m] for v, m in ((lv, lm), (rv, rm)) if len(v) and m.any()]
         low = min((int(p.min()) for p in present), default=0)
         high = max((int(p.max()) for p in present), default=0)
         offsets.append(low)
@@ -287,8 +288,12 @@ def pack_keys(left: list, right: list, null_equal: bool) -> tuple[tuple, tuple] 
         total = np.zeros(len(side[0][0]), np.int64)
         valid = np.ones(len(side[0][0]), np.bool_)
         for (values, mask), low, radix in zip(side, offsets, radices):
-            digit = np.where(mask, values - low, radix - 1)  # radix - 1: NULL's digit
-            total = total * radix + digit
+            total *= radix
+            if mask.all():
+                total += values
+                total -= low
+                continue
+            total += np.where(mask, values - low, radix - 1)  # radix - 1: NULL's digit
             if not null_equal:
                 valid &= mask
         packed.append((total, valid))
