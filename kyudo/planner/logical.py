@@ -184,6 +184,9 @@ def aggregate_output_type(spec: AggSpec, input_type: pa.DataType | None) -> pa.D
 
 
 _VALUE_PICKING = ("min", "max", "first", "last")
+# Totals that stay values of the input's kind when their type does not change
+# (a sum of a nullable pandas Int64 column is Int64 in pandas, not int64).
+_SAME_KIND = ("sum", "prod")
 
 
 @dataclass(frozen=True, eq=True)
@@ -211,7 +214,8 @@ class Aggregate(UnaryPlan):
         for spec in self.aggs:
             in_type = in_schema.field(spec.column).type if spec.column is not None else None
             out = pa.field(spec.output, aggregate_output_type(spec, in_type))
-            if spec.func in _VALUE_PICKING:  # a value of the input: keep what its field records
+            same_kind = spec.func in _SAME_KIND and out.type == in_type
+            if spec.func in _VALUE_PICKING or same_kind:  # keep what the input's field records
                 out = out.with_metadata(in_schema.field(spec.column).metadata)
             fields.append(out)
         return pa.schema(fields)

@@ -207,3 +207,14 @@ def test_var_with_inf_is_nan(npartitions):
     df = kd.from_pandas(pdf, npartitions=npartitions)
     assert_eq(df.groupby("g").f.var(), pdf.groupby("g").f.var())
     assert_eq(df.f.std(), pdf.f.std())
+
+
+def test_sum_of_a_nullable_integer_column_stays_nullable_like_pandas():
+    import kyudo.dataframe as kd
+    from kyudo.testing import assert_eq
+
+    pdf = pd.DataFrame({"k": ["a", "b", "a", "c", "b"],
+                        "x": pd.array([1, None, 3, None, 5], dtype="Int64")})
+    frame = kd.from_pandas(pdf, npartitions=2)
+    assert_eq(frame.groupby("k").x.sum(), pdf.groupby("k").x.sum())
+    assert_eq(frame.groupby("k").agg({"x": "sum"}), pdf.groupby("k").agg({"x": "sum"}))
