@@ -63,24 +63,28 @@ def _build(keys, valid):  # pragma: no cover - compiled
 
 
 @numba.njit(cache=True, nogil=True)
+def _lookup(key, is_valid, slots, null_head, null_equal):  # pragma: no cover - compiled
+    """The first build row holding ``key`` (-1 for none); a NULL key finds the
+    NULL rows only when ``null_equal``."""
+    if not is_valid:
+        return null_head if null_equal else _EMPTY
+    mask = slots.shape[0] - 1
+    slot = _slot(key, mask)
+    while slots[slot, 1] != _EMPTY:
+        if slots[slot, 0] == key:
+            return slots[slot, 1]
+        slot = (slot + 1) & mask
+    return _EMPTY
+
+
+@numba.njit(cache=True, nogil=True)
 def _probe(keys, valid, slots, chain, null_head, null_equal):  # pragma: no cover - compiled
     """Per probe row: its first matching build row (-1 for none) and how many match."""
-    mask = slots.shape[0] - 1
     n = keys.shape[0]
     first = np.full(n, _EMPTY, np.int64)
     counts = np.zeros(n, np.int64)
     for i in range(n):
-        if not valid[i]:
-            row = null_head if null_equal else _EMPTY
-        else:
-            key = keys[i]
-            slot = _slot(key, mask)
-            row = _EMPTY
-            while slots[slot, 1] != _EMPTY:
-                if slots[slot, 0] == key:
-                    row = slots[slot, 1]
-                    break
-                slot = (slot + 1) & mask
+        row = _lookup(keys[i], valid[i], slots, null_head, null_equal)
         first[i] = row
         c = 0
         while row != _EMPTY:
@@ -124,22 +128,11 @@ def _probe_into_left(keys, valid, slots, chain, null_head, null_equal, left_n): 
     """Probe a table built over the *left* keys with the right rows. Returns the
     matches per left row, the first match of each right row (for
     :func:`_pairs_by_left`) and whether each right row matched."""
-    mask = slots.shape[0] - 1
     counts = np.zeros(left_n, np.int64)
     first = np.full(keys.shape[0], _EMPTY, np.int64)
     right_matched = np.zeros(keys.shape[0], np.bool_)
     for j in range(keys.shape[0]):
-        if not valid[j]:
-            row = null_head if null_equal else _EMPTY
-        else:
-            key = keys[j]
-            slot = _slot(key, mask)
-            row = _EMPTY
-            while slots[slot, 1] != _EMPTY:
-                if slots[slot, 0] == key:
-                    row = slots[slot, 1]
-                    break
-                slot = (slot + 1) & mask
+        row = _lookup(keys[j], valid[j], slots, null_head, null_equal)
         first[j] = row
         right_matched[j] = row != _EMPTY
         while row != _EMPTY:
