@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from kyudo.dataframe.aggregate_dtypes import typed_like_pandas
 from kyudo.dataframe.convert import UNNAMED_INDEX_PREFIX
 from kyudo.dataframe.indexing import index_label
 from kyudo.dataframe.series import Series
@@ -91,7 +92,7 @@ class GroupBy:
         plan = self._keyed.plan
         if self.dropna and self.keys:
             plan = L.Filter(plan, conjoin([Call("is_not_null", (Col(k),)) for k in self.keys]))
-        plan = L.Aggregate(plan, self.keys, tuple(specs), self.split_every, self.split_out)
+        plan = typed_like_pandas(L.Aggregate(plan, self.keys, tuple(specs), self.split_every, self.split_out))
         if self.sort and self.keys:
             plan = L.Sort(plan, tuple(SortKey(k, True, False) for k in self.keys))
         index = self.keys if self.as_index else ()

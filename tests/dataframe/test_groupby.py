@@ -218,3 +218,18 @@ def test_sum_of_a_nullable_integer_column_stays_nullable_like_pandas():
     frame = kd.from_pandas(pdf, npartitions=2)
     assert_eq(frame.groupby("k").x.sum(), pdf.groupby("k").x.sum())
     assert_eq(frame.groupby("k").agg({"x": "sum"}), pdf.groupby("k").agg({"x": "sum"}))
+
+
+@pytest.mark.parametrize("dtype", ["Int64", "boolean", "Float64"])
+@pytest.mark.parametrize("func", ["sum", "mean", "min", "max", "std", "var", "count", "nunique", "first", "last"])
+def test_aggregates_of_nullable_columns_have_pandas_dtypes(dtype, func):
+    """pandas keeps nullable dtypes through a group-by (the mean of Int64 is
+    Float64, its count Int64); so must kyudo."""
+    from kyudo.testing import assert_eq
+
+    values = {"Int64": [1, None, 3, None, 5, 2], "boolean": [True, None, False, None, True, True],
+              "Float64": [1.5, None, 3.0, None, 5.25, 2.0]}[dtype]
+    pdf = pd.DataFrame({"k": ["a", "b", "a", "c", "b", "a"], "x": pd.array(values, dtype=dtype)})
+    frame = kd.from_pandas(pdf, npartitions=2)
+    assert_eq(getattr(frame.groupby("k").x, func)(), getattr(pdf.groupby("k").x, func)())
+    assert_eq(frame.groupby("k").agg(out=("x", func)), pdf.groupby("k").agg(out=("x", func)))
