@@ -120,6 +120,24 @@ def conjuncts(expr: Expr) -> list[Expr]:
     return [expr]
 
 
+def disjuncts(expr: Expr) -> list[Expr]:
+    """Split ``a OR b OR c`` into ``[a, b, c]``."""
+    if isinstance(expr, Call) and expr.op == "or":
+        out: list[Expr] = []
+        for arg in expr.args:
+            out.extend(disjuncts(arg))
+        return out
+    return [expr]
+
+
+def disjoin(exprs: list[Expr]) -> Expr:
+    """The inverse of :func:`disjuncts` for a non-empty list."""
+    result = exprs[0]
+    for e in exprs[1:]:
+        result = Call("or", (result, e))
+    return result
+
+
 def conjoin(exprs: list[Expr]) -> Expr | None:
     """The inverse of :func:`conjuncts`; ``None`` for an empty list."""
     if not exprs:

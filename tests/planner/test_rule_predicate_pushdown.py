@@ -199,3 +199,59 @@ def test_window_passes_conjuncts_on_partition_keys_only():
     assert apply(plan) == Filter(replace(window, input=scanned(t, gt("a", 1))), gt("r", 1))
     plan = Filter(replace(window, partition_by=()), gt("a", 1))
     assert apply(plan) == plan
+
+
+# ---- filters implied by an OR that reads both sides of a join -----------------------
+
+def eq(name, value):
+    return call("equal", col(name), lit(value))
+
+
+def both(a, b):
+    return call("and", a, b)
+
+
+def either(a, b):
+    return call("or", a, b)
+
+
+def test_an_or_of_per_side_branches_implies_a_filter_on_each_side():
+    """TPC-H Q7: (a=1 AND v=20) OR (a=2 AND v=10) keeps the join's output, and each
+    side is first cut down to the values its branches allow."""
+    t, u = left(), right()
+    crossing = either(both(eq("a", 1), eq("v", 20)), both(eq("a", 2), eq("v", 10)))
+    plan = Filter(Join(t, u, "inner", ("a",), ("k",)), crossing)
+    expected = Filter(Join(scanned(t, either(eq("a", 1), eq("a", 2))),
+                           scanned(u, either(eq("v", 20), eq("v", 10))), "inner", ("a",), ("k",)), crossing)
+    assert apply(plan) == expected
+    assert apply(apply(plan)) == expected  # derived again, not added twice
+
+
+def test_a_branch_without_a_side_implies_nothing_for_it():
+    t, u = left(), right()
+    crossing = either(both(eq("a", 1), eq("v", 20)), eq("a", 3))
+    plan = Filter(Join(t, u, "inner", ("a",), ("k",)), crossing)
+    expected = Filter(Join(scanned(t, either(eq("a", 1), eq("a", 3))), u, "inner", ("a",), ("k",)), crossing)
+    assert apply(plan) == expected
+
+
+def test_a_nested_or_inside_a_branch_is_reduced_too():
+    t, u = left(), right()
+    inner = either(both(eq("a", 1), eq("v", 10)), both(eq("a", 2), eq("v", 20)))
+    crossing = either(both(gt("b", 4), inner), both(eq("a", 3), eq("v", 40)))
+    plan = Filter(Join(t, u, "inner", ("a",), ("k",)), crossing)
+    implied_left = either(both(gt("b", 4), either(eq("a", 1), eq("a", 2))), eq("a", 3))
+    implied_right = either(either(eq("v", 10), eq("v", 20)), eq("v", 40))
+    assert apply(plan) == Filter(Join(scanned(t, implied_left), scanned(u, implied_right), "inner",
+                                      ("a",), ("k",)), crossing)
+
+
+def test_the_preserved_side_of_an_outer_join_gets_no_implied_filter():
+    t, u = left(), right()
+    crossing = either(both(eq("a", 1), eq("v", 20)), both(eq("a", 2), eq("v", 10)))
+    in_condition = Join(t, u, "left", ("a",), ("k",), condition=crossing)
+    assert apply(in_condition) == Join(t, scanned(u, either(eq("v", 20), eq("v", 10))), "left",
+                                       ("a",), ("k",), condition=crossing)
+    above = Filter(Join(t, u, "left", ("a",), ("k",)), crossing)
+    assert apply(above) == Filter(Join(scanned(t, either(eq("a", 1), eq("a", 2))), u, "left", ("a",), ("k",)),
+                                  crossing)

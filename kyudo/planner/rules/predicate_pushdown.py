@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from kyudo.planner.expr import Expr, conjoin, conjuncts
+from kyudo.planner.expr import Call, Expr, conjoin, conjuncts, disjoin, disjuncts
 from kyudo.planner.functions import is_deterministic
 from kyudo.planner.logical import (Aggregate, Distinct, Filter, Join, LogicalPlan, Project, Scan,
                                    Sort, Union, Window)
@@ -52,7 +52,12 @@ def apply(plan: LogicalPlan) -> LogicalPlan:
       only moves into that input unless that side's rows are output regardless of
       the condition (the preserved side of a left/right join, an anti join's left
       side, either side of a full outer join);
-    * into a Scan, where it is ANDed with the Scan's own predicate.
+    * into a Scan, where it is ANDed with the Scan's own predicate;
+    * a conjunct that must stay above a join but is an OR of branches each of
+      which constrains one side (``(n1 = 'FRANCE' AND n2 = 'GERMANY') OR (n1 =
+      'GERMANY' AND n2 = 'FRANCE')``) also implies a weaker filter on that side
+      alone (``n1 = 'FRANCE' OR n1 = 'GERMANY'``), which goes down that side while
+      the original stays where it is (see :func:`implied_on`).
 
     Never through a Limit (it would change which rows are kept) or a MapPartitions
     (an opaque function). Non-deterministic conjuncts stay where they are. Whatever
@@ -80,7 +85,7 @@ def apply(plan: LogicalPlan) -> LogicalPlan:
 def _push(plan: LogicalPlan, predicates: list[Expr]) -> LogicalPlan:
     """``plan`` filtered by ``predicates`` (over its output), each applied as low as allowed."""
     if isinstance(plan, Filter):
-        return _push(plan.input, conjuncts(plan.predicate) + predicates)
+        return _push(plan.input, _unique(conjuncts(plan.predicate) + predicates))
     movable = [p for p in predicates if is_deterministic(p)]
     if isinstance(plan, Scan):
         plan, stuck = _into_scan(plan, movable), []
@@ -103,7 +108,18 @@ def _into_scan(plan: Scan, predicates: list[Expr]) -> Scan:
     if not predicates:
         return plan
     existing = conjuncts(plan.predicate) if plan.predicate is not None else []
-    return replace(plan, predicate=conjoin(existing + predicates))
+    combined = _unique(existing + predicates)
+    return plan if combined == existing else replace(plan, predicate=conjoin(combined))
+
+
+def _unique(predicates: list[Expr]) -> list[Expr]:
+    """``predicates`` without repeats, in order: implied filters are derived again
+    on every pass, and must not pile up where an earlier pass already put them."""
+    out: list[Expr] = []
+    for predicate in predicates:
+        if predicate not in out:
+            out.append(predicate)
+    return out
 
 
 def _through_project(plan: Project, predicates: list[Expr]) -> tuple[LogicalPlan, list[Expr]]:
@@ -140,8 +156,49 @@ def _through_join(plan: Join, predicates: list[Expr]) -> tuple[LogicalPlan, list
     if cond_left or cond_right:
         moved = cond_left + cond_right
         plan = replace(plan, condition=conjoin([c for c in condition if c not in moved]))
+    kept_condition = conjuncts(plan.condition) if plan.condition is not None else []
+    for predicates_left, sides in ((stuck, _FILTER_SIDES[plan.how]), (kept_condition, _CONDITION_SIDES[plan.how])):
+        for predicate in predicates_left:
+            if "left" in sides:
+                left = left + _as_list(implied_on(predicate, left_names))
+            if "right" in sides:
+                right = right + _as_list(implied_on(predicate, right_names))
     children = (_push(plan.left, cond_left + left), _push(plan.right, cond_right + right))
     return plan.with_children(children), stuck
+
+
+def _as_list(predicate: Expr | None) -> list[Expr]:
+    return [] if predicate is None else [predicate]
+
+
+def implied_on(predicate: Expr, names: set[str]) -> Expr | None:
+    """A predicate over ``names`` alone that is true wherever ``predicate`` is, or
+    None when there is none to derive.
+
+    For an OR, each branch is reduced to its conjuncts over ``names`` (an inner OR
+    reduced the same way); if every branch keeps one, their OR is implied. A branch
+    with nothing over ``names`` lets any row through, so nothing is implied. Only a
+    row where ``predicate`` is TRUE survives a filter or an inner join condition,
+    and such a row makes some branch, so each of its conjuncts, TRUE.
+    """
+    if not (isinstance(predicate, Call) and predicate.op == "or") or not is_deterministic(predicate):
+        return None
+    branches: list[Expr] = []
+    for branch in disjuncts(predicate):
+        kept = []
+        for conjunct in conjuncts(branch):
+            if conjunct.columns() and conjunct.columns() <= names:
+                kept.append(conjunct)
+            else:
+                inner = implied_on(conjunct, names)
+                if inner is not None:
+                    kept.append(inner)
+        if not kept:
+            return None
+        reduced = conjoin(kept)
+        if reduced not in branches:
+            branches.append(reduced)
+    return disjoin(branches)
 
 
 def _by_side(predicates: list[Expr], sides: tuple[str, ...], left_names: set[str],
