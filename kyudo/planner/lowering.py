@@ -14,6 +14,7 @@ import pyarrow as pa
 from kyudo import config
 from kyudo.planner import logical as L
 from kyudo.planner import physical as P
+from kyudo.planner import physical_partitioning as PP
 from kyudo.planner.errors import PlanError
 from kyudo.planner.expr import conjoin, conjuncts
 from kyudo.planner.statistics import estimate
@@ -23,6 +24,19 @@ from kyudo.planner.to_arrow import to_arrow_expression
 # and, mirrored, the left side.
 _BROADCAST_RIGHT = ("inner", "left", "semi", "anti", "cross")
 _BROADCAST_LEFT = ("inner", "right", "cross")
+
+
+# Join types that drop the unmatched rows of the side that moves in a range-aligned
+# join, by which side stays: rows of the moving side may then meet two partitions.
+_UNMATCHED_DROPPED = {"left": ("inner", "left", "semi", "anti"), "right": ("inner", "right")}
+
+
+def _range_splittable(kept_type: pa.DataType, moving_type: pa.DataType) -> bool:
+    """Key types a range-aligned join handles: integers, dates or timestamps on both sides."""
+    for kind in (pa.types.is_integer, pa.types.is_date32, pa.types.is_timestamp):
+        if kind(kept_type) and kind(moving_type):
+            return True
+    return False
 
 
 def lower(plan: L.LogicalPlan) -> P.PhysicalNode:
@@ -163,6 +177,9 @@ class _Lowering:
             return P.BroadcastJoin(*args, **extra, broadcast="right")
         if strategy == "broadcast_left":
             return P.BroadcastJoin(*args, **extra, broadcast="left")
+        aligned = self._range_aligned(plan, left, right) if plan.strategy is None else None
+        if aligned is not None:
+            return PP.RangeAlignedJoin(*args, **extra, **aligned)
         # Without keys every row goes to one partition anyway (a full outer join
         # on a condition alone, which no broadcast can do).
         npartitions = max(left.npartitions, right.npartitions) if plan.left_on else 1
@@ -202,6 +219,39 @@ class _Lowering:
         if nested and plan.how in _BROADCAST_LEFT:
             return "broadcast_left"
         return "hash"
+
+    def _range_aligned(self, plan: L.Join, left: P.PhysicalNode, right: P.PhysicalNode) -> dict | None:
+        """How to join without shuffling one side, or None: when a side's partitions
+        hold ascending ranges of a key (by source statistics: TPC-H's lineitem and
+        orders are both stored in order key order), it stays where it is and the
+        other side alone is cut at its range starts (:class:`PP.RangeAlignedJoin`).
+
+        The larger side (by estimate) is preferred as the one that stays, and a
+        side stays only if it has at least half the other's partitions, so the
+        join is not squeezed into fewer tasks than a hash join would use. When two
+        kept partitions share a boundary key, the moving rows with that key go to
+        both, so the moving side's unmatched rows must not be output."""
+        if plan.null_equal or plan.null_aware or not plan.left_on:
+            return None
+        _, left_bytes = estimate(plan.left)
+        _, right_bytes = estimate(plan.right)
+        order = ("left", "right") if (left_bytes or 0) >= (right_bytes or 0) else ("right", "left")
+        for kept in order:
+            node, other = (left, right) if kept == "left" else (right, left)
+            if 2 * node.npartitions < other.npartitions:
+                continue
+            keys, other_keys = (plan.left_on, plan.right_on) if kept == "left" else (plan.right_on, plan.left_on)
+            for i, (key, other_key) in enumerate(zip(keys, other_keys)):
+                if not _range_splittable(node.schema.field(key).type, other.schema.field(other_key).type):
+                    continue
+                ranges = PP.partition_key_ranges(node, key)
+                if ranges is None or len(ranges) < 2 or any(not a[0] < b[0] for a, b in zip(ranges, ranges[1:])):
+                    continue
+                shared = tuple(a[1] == b[0] for a, b in zip(ranges, ranges[1:]))
+                if any(shared) and plan.how not in _UNMATCHED_DROPPED[kept]:
+                    continue
+                return {"kept": kept, "key": i, "cuts": tuple(low for low, _ in ranges[1:]), "shared": shared}
+        return None
 
     def _lower_window(self, plan: L.Window):
         child = self.lower(plan.input)

@@ -39,41 +39,10 @@ from kyudo.planner.statistics import estimate
 
 def _statistics_ranges(child, column: str):
     """Per-partition ``(min, max)`` of ``column`` from the source's statistics when
-    ``child`` reads a source directly; None unless every partition is known, free
-    of NULLs and ordered after the one before it. An empty partition gets the
-    one-point range where it sits (its neighbour's bound), as in Dask's divisions."""
+    ``child`` reads a source directly (see :func:`PP.source_ranges`)."""
     if not isinstance(child, ScanPartitions) or not PP.keeps_column(child.ops, column):
         return None
-    stats_of = getattr(child.source, "column_statistics", None)
-    if stats_of is None or child.source.npartitions == 0:
-        return None
-    ranges: list = []
-    highest = None
-    for stats in stats_of(column):
-        if stats == (None, None, 0):  # no rows
-            ranges.append(None)
-            continue
-        if stats is None or stats[0] is None or stats[2]:
-            return None
-        if highest is not None and stats[0] < highest:
-            return None
-        ranges.append((stats[0], stats[1]))
-        highest = stats[1]
-    return _fill_empty(ranges)
-
-
-def _fill_empty(ranges: list):
-    """One-point ranges for empty partitions: the previous partition's max, or
-    for leading ones the first minimum. None when every partition is empty."""
-    known = [r for r in ranges if r is not None]
-    if not known:
-        return None
-    point = known[0][0]
-    filled = []
-    for r in ranges:
-        point = r[1] if r is not None else point
-        filled.append(r if r is not None else (point, point))
-    return tuple(filled)
+    return PP.source_ranges(child.source, column)
 
 
 def _ranges_from_divisions(divisions: tuple) -> tuple:

@@ -14,13 +14,16 @@ that know how the rows are already laid out.
 * :class:`GapFill` — the empty bins of a resample, between partitions too.
 * :class:`PartitionwiseJoin` — join partition ``i`` with partition ``i`` of two
   inputs split at the same division points: no shuffle.
+* :class:`RangeAlignedJoin` — one side stays where it is (its partitions hold
+  ascending key ranges, by source statistics) and only the other side moves, split
+  at that side's range starts: half a shuffle, and no hashing.
 
 Key ranges are ``(low, high)`` per output partition (``None`` when unknown);
 ``divisions`` turns them into the pandas/Dask tuple of ``npartitions + 1`` bounds.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import pyarrow as pa
@@ -30,7 +33,8 @@ from kyudo.engine.operators.sort import SortKey
 from kyudo.planner import partition_tasks as pt
 from kyudo.planner import task_functions as tf
 from kyudo.planner.expr import Col
-from kyudo.planner.physical import JoinPhysical, PartitionwisePhysical, PhysicalNode, Pipeline, UnaryPhysical, _refs, _shuffle
+from kyudo.planner.physical import (BroadcastJoin, JoinPhysical, PartitionwisePhysical, PhysicalNode, Pipeline, UnaryPhysical,
+                                    ScanPartitions, _describe_join, _refs, _shuffle)
 
 
 def divisions_of(ranges) -> tuple | None:
@@ -49,6 +53,85 @@ def keeps_column(ops: tuple, column: str) -> bool:
         if op[0] == "project" and (column, Col(column)) not in op[1]:
             return False
     return True
+
+
+def source_ranges(source, column: str):
+    """Per-partition ``(min, max)`` of ``column`` from a source's statistics; None
+    unless every partition is known, free of NULLs and ordered after the one
+    before it (touching is allowed: a run of equal keys may span two). An empty
+    partition gets the one-point range where it sits (its neighbour's bound), as
+    in Dask's divisions."""
+    stats_of = getattr(source, "column_statistics", None)
+    if stats_of is None or source.npartitions == 0:
+        return None
+    ranges: list = []
+    highest = None
+    for stats in stats_of(column):
+        if stats == (None, None, 0):  # no rows
+            ranges.append(None)
+            continue
+        if stats is None or stats[0] is None or stats[2]:
+            return None
+        if highest is not None and stats[0] < highest:
+            return None
+        ranges.append((stats[0], stats[1]))
+        highest = stats[1]
+    return _fill_empty(ranges)
+
+
+def _fill_empty(ranges: list):
+    """One-point ranges for empty partitions: the previous partition's max, or
+    for leading ones the first minimum. None when every partition is empty."""
+    known = [r for r in ranges if r is not None]
+    if not known:
+        return None
+    point = known[0][0]
+    filled = []
+    for r in ranges:
+        point = r[1] if r is not None else point
+        filled.append(r if r is not None else (point, point))
+    return tuple(filled)
+
+
+def _renamed_from(ops: tuple, column: str) -> str | None:
+    """The name ``column`` had before row-wise ``ops`` (a projection may rename
+    it), or None when an op computes it or may move rows between partitions."""
+    for op in reversed(ops):
+        if op[0] == "map":
+            return None
+        if op[0] == "project":
+            expr = dict(op[1]).get(column)
+            if not isinstance(expr, Col):
+                return None
+            column = expr.name
+    return column
+
+
+def partition_key_ranges(node: PhysicalNode, column: str):
+    """Key ranges of ``node``'s partitions on ``column`` where the layout is known
+    without reading data: through row-wise pipelines (renames included) and the
+    probe side of a broadcast or range-aligned join (whose partitions are that
+    side's, in order), down to a scan's statistics or a sorted layout."""
+    while True:
+        if isinstance(node, (Pipeline, ScanPartitions)):
+            column = _renamed_from(node.ops, column)
+            if column is None:
+                return None
+            if isinstance(node, ScanPartitions):
+                return source_ranges(node.source, column)
+            node = node.input
+        elif isinstance(node, (BroadcastJoin, RangeAlignedJoin)):
+            stays = node.left if _stays_left(node) else node.right
+            other = node.right if _stays_left(node) else node.left
+            if column not in stays.schema.names or column in other.schema.names:
+                return None
+            node = stays
+        else:
+            return physical_ranges(node, column)
+
+
+def _stays_left(node) -> bool:
+    return node.broadcast == "right" if isinstance(node, BroadcastJoin) else node.kept == "left"
 
 
 def physical_ranges(node: PhysicalNode, column: str):
@@ -252,3 +335,41 @@ class PartitionwiseJoin(JoinPhysical):
 
     def describe(self):
         return f"PartitionwiseJoin[{self.npartitions}]({self.how})"
+
+
+@dataclass(eq=False)
+class RangeAlignedJoin(JoinPhysical):
+    """Partition ``i`` of the ``kept`` side meets the rows of the other side whose
+    key falls in its range: each partition of the other side is cut at ``cuts``
+    (the kept partitions' range starts after the first) and the pieces for ``i``
+    are gathered, as a hash shuffle of that side alone would.
+
+    Two neighbouring kept partitions may share their boundary key (a run of equal
+    keys split between row groups); ``shared[j]`` says so for ``cuts[j]``, and
+    rows of the moving side with that key go to both. That is only correct when
+    the moving side's unmatched rows are not output, which the lowering checks."""
+
+    kept: str = field(kw_only=True)  # "left" or "right"
+    key: int = field(kw_only=True)  # which key pair the kept side's ranges are on
+    cuts: tuple = field(kw_only=True)
+    shared: tuple = field(kw_only=True)
+
+    @property
+    def npartitions(self):
+        return len(self.cuts) + 1
+
+    def build(self, builder):
+        name = builder.new_name("range-join")
+        moving = self.right if self.kept == "left" else self.left
+        column = (self.right_on if self.kept == "left" else self.left_on)[self.key]
+        splits = _refs([builder.add(f"{name}-split", i, Task(tf.range_split_points, Ref(k), column,
+                                                              self.cuts, self.shared))
+                        for i, k in enumerate(builder.keys_of(moving))])
+        pieces = [builder.add(f"{name}-take", j, Task(tf.take_split, splits, j, moving.schema))
+                  for j in range(self.npartitions)]
+        kept = builder.keys_of(self.left if self.kept == "left" else self.right)
+        pairs = zip(kept, pieces) if self.kept == "left" else zip(pieces, kept)
+        return self.join_pairs(builder, name, pairs)
+
+    def describe(self):
+        return f"RangeAlignedJoin[{self.npartitions}]({self.how}, kept={self.kept}{_describe_join(self)})"

@@ -114,6 +114,10 @@ def hash_split(table: pa.Table, keys, npartitions: int) -> list:
     return part_ops.hash_partition(table, list(keys), npartitions)
 
 
+def range_split_points(table: pa.Table, column: str, cuts: tuple, shared: tuple) -> list:
+    return part_ops.range_split_points(table, column, list(cuts), list(shared))
+
+
 def take_split(splits: list, index: int, schema: pa.Schema) -> pa.Table:
     """Collect output partition ``index`` of a shuffle from every input's split."""
     return part_ops.concat_tables([s[index] for s in splits], schema=schema)

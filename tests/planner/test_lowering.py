@@ -11,6 +11,7 @@ from kyudo.engine.operators.aggregate import AggSpec
 from kyudo.engine.operators.sort import SortKey
 from kyudo.planner import logical as L
 from kyudo.planner import physical as P
+from kyudo.planner import physical_partitioning as PP
 from kyudo.planner.compile import compute_table, explain, physical_plan
 from kyudo.planner.expr import Call, Col, Lit
 from kyudo.planner.lowering import lower
@@ -88,6 +89,8 @@ def test_small_side_is_broadcast(orders, customers):
 
 
 def test_large_sides_are_hash_shuffled(orders, customers):
+    # neither side's partitions hold ascending key ranges (no range-aligned join)
+    customers = customers.take(list(range(customers.num_rows))[::-1])
     with kyudo.config.set(broadcast_threshold=1):
         plan = L.Join(scan(orders, 4), scan(customers, 2), "inner", ("cust",), ("c_id",))
         node = lower(plan)
@@ -98,7 +101,9 @@ def test_large_sides_are_hash_shuffled(orders, customers):
 
 def test_outer_join_is_never_broadcast(orders, customers):
     plan = L.Join(scan(orders, 4), scan(customers, 2), "outer", ("cust",), ("c_id",))
-    assert isinstance(lower(plan), P.HashJoin)
+    # customers' ids are in order, so orders move to them (no broadcast, no hash shuffle)
+    assert isinstance(lower(plan), PP.RangeAlignedJoin)
+    assert compute_table(plan).num_rows == orders.num_rows
 
 
 @pytest.mark.parametrize("strategy, expected", [("broadcast", P.BroadcastJoin), ("hash", P.HashJoin)])

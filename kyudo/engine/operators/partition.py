@@ -155,3 +155,50 @@ def concat_tables(tables: list[pa.Table], schema: pa.Schema | None = None) -> pa
         return schema.empty_table()
     result = pa.concat_tables(tables, promote_options="permissive")
     return result if schema is None else result.select(schema.names).cast(schema)
+
+
+def range_split_points(table: pa.Table, column: str, cuts: list, shared: list[bool]) -> list[pa.Table]:
+    """Split rows into ``len(cuts) + 1`` tables by where ``column`` falls among the
+    ascending ``cuts``: row r goes to output i when ``cuts[i-1] <= key(r) <
+    cuts[i]``, in row order. A row whose key equals a cut marked ``shared`` also
+    goes to the output before it: that key is the last of one partition and the
+    first of the next on the side this is split to meet, so both must see it.
+
+    A binary search per row (no sort), for integer, date and timestamp keys. NULL
+    keys, which match nothing, go to output 0."""
+    if not cuts:
+        return [table]
+    data = table[column]
+    nulls = None
+    if data.null_count:
+        nulls = pc.is_null(data).to_numpy(zero_copy_only=False)
+        data = pc.fill_null(data, pa.scalar(cuts[0], type=data.type))
+    values = _as_numpy(data)
+    points = _as_numpy(pa.array(cuts, type=data.type))
+    index = np.searchsorted(points, values, side="right").astype(np.int64)
+    if nulls is not None:
+        index[nulls] = 0
+    parts = split_by_index(table, index, len(cuts) + 1)
+    repeated = points[np.asarray(shared, dtype=bool)]
+    if len(repeated) == 0:
+        return parts
+    mask = np.isin(values, repeated)
+    if nulls is not None:
+        mask &= ~nulls
+    if not mask.any():
+        return parts
+    extra = split_by_index(table.filter(pa.array(mask)), index[mask] - 1, len(cuts) + 1)
+    return [pa.concat_tables([p, e]) if e.num_rows else p for p, e in zip(parts, extra)]
+
+
+def _as_numpy(data) -> np.ndarray:
+    """A NULL-free integer-like Arrow column as numpy (zero-copy for one chunk)."""
+    if isinstance(data, pa.ChunkedArray):
+        if data.num_chunks == 1:
+            return _as_numpy(data.chunk(0))
+        return _as_numpy(data.combine_chunks())
+    if pa.types.is_date32(data.type):
+        return data.view(pa.int32()).to_numpy()
+    if pa.types.is_date64(data.type) or pa.types.is_timestamp(data.type) or pa.types.is_duration(data.type):
+        return data.view(pa.int64()).to_numpy()
+    return data.to_numpy()

@@ -15,6 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from kyudo.engine.operators import partition as part_ops
 from kyudo.engine.operators.partition import concat_tables, filter_table, hash_partition, hash_rows, split_by_index
 from ops_strategies import comparable, tables
 
@@ -116,3 +117,44 @@ def test_equal_numbers_of_different_types_hash_alike():
         assert (hash_rows(pa.table({"k": other}), ["k"]) == hash_rows(ints, ["k"])).all()
     assert hash_rows(pa.table({"k": [True]}), ["k"])[0] == hash_rows(ints.slice(0, 1), ["k"])[0]
     assert hash_rows(pa.table({"k": [0.5]}), ["k"])[0] != hash_rows(pa.table({"k": [0.0]}), ["k"])[0]
+
+
+# ---- range_split_points ------------------------------------------------------------
+
+def _expected_range_pieces(keys, cuts, shared):
+    """Row numbers per output, by the definition: cuts[i-1] <= key < cuts[i], plus
+    rows equal to a shared cut also in the output before it; NULLs in output 0."""
+    out = [[] for _ in range(len(cuts) + 1)]
+    for row, key in enumerate(keys):
+        if key is None:
+            out[0].append(row)
+            continue
+        index = sum(1 for c in cuts if c <= key)
+        out[index].append(row)
+    for row, key in enumerate(keys):
+        for j, c in enumerate(cuts):
+            if shared[j] and key == c:
+                out[j].append(row)
+    return out
+
+
+@settings(deadline=None, max_examples=60)
+@given(keys=st.lists(st.one_of(st.none(), st.integers(-20, 20)), max_size=40),
+       cuts=st.lists(st.integers(-25, 25), max_size=5, unique=True).map(sorted),
+       data=st.data())
+def test_range_split_points_matches_its_definition(keys, cuts, data):
+    shared = data.draw(st.lists(st.booleans(), min_size=len(cuts), max_size=len(cuts)))
+    table = pa.table({"k": pa.array(keys, pa.int64()), "row": pa.array(range(len(keys)), pa.int64())})
+    pieces = part_ops.range_split_points(table, "k", cuts, shared)
+    assert len(pieces) == len(cuts) + 1
+    expected = _expected_range_pieces(keys, cuts, shared)
+    assert [p["row"].to_pylist() for p in pieces] == expected
+
+
+def test_range_split_points_on_dates_and_chunked_columns():
+    import datetime
+
+    days = [datetime.date(2024, 1, d) for d in (1, 3, 5, 7, 9)]
+    table = pa.concat_tables([pa.table({"d": days[:2]}), pa.table({"d": days[2:]})])
+    pieces = part_ops.range_split_points(table, "d", [days[2]], [True])
+    assert [p["d"].to_pylist() for p in pieces] == [days[:3], days[2:]]

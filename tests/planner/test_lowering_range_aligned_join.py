@@ -1,0 +1,107 @@
+"""Range-aligned joins: a side whose partitions hold ascending key ranges stays
+where it is and only the other side moves. Every join type must give exactly the
+hash join's rows, including when a run of equal keys spans two kept partitions,
+partitions are empty, keys are NULL or the kept side is the right one."""
+from __future__ import annotations
+
+import datetime
+
+import pyarrow as pa
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import kyudo
+from kyudo.planner import logical as L
+from kyudo.planner import physical as P
+from kyudo.planner import physical_partitioning as PP
+from kyudo.planner.compile import compute_table
+from kyudo.planner.expr import Call, Col, Lit
+from kyudo.planner.lowering import lower
+from kyudo.planner.sources import InMemorySource
+
+HOWS = ("inner", "left", "right", "outer", "semi", "anti")
+
+
+def scan(table: pa.Table, npartitions: int) -> L.Scan:
+    return L.Scan(InMemorySource.from_table(table, npartitions))
+
+
+def rows(table: pa.Table) -> list:
+    return sorted(map(repr, table.to_pylist()))
+
+
+def hash_joined(plan: L.Join) -> pa.Table:
+    return compute_table(L.Join(plan.left, plan.right, plan.how, plan.left_on, plan.right_on,
+                                condition=plan.condition, strategy="hash"))
+
+
+@pytest.fixture(autouse=True)
+def no_broadcast():
+    with kyudo.config.set(broadcast_threshold=1):
+        yield
+
+
+@settings(deadline=None, max_examples=80)
+@given(kept=st.lists(st.integers(0, 12), min_size=2, max_size=30).map(sorted),
+       moving=st.lists(st.one_of(st.none(), st.integers(-2, 14)), max_size=30),
+       kept_parts=st.integers(2, 6), moving_parts=st.integers(1, 4),
+       how=st.sampled_from(HOWS), kept_on_left=st.booleans())
+def test_range_aligned_join_equals_the_hash_join(kept, moving, kept_parts, moving_parts, how, kept_on_left):
+    big = pa.table({"k": pa.array(kept, pa.int64()), "a": list(range(len(kept)))})
+    small = pa.table({"m": pa.array(moving, pa.int64()), "b": list(range(len(moving)))})
+    left, right = (scan(big, kept_parts), scan(small, moving_parts)) if kept_on_left else \
+        (scan(small, moving_parts), scan(big, kept_parts))
+    left_on, right_on = (("k",), ("m",)) if kept_on_left else (("m",), ("k",))
+    plan = L.Join(left, right, how, left_on, right_on)
+    assert rows(compute_table(plan)) == rows(hash_joined(plan))
+
+
+def test_lineitem_like_sides_join_without_moving_the_larger_one():
+    lines = pa.table({"order": [1, 1, 3, 3, 3, 5, 6, 6, 7, 8, 9, 9], "qty": list(range(12))})
+    orders = pa.table({"o_id": [7, 3, 5, 1, 2, 4, 6, 8, 9], "date": [datetime.date(2024, 1, d) for d in range(1, 10)]})
+    plan = L.Join(scan(lines, 4), scan(orders, 2), "inner", ("order",), ("o_id",))
+    node = lower(plan)
+    assert isinstance(node, PP.RangeAlignedJoin) and node.kept == "left" and node.npartitions == 4
+    assert node.cuts == (3, 6, 8)
+    assert node.shared == (True, False, False)  # 3 ends one partition and starts the next
+    assert rows(compute_table(plan)) == rows(hash_joined(plan))
+
+
+def test_ranges_survive_renames_filters_and_a_broadcast_probe():
+    lines = pa.table({"order": list(range(40)), "part": [i % 3 for i in range(40)]})
+    parts = pa.table({"p": [0, 1, 2], "name": ["x", "y", "z"]})
+    orders = pa.table({"o_id": list(range(39, -1, -1)), "v": list(range(40))})
+    renamed = L.Project(L.Filter(scan(lines, 4), Call("greater", (Col("order"), Lit(3)))),
+                        (("l.order", Col("order")), ("l.part", Col("part"))))
+    probe = L.Join(renamed, scan(parts, 1), "inner", ("l.part",), ("p",))
+    plan = L.Join(probe, scan(orders, 4), "inner", ("l.order",), ("o_id",))
+    with kyudo.config.set(broadcast_threshold=200):  # parts is broadcast, orders is not
+        with_parts = lower(probe)
+        node = lower(plan)
+        got = compute_table(plan)
+    assert isinstance(with_parts, P.BroadcastJoin)
+    assert PP.partition_key_ranges(with_parts, "l.order") == ((0, 9), (10, 19), (20, 29), (30, 39))
+    assert isinstance(node, PP.RangeAlignedJoin) and node.kept == "left"
+    assert rows(got) == rows(hash_joined(plan))
+
+
+def test_shared_boundaries_keep_preserved_moving_rows_on_the_hash_join():
+    """A right join that keeps the left side would output a moving (right) row
+    twice when its key spans two kept partitions: it falls back to a hash join."""
+    orders = pa.table({"o_id": [9, 2], "date": [1, 2]})  # not in key order: only lines can stay
+    for keys, expected in (([1, 2, 3, 4], PP.RangeAlignedJoin), ([1, 2, 2, 3], P.HashJoin)):
+        lines = pa.table({"order": keys, "qty": [1, 2, 3, 4]})
+        plan = L.Join(scan(lines, 2), scan(orders, 2), "right", ("order",), ("o_id",))
+        assert isinstance(lower(plan), expected)
+        assert rows(compute_table(plan)) == rows(hash_joined(plan))
+
+
+def test_unsorted_or_string_keys_are_hash_joined():
+    shuffled = pa.table({"k": [5, 1, 4, 2, 3, 0], "a": list(range(6))})
+    other = pa.table({"m": list(range(6)), "b": list(range(6))})
+    assert isinstance(lower(L.Join(scan(shuffled, 3), scan(other.take([5, 4, 3, 2, 1, 0]), 3), "inner",
+                                   ("k",), ("m",))), P.HashJoin)
+    words = pa.table({"k": ["a", "b", "c", "d"], "a": list(range(4))})
+    plan = L.Join(scan(words, 2), scan(words.rename_columns(["m", "b"]), 2), "inner", ("k",), ("m",))
+    assert isinstance(lower(plan), P.HashJoin)
