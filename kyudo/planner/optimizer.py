@@ -25,6 +25,8 @@ RULE_NAMES: tuple[str, ...] = (
     "merge_projections",
     "predicate_pushdown",
     "distinct_aggregates",
+    # After pushdown, which put the filters into the scans that provide the keys.
+    "semi_join_reduction",
     "column_pruning",
     # After pushdown and pruning: it estimates each leaf from the predicates and
     # columns those rules put there, and only rearranges whole leaves, so running

@@ -52,6 +52,8 @@ def estimate(plan: L.LogicalPlan) -> tuple[float | None, float | None]:
         if rows and nbytes:
             return min(rows, plan.n), nbytes * min(1.0, plan.n / rows)
         return plan.n, None
+    if isinstance(plan, L.Join) and plan.how in ("semi", "anti"):
+        return _scale(estimate(plan.left), _kept_by_semi_join(plan))
     if isinstance(plan, (L.Join, L.Union)):
         parts = [estimate(c) for c in plan.children]
         if any(r is None for r, _ in parts) or any(b is None for _, b in parts):
@@ -60,6 +62,30 @@ def estimate(plan: L.LogicalPlan) -> tuple[float | None, float | None]:
     if plan.children:
         return estimate(plan.children[0])
     return None, None
+
+
+def _kept_by_semi_join(plan: L.Join) -> float:
+    """The share of the left rows a semi (or anti) join keeps. When the right side
+    is a filtered scan, its keys are taken to be unique in the source (a foreign
+    key), so a semi join keeps the share of the source its filters keep: semi
+    joins made by ``semi_join_reduction`` from a few parts must read as small.
+    Otherwise, and for anti joins, it keeps :data:`FILTER_SELECTIVITY`."""
+    share = _source_share(plan.right) if plan.how == "semi" else None
+    return FILTER_SELECTIVITY if share is None else share
+
+
+def _source_share(plan: L.LogicalPlan) -> float | None:
+    """Estimated rows of a chain of Filter and Project nodes over a Scan, as a
+    share of the source's rows; None for anything else."""
+    node = plan
+    while isinstance(node, (L.Filter, L.Project)):
+        node = node.input
+    if not isinstance(node, L.Scan) or node.predicate is None and node is plan:
+        return None
+    total, rows = source_num_rows(node.source), filtered_rows(plan)
+    if not total or rows is None:
+        return None
+    return min(1.0, rows / total)
 
 
 def _scale(est, factor):
