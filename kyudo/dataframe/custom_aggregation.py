@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Callable
 import pandas as pd
 import pyarrow as pa
 
+from kyudo.dataframe.aggregate_dtypes import typed_like_pandas
 from kyudo.dataframe.convert import pandas_to_table, table_to_pandas
 from kyudo.planner.specs import SortKey
 from kyudo.planner import logical as L
@@ -134,7 +135,8 @@ def aggregate_mixed(groupby: "GroupBy", items: list[tuple[str, object, str]], la
         plan = groupby._keyed.plan
         if groupby.dropna and keys:
             plan = L.Filter(plan, _no_null_keys(keys))
-        pieces.append(L.Aggregate(plan, keys, tuple(builtin), groupby.split_every, groupby.split_out))
+        pieces.append(typed_like_pandas(
+            L.Aggregate(plan, keys, tuple(builtin), groupby.split_every, groupby.split_out)))
     customs: dict[int, tuple[Aggregation, dict[str, str]]] = {}
     for output, func, column in items:
         if isinstance(func, Aggregation):

@@ -43,14 +43,20 @@ class FrameOps:
         """Replace each chosen data column by ``fn(series)``, all computed from
         this frame's columns; the others pass through. Values may read lazy
         scalars: the plan grows by their joins, whose private columns the final
-        projection leaves out."""
-        plan, exprs = self.plan, {}
+        projection leaves out. A value's pandas dtype that its expression
+        cannot record (``Series.pandas_dtype``) is recorded on its column."""
+        from kyudo.dataframe.series_ops import retyped
+        plan, exprs, dtypes = self.plan, {}, {}
         for name in self._data_columns if columns is None else columns:
-            value = self._with(plan)._rebase(fn(self[name]))
+            new = fn(self[name])
+            value = self._with(plan)._rebase(new)
             if value is None:
                 raise ValueError(f"the new values of {name!r} were built from a different frame")
             plan, exprs[name] = value.frame.plan, value.expr
-        return self._with(L.Project(plan, tuple((n, exprs.get(n, Col(n))) for n in self.plan.schema.names)))
+            if new.pandas_dtype is not None:
+                dtypes[name] = new.pandas_dtype
+        plan = L.Project(plan, tuple((n, exprs.get(n, Col(n))) for n in self.plan.schema.names))
+        return self._with(retyped(plan, dtypes) if dtypes else plan)
 
     def _numeric_columns(self) -> list[str]:
         return [n for n in self._data_columns if _kind(self.plan.schema.field(n).type) == "number"]
@@ -140,15 +146,12 @@ class FrameOps:
                             "the same index label in pandas, and kyudo does not align on the index; for "
                             "membership in a lazy Series use df[column].isin(series)")
         if isinstance(values, dict):
-            return self._map_columns(lambda s: s.isin(values[s.name]) if s.name in values
-                                     else s._derive(Lit(False)))
+            # a column not in the dict is all False, typed as pandas types isin
+            return self._map_columns(lambda s: s.isin(values.get(s.name, [])))
+        # Series.isin leaves out values of another kind (a str is never in an int
+        # column; True is 1, as in pandas) and decides what missing values match
         values = list(values)
-
-        def member(s):
-            # a str never equals an int cell (pandas compares objects); Arrow cannot cast it
-            kind = _kind(s.arrow_type)
-            return s.isin([v for v in values if _kind(infer_type(Lit(v), self.plan.schema)) == kind])
-        return self._map_columns(member)
+        return self._map_columns(lambda s: s.isin(values))
 
     def clip(self, lower=None, upper=None) -> Any:
         return self._map_columns(lambda s: s.clip(lower, upper))

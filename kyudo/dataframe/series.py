@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 
 from kyudo.dataframe.dtypes import pandas_dtypes, to_arrow_type
 from kyudo.dataframe.extensions import join_scalar
-from kyudo.dataframe.series_ops import SeriesOps, is_string
+from kyudo.dataframe.series_ops import SeriesOps, is_string, retyped
 from kyudo.planner.specs import AggSpec
 from kyudo.planner import logical as L
 from kyudo.planner.compile import compute_table, explain
@@ -123,13 +124,20 @@ def _comparison(op: str, when_null: bool):
 class Series(SeriesOps):
     """A lazy column: an expression over ``frame``'s plan, named ``name``."""
 
-    def __init__(self, frame: "DataFrame", expr: Expr, name: str | None):
+    def __init__(self, frame: "DataFrame", expr: Expr, name: str | None, pandas_dtype: str | None = None):
         from kyudo.dataframe.frame import DataFrame
         # the frame as it is now: ``df[col] = ...`` replaces ``df.plan`` in place,
         # and a Series made before must keep meaning the columns it was made from
         self.frame = DataFrame(frame.plan, frame.index, frame._column_labels)
         self.expr = expr
         self.name = name
+        # The pandas dtype of the values where the plan cannot tell it: a computed
+        # column's field records a dtype only when every column it reads records
+        # the same one, so ``isin`` of an Int64 column (``boolean`` in pandas)
+        # keeps it here. It is written on the field where the Series becomes a
+        # column of a result (``_frame_plan``, ``DataFrame._map_columns``), not
+        # in the frame's plan, so a mask still filters in the Parquet reader.
+        self.pandas_dtype = pandas_dtype
 
     # ---- construction -----------------------------------------------------------
 
@@ -199,7 +207,8 @@ class Series(SeriesOps):
         return self._derive(Call("negate", (self.expr,)))
 
     def __invert__(self):
-        return self._derive(Call("not", (self.expr,)))
+        # ``~`` of a ``boolean`` Series is ``boolean`` in pandas
+        return Series(self.frame, Call("not", (self.expr,)), self.name, self.pandas_dtype)
 
     def __abs__(self):
         return self.abs()
@@ -218,19 +227,46 @@ class Series(SeriesOps):
         # ``values`` depending on both (NaN, None or NA) and on the dtype (an
         # Int64 NA only matches pd.NA): asked of pandas itself
         missing = [v for v in values if _is_missing(v)]
-        present = tuple(v for v in values if not _is_missing(v) and self._comparable(v))
+        present = self._comparable(values)
         expr = Call("fill_null", (Call("is_in", (self.expr,), (("values", present),)), Lit(False))) \
             if present else Lit(False)
         if missing and self._missing_matches(values):
             expr = Call("or", (expr, self.isna().expr))
-        return self._derive(expr)
+        return self._typed_as(self._derive(expr), self._isin_dtype())
 
-    def _comparable(self, value) -> bool:
-        """pandas compares objects: a str is never in an int column (Arrow
-        cannot compare them); True is 1."""
+    def _isin_dtype(self):
+        """The dtype of pandas' ``isin`` result for this Series' dtype (``boolean``
+        for masked dtypes such as Int64 and Float64, ``bool`` for numpy ones),
+        asked of pandas on an empty Series."""
+        try:
+            return pd.Series([], dtype=self.dtype).isin([]).dtype
+        except (TypeError, ValueError):
+            return None
+
+    @staticmethod
+    def _typed_as(series: "Series", dtype) -> "Series":
+        """``series`` with pandas dtype ``dtype`` when its plan's field would
+        give another one (numpy dtypes are Arrow's own: nothing to record)."""
+        if dtype is None or isinstance(dtype, np.dtype) or series.dtype == dtype:
+            return series
+        return Series(series.frame, series.expr, series.name, str(dtype))
+
+    def _comparable(self, values: tuple) -> tuple:
+        """The values that are not missing and can equal one of this Series, as
+        values of its kind. pandas compares objects: a str is never in an int
+        column (Arrow cannot compare them), and True is 1 (a bool is 0 or 1 for a
+        number column, 0 and 1 are bools for a bool column: Arrow wants one type)."""
         from kyudo.dataframe.frame_ops import _kind
-        kinds = {_kind(self.arrow_type), _kind(infer_type(Lit(value), self.frame.plan.schema))}
-        return len(kinds) == 1 or kinds == {"bool", "number"}
+        mine, kept = _kind(self.arrow_type), []
+        for value in values:
+            theirs = None if _is_missing(value) else _kind(infer_type(Lit(value), self.frame.plan.schema))
+            if theirs == mine:
+                kept.append(value)
+            elif {mine, theirs} == {"bool", "number"} and mine == "number":
+                kept.append(int(value))
+            elif {mine, theirs} == {"bool", "number"} and value in (0, 1):
+                kept.append(bool(value))
+        return tuple(kept)
 
     def _missing_matches(self, values: tuple) -> bool:
         """Whether pandas finds a missing value of this dtype in ``values`` (which
@@ -264,7 +300,7 @@ class Series(SeriesOps):
         return self._derive(cast_expr(self.expr, self.arrow_type, to_arrow_type(dtype)))
 
     def rename(self, name) -> "Series":
-        return self._derive(self.expr, name)
+        return Series(self.frame, self.expr, name, self.pandas_dtype)
 
     @property
     def str(self):
@@ -279,10 +315,13 @@ class Series(SeriesOps):
     # ---- reductions -------------------------------------------------------------------
 
     def _reduce(self, func: str, **options) -> "Scalar":
+        """One value over all rows, typed as pandas types it (the sum of a
+        float32 column is a float32, see ``aggregate_dtypes``)."""
+        from kyudo.dataframe.aggregate_dtypes import typed_like_pandas
         value = Scalar._COLUMN
         projected = L.Project(self.frame.plan, ((value, self.expr),))
         spec = AggSpec(value, func, None if func == "size" else value, tuple(sorted(options.items())))
-        return Scalar(L.Aggregate(projected, (), (spec,)), func)
+        return Scalar(typed_like_pandas(L.Aggregate(projected, (), (spec,))), func)
 
     def sum(self) -> "Scalar":
         return self._reduce("sum", min_count=0)
@@ -346,7 +385,8 @@ class Series(SeriesOps):
         index = self.frame.index
         column = self.name if isinstance(self.name, str) and self.name not in index else "__series__"
         exprs = tuple((n, Col(n)) for n in index) + ((column, self.expr),)
-        return L.Project(self.frame.plan, exprs)
+        plan: L.LogicalPlan = L.Project(self.frame.plan, exprs)
+        return plan if self.pandas_dtype is None else retyped(plan, {column: self.pandas_dtype})
 
     def to_frame(self) -> "DataFrame":
         from kyudo.dataframe.frame import DataFrame
@@ -426,6 +466,8 @@ class Scalar:
     def compute(self, scheduler=None):
         table = compute_table(self.plan, scheduler)
         value = table.column(0)[0].as_py()
+        if pa.types.is_float32(table.schema.field(0).type):  # as pandas: np.float32(0.1), not 0.10000000149
+            return np.float32("nan" if value is None else value)
         if value is None and pa.types.is_floating(table.schema.field(0).type):
             return float("nan")
         if value is None and self.func in ("mean", "std", "var", "min", "max", "quantile", "approx_quantile"):

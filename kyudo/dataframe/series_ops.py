@@ -101,7 +101,7 @@ class SeriesOps:
             right = L.Filter(right, Call("is_not_null", (Col(values),)))
         right = L.Project(L.Distinct(right), ((values, Col(values)), (marker, Lit(True, pa.bool_()))))
         if not isinstance(result_dtype, np.dtype):  # "boolean": recorded on the marker
-            right = _retyped(right, marker, str(result_dtype))
+            right = retyped(right, {marker: str(result_dtype)})
         joined = mark_join(plan, key.name, right, values)
         frame = DataFrame(joined, self.frame.index, self.frame._column_labels)
         return Series(frame, Call("fill_null", (Col(marker), Lit(False))), self.name)
@@ -250,13 +250,16 @@ def _as_key(expr, dtype: pa.DataType, numbers: bool = False):
     return Call("nan_to_null", (expr,)) if pa.types.is_floating(dtype) else expr
 
 
-def _retyped(plan: L.LogicalPlan, column: str, dtype_name: str) -> L.LogicalPlan:
-    """``plan`` with pandas dtype ``dtype_name`` recorded on ``column``'s field."""
+def retyped(plan: L.LogicalPlan, dtypes: dict[str, str]) -> L.LogicalPlan:
+    """``plan`` with pandas dtype names ``dtypes[column]`` recorded on those columns' fields."""
     from kyudo.dataframe.convert import PANDAS_DTYPE
-    field = plan.schema.field(column)
-    schema = plan.schema.set(plan.schema.get_field_index(column),
-                             field.with_metadata({**(field.metadata or {}), PANDAS_DTYPE: dtype_name.encode()}))
-    return L.MapPartitions(plan, _Retype(schema), schema, "pandas_dtype", f"{column}:{dtype_name}")
+    schema = plan.schema
+    for column, dtype_name in dtypes.items():
+        field = schema.field(column)
+        schema = schema.set(schema.get_field_index(column),
+                            field.with_metadata({**(field.metadata or {}), PANDAS_DTYPE: dtype_name.encode()}))
+    token = ",".join(f"{column}:{dtype_name}" for column, dtype_name in dtypes.items())
+    return L.MapPartitions(plan, _Retype(schema), schema, "pandas_dtype", token)
 
 
 def _counts_typed_as_pandas(counts: Any, key: str, normalize: bool) -> Any:
@@ -272,7 +275,7 @@ def _counts_typed_as_pandas(counts: Any, key: str, normalize: bool) -> Any:
     wanted = pd.Series([], dtype=values_dtype).value_counts(normalize=normalize).dtype
     if isinstance(wanted, np.dtype):
         return counts
-    return Series(DataFrame(_retyped(plan, counts.name, str(wanted)), (key,)), Col(counts.name), counts.name)
+    return Series(DataFrame(retyped(plan, {counts.name: str(wanted)}), (key,)), Col(counts.name), counts.name)
 
 
 def _with_unseen_categories(counts: L.LogicalPlan, key: str) -> L.LogicalPlan:

@@ -6,6 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import kyudo.dataframe as kd
 from kyudo.testing import assert_eq
@@ -221,7 +223,8 @@ def test_sum_of_a_nullable_integer_column_stays_nullable_like_pandas():
 
 
 @pytest.mark.parametrize("dtype", ["Int64", "boolean", "Float64"])
-@pytest.mark.parametrize("func", ["sum", "mean", "min", "max", "std", "var", "count", "nunique", "first", "last"])
+@pytest.mark.parametrize("func", ["sum", "mean", "min", "max", "std", "var", "count", "nunique", "first", "last",
+                                  "median"])
 def test_aggregates_of_nullable_columns_have_pandas_dtypes(dtype, func):
     """pandas keeps nullable dtypes through a group-by (the mean of Int64 is
     Float64, its count Int64); so must kyudo."""
@@ -233,3 +236,85 @@ def test_aggregates_of_nullable_columns_have_pandas_dtypes(dtype, func):
     frame = kd.from_pandas(pdf, npartitions=2)
     assert_eq(getattr(frame.groupby("k").x, func)(), getattr(pdf.groupby("k").x, func)())
     assert_eq(frame.groupby("k").agg(out=("x", func)), pdf.groupby("k").agg(out=("x", func)))
+
+
+# ---- float32 columns: pandas keeps float32 -------------------------------------------
+
+FLOAT32_FUNCS = ["sum", "mean", "min", "max", "std", "var", "median", "first", "last", "prod", "count", "nunique"]
+FLOAT32_ROWS = {  # (key, value) rows: with NULLs and an all-NULL group, none, one
+    "nulls": [("a", 1.5), ("b", None), ("a", 0.1), ("c", None), ("b", 2.25), ("a", -3.0), ("c", None), ("d", 7.0)],
+    "empty": [],
+    "one_row": [("a", 0.1)],
+}
+
+
+def _float32_frame(rows) -> pd.DataFrame:
+    return pd.DataFrame({"k": pd.Series([k for k, _ in rows], dtype="str"),
+                         "x": pd.Series([np.nan if v is None else v for _, v in rows], dtype="float32"),
+                         "y": pd.Series([np.nan if v is None else v for _, v in rows], dtype="float64")})
+
+
+def _pandas_mean_dtype_is_its_rule(pdf: pd.DataFrame) -> bool:
+    """Whether pandas' groupby mean of a float32 column is float32 here.
+
+    pandas 3.1 gives float32, as for sum, std and var, except on its shortcut
+    (``ufunc.reduceat``) for rows already in key order with no NaN, which gives
+    float64: the dtype depends on the data. A lazy plan cannot know the order or
+    the NaN, so kyudo keeps to the rule (float32, what pandas gives an empty frame)."""
+    keys = pdf.k.dropna()
+    return bool(pdf.x.isna().any()) or not keys.is_monotonic_increasing or keys.empty
+
+
+@pytest.mark.parametrize("rows", sorted(FLOAT32_ROWS))
+@pytest.mark.parametrize("func", FLOAT32_FUNCS)
+def test_aggregates_of_float32_columns_have_pandas_dtypes(func, rows):
+    """pandas keeps float32 through sum, mean, std, var, median, prod (the
+    planner computes them in float64): the results are float32 in every form
+    of aggregation, beside float64 ones, and equal pandas' up to float32 rounding."""
+    pdf = _float32_frame(FLOAT32_ROWS[rows])
+    check_dtype = func != "mean" or _pandas_mean_dtype_is_its_rule(pdf)
+    for parts in (1, 2):
+        frame = kd.from_pandas(pdf, npartitions=parts)
+        grouped, pgrouped = frame.groupby("k"), pdf.groupby("k")
+        assert getattr(grouped.x, func)().dtype == getattr(pdf.iloc[:0].groupby("k").x, func)().dtype
+        compare = dict(rtol=1e-6, check_dtype=check_dtype)
+        assert_eq(getattr(grouped.x, func)(), getattr(pgrouped.x, func)(), **compare)
+        assert_eq(getattr(grouped, func)(), getattr(pgrouped, func)(), **compare)
+        assert_eq(grouped.agg(out=("x", func)), pgrouped.agg(out=("x", func)), **compare)
+        several = [func] if func == "sum" else [func, "sum"]
+        assert_eq(grouped.agg({"x": several, "y": func}), pgrouped.agg({"x": several, "y": func}), **compare)
+        assert_eq(grouped.x.agg(several), pgrouped.x.agg(several), **compare)
+
+
+@pytest.mark.parametrize("rows", sorted(FLOAT32_ROWS))
+@pytest.mark.parametrize("func", ["sum", "mean", "min", "max", "std", "var", "median", "prod", "count", "nunique"])
+def test_reductions_of_float32_columns_are_float32_like_pandas(func, rows):
+    """A float32 result is a numpy float32, as pandas', so it prints and
+    compares as pandas' does (``np.float32(0.1)``, not 0.10000000149)."""
+    pdf = _float32_frame(FLOAT32_ROWS[rows])
+    for parts in (1, 2):
+        frame = kd.from_pandas(pdf, npartitions=parts)
+        got, want = getattr(frame.x, func)().compute(), getattr(pdf.x, func)()
+        if isinstance(want, np.floating):
+            assert type(got) is type(want)
+        # as Python floats: assert_eq compares numpy float32 scalars exactly
+        assert_eq(float(got), float(want), rtol=1e-6)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.tuples(st.sampled_from(["p", "q", "r"]),
+                          st.one_of(st.none(), st.floats(-100, 100, width=32))), max_size=25),
+       st.integers(1, 4), st.sampled_from(["sum", "mean", "min", "max", "std", "var", "median", "first", "last"]))
+def test_float32_aggregates_match_pandas_on_random_frames(rows, parts, func):
+    """Values as pandas' up to float32 rounding: pandas adds float32 values in
+    float32, kyudo in float64 (then rounds once), so sums that cancel differ
+    by a few float32 steps of the addends (atol)."""
+    pdf = _float32_frame(rows)
+    frame = kd.from_pandas(pdf, npartitions=parts)
+    got = getattr(frame.groupby("k").x, func)()
+    assert got.dtype == np.float32
+    assert_eq(got, getattr(pdf.groupby("k").x, func)(), rtol=1e-5, atol=1e-3,
+              check_dtype=func != "mean" or _pandas_mean_dtype_is_its_rule(pdf))
+    if func not in ("first", "last"):  # no Series.first in pandas
+        np.testing.assert_allclose(float(getattr(frame.x, func)().compute()), float(getattr(pdf.x, func)()),
+                                   rtol=1e-5, atol=1e-3)

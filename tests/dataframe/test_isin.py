@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import kyudo.dataframe as kd
 from kyudo.dataframe.extensions import is_mark_join
@@ -136,7 +138,7 @@ def test_frame_isin_with_a_series_aligns_on_the_index_in_pandas(df, pdf, other):
 def test_concrete_values_missing_values_as_pandas(values):
     """Which missing value (None, NaN, NA, NaT) a missing cell matches depends
     on the dtype in pandas (an Int64 NA only matches pd.NA); values of another
-    kind never match. (A masked column's result is bool here, boolean in pandas.)"""
+    kind never match. A masked column's result is ``boolean``, as in pandas."""
     pdf = pd.DataFrame({"n": pd.array([1, None, 3], dtype="Int64"), "b": pd.array([True, None, False], dtype="boolean"),
                         "s": pd.array(["a", None, "b"], dtype="string"), "f": [1.0, np.nan, 2.0],
                         "o": ["a", None, "b"], "t": pd.to_datetime(["2024-01-01", None, "2024-01-02"]),
@@ -145,5 +147,70 @@ def test_concrete_values_missing_values_as_pandas(values):
         df = kd.from_pandas(pdf, npartitions=parts)
         for column in pdf.columns:
             want = pdf[column].isin(values)
-            assert_eq(df[column].isin(values), want, check_dtype=column not in ("n", "b"))
+            assert_eq(df[column].isin(values), want)
             assert_eq(df[df[column].isin(values)], pdf[want])
+
+
+# ---- membership in a list: the result's dtype is pandas' own ------------------------
+
+_VALUES = {  # dtype -> the values a column and a list draw from (None: a missing value)
+    "Int64": [0, 1, 2, -3, None], "Int32": [0, 1, 2, -3, None], "UInt8": [0, 1, 2, 200, None],
+    "Float64": [0.0, 1.5, -2.25, None], "Float32": [0.0, 1.5, -2.25, None],
+    "boolean": [True, False, None], "string": ["a", "", "ü", None],
+    "int64": [0, 1, 2, -3], "float64": [0.0, 1.5, np.nan], "float32": [0.0, 1.5, np.nan],
+    "bool": [True, False], "str": ["a", "", "ü", None],
+}
+
+
+@st.composite
+def _column_and_list(draw):
+    dtype = draw(st.sampled_from(sorted(_VALUES)))
+    pool = _VALUES[dtype]
+    cells = draw(st.lists(st.sampled_from(pool), max_size=8))  # empty and one-row frames too
+    wanted = draw(st.lists(st.sampled_from(pool + [pd.NA, np.nan, None, "zz", 1]), max_size=4))
+    return pd.Series(cells, dtype=dtype, name="v"), wanted, draw(st.integers(1, 3))
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_column_and_list())
+def test_list_membership_has_pandas_values_and_dtype(case):
+    """``isin`` of a list gives pandas' result dtype (``boolean`` for the masked
+    Int/UInt/Float dtypes and ``boolean``, ``bool`` otherwise) and pandas'
+    answer for missing cells (False on an Int64 NA unless the list holds pd.NA),
+    through ``~``, ``rename``, masks and ``DataFrame.isin``."""
+    column, wanted, parts = case
+    pdf = column.to_frame()
+    df = kd.from_pandas(pdf, npartitions=parts)
+    got, want = df.v.isin(wanted), pdf.v.isin(wanted)
+    assert got.dtype == want.dtype
+    assert_eq(got, want)
+    assert_eq(~got, ~want)
+    assert_eq(got.rename("m"), want.rename("m"))
+    assert_eq(df[got], pdf[want])
+    assert_eq(df.isin(wanted), pdf.isin(wanted))
+
+
+def test_frame_isin_types_every_column_as_pandas():
+    """A list and a dict (whose missing columns are all False), over nullable,
+    numpy and string columns side by side, and values of another kind."""
+    pdf = pd.DataFrame({"n": pd.array([1, None, 3], dtype="Int64"), "f": pd.array([1.5, None, 2.0], dtype="Float64"),
+                        "b": pd.array([True, None, False], dtype="boolean"), "i": [1, 2, 3],
+                        "s": pd.array(["a", None, "b"], dtype="string")})
+    for parts in (1, 2):
+        df = kd.from_pandas(pdf, npartitions=parts)
+        for values in ([1, 2], [1.5, pd.NA], ["a", True], [], {"n": [3]}, {"f": [pd.NA], "s": ["b"]}, {}):
+            assert_eq(df.isin(values), pdf.isin(values))
+
+
+def test_a_mask_of_a_nullable_column_still_filters_in_the_plan():
+    """The ``boolean`` dtype is recorded where the mask becomes a result column,
+    not in the frame's plan: ``df[df.n.isin(...)]`` is a plain filter (one the
+    optimizer can push into a reader), with no opaque node above the data."""
+    pdf = pd.DataFrame({"n": pd.array([1, None, 3, 4], dtype="Int64"), "x": [1.0, 2.0, 3.0, 4.0]})
+    df = kd.from_pandas(pdf, npartitions=2)
+    mask = df.n.isin([1, 4])
+    assert mask.dtype == pd.BooleanDtype()
+    filtered = df[mask]
+    assert not any(isinstance(node, L.MapPartitions) for node in L.walk(filtered.plan))
+    assert_eq(filtered, pdf[pdf.n.isin([1, 4])])
+    assert_eq(df[mask & (df.x > 1)], pdf[pdf.n.isin([1, 4]) & (pdf.x > 1)])
