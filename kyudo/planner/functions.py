@@ -670,7 +670,10 @@ def _time_measure(args, types, call):
     """A timestamp as an int64 count on one of resample's scales (option
     ``kind``): "tick", its own ticks since the epoch (absolute time); "day",
     days since 1970-01-01 of its wall-clock date (in its time zone); "month",
-    months since 1970-01 of that date. Bins are then arithmetic on counts."""
+    months since 1970-01 of that date; "bday", business days (Monday to Friday)
+    since 1970-01-01 of the business day at or before that date (option
+    ``roll="forward"``: at or after it); "bmonth", the month of that business
+    day. Bins are then arithmetic on counts."""
     (t,), kind = args, call.option("kind")
     if kind == "tick":
         return cast(t, pa.int64())
@@ -683,14 +686,65 @@ def _time_measure(args, types, call):
         year = pc.subtract(cast(pc.year(wall), pa.int64()), pa.scalar(1970, pa.int64()))
         return pc.add(pc.multiply(year, pa.scalar(12, pa.int64())),
                       pc.subtract(cast(pc.month(wall), pa.int64()), pa.scalar(1, pa.int64())))
-    raise ExpressionError(f"time_measure: kind must be tick, day or month, got {kind!r}")
+    if kind in ("bday", "bmonth"):
+        return _business_measure(_local_day_numbers(wall, types[0].unit, call), kind,
+                                 call.option("roll", "backward"))
+    raise ExpressionError(f"time_measure: kind must be tick, day, month, bday or bmonth, got {kind!r}")
+
+
+def _local_day_numbers(wall, unit: str, call):
+    """Days since 1970-01-01 of wall-clock timestamps (already local)."""
+    ticks = cast(cast(wall, pa.timestamp(unit)), pa.int64())
+    per_day = pa.scalar(_TICKS_PER_DAY[unit], pa.int64())
+    return _floordiv([ticks, per_day], (pa.int64(), pa.int64()), call)
+
+
+def _int64(value: int) -> pa.Scalar:
+    return pa.scalar(value, pa.int64())
+
+
+def _business_day_numbers(days, roll: str):
+    """Day numbers since 1970-01-01 to business-day numbers (Monday to Friday;
+    1970-01-01, a Thursday, is business day 0): of the business day at or
+    before each day (``roll="backward"``) or at or after it ("forward"). Whole
+    weeks are five business days, so this is arithmetic on the week and the
+    weekday: vectorised, and valid on arrays, scalars and compute expressions."""
+    if roll == "forward":  # the business day after the one at or before the day before
+        return pc.add(_business_day_numbers(pc.subtract(days, _int64(1)), "backward"), _int64(1))
+    if roll != "backward":
+        raise ExpressionError(f"business days: roll must be backward or forward, got {roll!r}")
+    from_monday = pc.add(days, _int64(3))  # 1969-12-29, a Monday, is day -3
+    weeks = _floordiv([from_monday, _int64(7)], (pa.int64(), pa.int64()), None)
+    weekday = pc.subtract(from_monday, pc.multiply(weeks, _int64(7)))  # 5 and 6 are the weekend
+    return pc.subtract(pc.add(pc.multiply(weeks, _int64(5)), pc.min_element_wise(weekday, _int64(4))), _int64(3))
+
+
+def _day_numbers_of_business_days(business):
+    """The inverse of _business_day_numbers on business days."""
+    from_monday = pc.add(business, _int64(3))
+    weeks = _floordiv([from_monday, _int64(5)], (pa.int64(), pa.int64()), None)
+    weekday = pc.subtract(from_monday, pc.multiply(weeks, _int64(5)))
+    return pc.subtract(pc.add(pc.multiply(weeks, _int64(7)), weekday), _int64(3))
+
+
+def _business_measure(days, kind: str, roll: str):
+    """time_measure's business scales from local day numbers: the business day
+    (rolled ``roll``), or for "bmonth" the month (since 1970-01) it falls in."""
+    business = _business_day_numbers(days, roll)
+    if kind == "bday":
+        return business
+    dates = cast(cast(_day_numbers_of_business_days(business), pa.int32()), pa.date32())
+    year = pc.subtract(cast(pc.year(dates), pa.int64()), _int64(1970))
+    return pc.add(pc.multiply(year, _int64(12)), pc.subtract(cast(pc.month(dates), pa.int64()), _int64(1)))
 
 
 def _time_label_array(x: pa.Array, types, call) -> pa.Array:
     """The inverse of time_measure for bin labels: a count on the ``kind`` scale
     to the timestamp (options ``unit``, ``tz``) where that tick, day or month
     starts (a day or month starts at local midnight), or with ``end=True``, for
-    months, the midnight of the month's last day."""
+    months, the midnight of the month's last day. For "bday", the midnight of
+    that business day; for "bmonth", of the month's first business day, or with
+    ``end=True`` of its last."""
     kind, unit, tz = call.option("kind"), call.option("unit", "ns"), call.option("tz")
     target = pa.timestamp(unit, tz)
     if kind == "tick":
@@ -701,8 +755,17 @@ def _time_label_array(x: pa.Array, types, call) -> pa.Array:
         months = counts + (1 if call.option("end", False) else 0)
         days = (np.datetime64("1970-01", "M") + months.astype("timedelta64[M]")).astype("datetime64[D]")
         counts = days.astype(np.int64) - (1 if call.option("end", False) else 0)
+    elif kind == "bday":
+        counts = _day_numbers_of_business_days(pa.array(counts)).to_numpy()
+    elif kind == "bmonth":  # a month's first business day, or with end=True its last
+        end = call.option("end", False)
+        months = counts + (1 if end else 0)
+        days = (np.datetime64("1970-01", "M") + months.astype("timedelta64[M]")).astype("datetime64[D]")
+        edge = pa.array(days.astype(np.int64) - (1 if end else 0))
+        business = _business_day_numbers(edge, "backward" if end else "forward")
+        counts = _day_numbers_of_business_days(business).to_numpy()
     elif kind != "day":
-        raise ExpressionError(f"time_label: kind must be tick, day or month, got {kind!r}")
+        raise ExpressionError(f"time_label: kind must be tick, day, month, bday or bmonth, got {kind!r}")
     wall = pa.array(counts * _TICKS_PER_DAY[unit], mask=mask if mask.any() else None).cast(pa.timestamp(unit))
     if tz is None:
         return wall
