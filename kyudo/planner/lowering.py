@@ -39,6 +39,13 @@ def _range_splittable(kept_type: pa.DataType, moving_type: pa.DataType) -> bool:
     return False
 
 
+def _nullable_keys(plan: L.Join) -> bool:
+    """Whether a key column of either side may hold NULL (pandas merges match NULL
+    keys, which a range split would not bring together)."""
+    return any(plan.left.schema.field(k).nullable for k in plan.left_on) or \
+        any(plan.right.schema.field(k).nullable for k in plan.right_on)
+
+
 def lower(plan: L.LogicalPlan) -> P.PhysicalNode:
     """The physical plan for an (already optimized) logical plan."""
     return _Lowering().lower(plan)
@@ -136,8 +143,25 @@ class _Lowering:
             return 1
         return max(1, min(child.npartitions, math.ceil(4 * nbytes / self.partition_size)))
 
+    def _local_aggregate(self, plan, child: P.PhysicalNode, keys: tuple, aggs: tuple, input_schema):
+        """A :class:`PP.RangeLocalAggregate` when the input's partitions hold
+        ascending ranges of one of the integer-like group keys (a group by order
+        over lineitem, stored in order key order), else None."""
+        if child.npartitions < 2 or getattr(plan, "split_out", None) or self._split_out(plan, child) < 2:
+            return None  # a small result is cheaper gathered into one partition by a tree
+        for key in keys:
+            if not _range_splittable(child.schema.field(key).type, child.schema.field(key).type):
+                continue
+            ranges = PP.partition_key_ranges(child, key)
+            if ranges is not None and all(a[0] < b[0] for a, b in zip(ranges, ranges[1:])):
+                return PP.RangeLocalAggregate(child, keys, aggs, key, ranges, plan.schema, input_schema)
+        return None
+
     def _lower_aggregate(self, plan: L.Aggregate):
         child = self.lower(plan.input)
+        local = self._local_aggregate(plan, child, plan.keys, plan.aggs, plan.input.schema) if plan.keys else None
+        if local is not None:
+            return local
         split_out = self._split_out(plan, child)
         if split_out > 1 and plan.keys:
             return P.ShuffleAggregate(child, plan.keys, plan.aggs, split_out, plan.schema, plan.input.schema)
@@ -149,6 +173,9 @@ class _Lowering:
     def _lower_distinct(self, plan: L.Distinct):
         keys = tuple(plan.schema.names)
         child = self.lower(plan.input)
+        local = self._local_aggregate(plan, child, keys, (), plan.schema)
+        if local is not None:
+            return local
         split_out = self._split_out(plan, child)
         if split_out > 1:
             return P.ShuffleAggregate(child, keys, (), split_out, plan.schema, plan.schema)
@@ -231,7 +258,7 @@ class _Lowering:
         join is not squeezed into fewer tasks than a hash join would use. When two
         kept partitions share a boundary key, the moving rows with that key go to
         both, so the moving side's unmatched rows must not be output."""
-        if plan.null_equal or plan.null_aware or not plan.left_on:
+        if plan.null_aware or not plan.left_on or (plan.null_equal and _nullable_keys(plan)):
             return None
         _, left_bytes = estimate(plan.left)
         _, right_bytes = estimate(plan.right)

@@ -14,6 +14,8 @@ that know how the rows are already laid out.
 * :class:`GapFill` — the empty bins of a resample, between partitions too.
 * :class:`PartitionwiseJoin` — join partition ``i`` with partition ``i`` of two
   inputs split at the same division points: no shuffle.
+* :class:`RangeLocalAggregate` — group partitions that already hold ascending
+  ranges of a key on their own: no shuffle.
 * :class:`RangeAlignedJoin` — one side stays where it is (its partitions hold
   ascending key ranges, by source statistics) and only the other side moves, split
   at that side's range starts: half a shuffle, and no hashing.
@@ -123,11 +125,21 @@ def partition_key_ranges(node: PhysicalNode, column: str):
         elif isinstance(node, (BroadcastJoin, RangeAlignedJoin)):
             stays = node.left if _stays_left(node) else node.right
             other = node.right if _stays_left(node) else node.left
+            column = _kept_key_for(node, column)
             if column not in stays.schema.names or column in other.schema.names:
                 return None
             node = stays
         else:
             return physical_ranges(node, column)
+
+
+def _kept_key_for(node, column: str) -> str:
+    """In an inner range-aligned join the moving side's key equals the kept side's
+    on every output row, so it has the kept side's ranges too."""
+    if not isinstance(node, RangeAlignedJoin) or node.how != "inner":
+        return column
+    kept_on, moving_on = (node.left_on, node.right_on) if node.kept == "left" else (node.right_on, node.left_on)
+    return kept_on[node.key] if column == moving_on[node.key] else column
 
 
 def _stays_left(node) -> bool:
@@ -373,3 +385,43 @@ class RangeAlignedJoin(JoinPhysical):
 
     def describe(self):
         return f"RangeAlignedJoin[{self.npartitions}]({self.how}, kept={self.kept}{_describe_join(self)})"
+
+
+@dataclass(eq=False)
+class RangeLocalAggregate(UnaryPhysical):
+    """A grouped aggregation whose input partitions hold ascending ranges of the
+    group key ``column``: a group can only span two neighbouring partitions, where
+    one's last key is the next one's first (``shared``). Each partition is
+    aggregated where it is; the partial states of such a boundary key move to
+    the partition where that key starts, so every output holds whole groups and
+    the partitions keep their key ranges (``ranges``, for joins above)."""
+
+    input: PhysicalNode
+    keys: tuple
+    aggs: tuple
+    column: str
+    ranges: tuple
+    schema: pa.Schema
+    input_schema: pa.Schema
+
+    @property
+    def npartitions(self):
+        return self.input.npartitions
+
+    def build(self, builder):
+        name = builder.new_name("local-aggregate")
+        partials = [builder.add(f"{name}-partial", i, Task(tf.partial_aggregate, Ref(k), self.keys, self.aggs))
+                    for i, k in enumerate(builder.keys_of(self.input))]
+        inputs = [[Ref(k)] for k in partials]
+        for i, (this, following) in enumerate(zip(self.ranges, self.ranges[1:])):
+            if this[1] == following[0]:
+                # states of the key both partitions hold go to the partition it starts
+                split = builder.add(f"{name}-boundary", i, Task(tf.range_split_points, Ref(partials[i]),
+                                                                self.column, (following[0],), (False,)))
+                inputs[i][0] = Ref(builder.add(f"{name}-body", i, Task(tf.piece, Ref(split), 0)))
+                inputs[i + 1].append(Ref(builder.add(f"{name}-tail", i, Task(tf.piece, Ref(split), 1))))
+        return [builder.add(name, i, Task(tf.finalize, parts, self.keys, self.aggs, self.input_schema, self.schema))
+                for i, parts in enumerate(inputs)]
+
+    def describe(self):
+        return f"RangeLocalAggregate[{self.npartitions}](keys=[{', '.join(self.keys)}], ranges on {self.column})"

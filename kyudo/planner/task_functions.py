@@ -118,6 +118,11 @@ def range_split_points(table: pa.Table, column: str, cuts: tuple, shared: tuple)
     return part_ops.range_split_points(table, column, list(cuts), list(shared))
 
 
+def piece(split: list, index: int) -> pa.Table:
+    """One output of a split, as a task of its own."""
+    return split[index]
+
+
 def take_split(splits: list, index: int, schema: pa.Schema) -> pa.Table:
     """Collect output partition ``index`` of a shuffle from every input's split."""
     return part_ops.concat_tables([s[index] for s in splits], schema=schema)

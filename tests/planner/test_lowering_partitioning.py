@@ -82,13 +82,17 @@ def test_large_group_by_and_distinct_are_not_funnelled_into_one_partition(table)
     from kyudo.engine.operators.aggregate import AggSpec
     from kyudo.planner import physical as P
 
+    in_key_order = L.Aggregate(scan(table, 5), ("k",), (AggSpec("s", "sum", "v"),))
+    table = table.take(list(range(table.num_rows))[::-1])  # partitions without key ranges
     grouped = L.Aggregate(scan(table, 5), ("k",), (AggSpec("s", "sum", "v"),))
     assert isinstance(lower(grouped), P.TreeAggregate)  # a small result: one partition
+    assert isinstance(lower(in_key_order), P.TreeAggregate)
     with kyudo.config.set(partition_size=64):
+        assert isinstance(lower(in_key_order), PP.RangeLocalAggregate)  # grouped where it lies
         node = lower(grouped)
         # estimated result: 480 input bytes x 0.1 reduction = 48 bytes, a quarter of 64 a partition
         assert isinstance(node, P.ShuffleAggregate) and node.npartitions == 3
-        assert sorted(compute_table(grouped).column("k").to_pylist()) == table.column("k").to_pylist()
+        assert sorted(compute_table(grouped).column("k").to_pylist()) == sorted(table.column("k").to_pylist())
         distinct = lower(L.Distinct(scan(table, 4)))
         assert isinstance(distinct, P.ShuffleAggregate) and distinct.npartitions == 4
     assert lower(L.Aggregate(scan(table, 5), ("k",), (AggSpec("s", "sum", "v"),), split_out=3)).npartitions == 3

@@ -1,7 +1,10 @@
-"""Range-aligned joins: a side whose partitions hold ascending key ranges stays
-where it is and only the other side moves. Every join type must give exactly the
-hash join's rows, including when a run of equal keys spans two kept partitions,
-partitions are empty, keys are NULL or the kept side is the right one."""
+"""Partitions that hold ascending key ranges (by statistics) are used where they
+are. Range-aligned joins: that side stays and only the other side moves; every
+join type must give exactly the hash join's rows, including when a run of equal
+keys spans two kept partitions, partitions are empty, keys are NULL or the kept
+side is the right one. Range-local aggregations: each partition is grouped on its
+own, a group spanning two partitions is finished in one, and the result equals
+the shuffled aggregation's."""
 from __future__ import annotations
 
 import datetime
@@ -19,6 +22,7 @@ from kyudo.planner.compile import compute_table
 from kyudo.planner.expr import Call, Col, Lit
 from kyudo.planner.lowering import lower
 from kyudo.planner.sources import InMemorySource
+from kyudo.planner.specs import AggSpec
 
 HOWS = ("inner", "left", "right", "outer", "semi", "anti")
 
@@ -38,7 +42,8 @@ def hash_joined(plan: L.Join) -> pa.Table:
 
 @pytest.fixture(autouse=True)
 def no_broadcast():
-    with kyudo.config.set(broadcast_threshold=1):
+    # tiny tables must count as large: joins not broadcast, aggregations not gathered
+    with kyudo.config.set(broadcast_threshold=1, partition_size=1):
         yield
 
 
@@ -105,3 +110,45 @@ def test_unsorted_or_string_keys_are_hash_joined():
     words = pa.table({"k": ["a", "b", "c", "d"], "a": list(range(4))})
     plan = L.Join(scan(words, 2), scan(words.rename_columns(["m", "b"]), 2), "inner", ("k",), ("m",))
     assert isinstance(lower(plan), P.HashJoin)
+
+
+def grouped(source: L.LogicalPlan, distinct: bool) -> L.LogicalPlan:
+    if distinct:
+        return L.Distinct(L.Project(source, (("k", Col("k")), ("g", Col("g")))))
+    return L.Aggregate(source, ("g", "k"), (AggSpec("s", "sum", "x"), AggSpec("n", "count", "x"),
+                                            AggSpec("m", "mean", "x"), AggSpec("rows", "size", None)))
+
+
+@settings(deadline=None, max_examples=60)
+@given(keys=st.lists(st.integers(0, 9), min_size=2, max_size=40).map(sorted),
+       values=st.lists(st.one_of(st.none(), st.floats(-5, 5, allow_nan=False)), min_size=40, max_size=40),
+       npartitions=st.integers(2, 6), distinct=st.booleans())
+def test_range_local_aggregation_equals_the_shuffled_one(keys, values, npartitions, distinct):
+    table = pa.table({"k": pa.array(keys, pa.int64()), "g": [i % 2 for i in range(len(keys))],
+                      "x": pa.array(values[:len(keys)], pa.float64())})
+    plan = grouped(scan(table, npartitions), distinct)
+    source = plan.input.input.source if distinct else plan.input.source
+
+    def ascending(column):
+        ranges = PP.source_ranges(source, column)
+        return ranges is not None and all(a[0] < b[0] for a, b in zip(ranges, ranges[1:]))
+    assert isinstance(lower(plan), PP.RangeLocalAggregate) == (ascending("k") or ascending("g"))
+    unordered = grouped(scan(table.take(list(range(len(keys)))[::-1]), npartitions), distinct)  # no ranges
+    assert not isinstance(lower(unordered), PP.RangeLocalAggregate)
+    assert rows(compute_table(plan)) == rows(compute_table(unordered))
+
+
+def test_groups_spanning_partitions_are_finished_once_and_joins_above_stay_aligned():
+    lines = pa.table({"order": [1, 1, 2, 2, 2, 3, 4, 4], "qty": [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0]})
+    per_order = L.Aggregate(scan(lines, 3), ("order",), (AggSpec("total", "sum", "qty"),))
+    node = lower(per_order)  # partitions [1 1 2] [2 2 3] [4 4]: order 2 spans the first two
+    assert isinstance(node, PP.RangeLocalAggregate) and node.npartitions == 3
+    assert sorted(compute_table(per_order).to_pylist(), key=lambda r: r["order"]) == [
+        {"order": 1, "total": 3.0}, {"order": 2, "total": 12.0}, {"order": 3, "total": 6.0},
+        {"order": 4, "total": 15.0}]
+    orders = pa.table({"o_id": [4, 3, 2, 1], "date": [1, 2, 3, 4]})
+    plan = L.Join(per_order, scan(orders, 2), "inner", ("order",), ("o_id",))
+    joined = lower(plan)
+    got = compute_table(plan)
+    assert isinstance(joined, PP.RangeAlignedJoin) and joined.kept == "left"
+    assert rows(got) == rows(hash_joined(plan))
