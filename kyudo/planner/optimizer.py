@@ -21,6 +21,8 @@ from kyudo.planner.logical import LogicalPlan
 # predicates; filters move down before columns are pruned so the scan is asked
 # for the columns its own predicate needs; limits move last, over the final shape.
 RULE_NAMES: tuple[str, ...] = (
+    # First, while the inputs of side-by-side aggregates are still equal.
+    "merge_global_aggregates",
     "constant_folding",
     "merge_projections",
     "predicate_pushdown",
