@@ -17,6 +17,7 @@ from kyudo.dataframe.dtypes import pandas_dtypes, to_arrow_type
 from kyudo.dataframe.frame_ops import FrameOps
 from kyudo.dataframe.extensions import added_by, base_of, is_extension, join_scalar, peel, rejoin
 from kyudo.dataframe.series import Scalar, Series, cast_expr, to_expr
+from kyudo.dataframe.series_ops import is_retype, retyped
 from kyudo.planner.specs import AggSpec
 from kyudo.planner.specs import SortKey
 from kyudo.planner import logical as L
@@ -78,6 +79,7 @@ class DataFrame(FrameOps):
         new frame only added columns over the old one, so the mask's expression
         is still valid here. Walk down through projections that pass the
         mask's columns through unchanged until the mask's own plan is reached.
+        A node that only records pandas dtypes (``retyped``) changes no value.
         Filters and sorts only drop or reorder rows, so ``df[df.x > 1].assign(
         y=df.z * 2)`` gives each kept row its own value, as pandas' alignment on
         the index does. A Series over an extension of its frame (one reading a
@@ -91,13 +93,13 @@ class DataFrame(FrameOps):
             if target is base or target == base:
                 plan, expr = rejoin(self.plan, layers, series.expr)
                 frame = self if plan is self.plan else DataFrame(plan, self.index, self._column_labels)
-                return Series(frame, expr, series.name)
+                return Series(frame, expr, series.name, series.pandas_dtype)
             if isinstance(target, L.Project):
                 passed = {n for n, e in target.exprs if e == Col(n)}
                 if not needed <= passed:
                     return None
                 target = target.input
-            elif isinstance(target, (L.Filter, L.Sort)):
+            elif isinstance(target, (L.Filter, L.Sort)) or is_retype(target):
                 target = target.input
             elif is_extension(target):
                 target = base_of(target)
@@ -153,8 +155,12 @@ class DataFrame(FrameOps):
         return frame
 
     def _assign_one(self, name: str, value: Any) -> "DataFrame":
-        plan = self.plan
+        """A new or replaced column. A Series' pandas dtype that its expression
+        cannot record (``Series.pandas_dtype``: the ``boolean`` of ``df.x > 3``
+        over an Int64 column) is recorded on the new column's field."""
+        plan, dtype = self.plan, None
         if isinstance(value, Series):
+            dtype = value.pandas_dtype
             rebased = self._rebase(value)
             if rebased is None:
                 raise ValueError("cannot assign a Series built from a different frame")
@@ -172,7 +178,8 @@ class DataFrame(FrameOps):
                 exprs.append((n, Col(n)))
         if not replaced:
             exprs.append((name, expr))
-        return self._with(L.Project(plan, tuple(exprs)))
+        plan = L.Project(plan, tuple(exprs))
+        return self._with(plan if dtype is None else retyped(plan, {name: dtype}))
 
     def __setitem__(self, key, value) -> None:
         if isinstance(key, (list, tuple)):

@@ -7,6 +7,8 @@ optimizer can push into the Parquet reader.
 """
 from __future__ import annotations
 
+import functools
+import operator
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -36,6 +38,8 @@ def to_expr(value: Any) -> Expr:
         raise TypeError(f"a lazy {value!r} can only be combined with a Series or another scalar")
     if isinstance(value, pd.Timestamp):
         value = value.to_pydatetime()
+    if value is pd.NA:
+        value = None
     return Lit(value)
 
 
@@ -83,6 +87,28 @@ def _nan_as_null(expr: Expr, schema: pa.Schema) -> Expr:
     return Call("nan_to_null", (expr,))
 
 
+def _empty_like(value: Any) -> Any:
+    """What pandas is asked about in place of ``value``: an empty Series of a
+    Series' dtype, any other value as it is."""
+    return pd.Series([], dtype=value.dtype) if isinstance(value, Series) else value
+
+
+def _pandas_result_dtype(op, dtype):
+    """``op(empty Series of dtype).dtype``, or None when pandas refuses."""
+    try:
+        return op(pd.Series([], dtype=dtype)).dtype
+    except (TypeError, ValueError, NotImplementedError, pa.ArrowException):
+        return None
+
+
+@functools.lru_cache(maxsize=1024)
+def _operator_result_dtype(op, dtype, theirs: tuple):
+    """``_pandas_result_dtype`` of ``op`` with ``theirs`` (``("series", dtype)``
+    or ``("value", type, value)``), remembered: plans repeat the same few."""
+    other = pd.Series([], dtype=theirs[1]) if theirs[0] == "series" else theirs[2]
+    return _pandas_result_dtype(lambda mine: op(mine, other), dtype)
+
+
 def _quantile_func(method: str) -> str:
     if method in ("approx", "tdigest"):
         return "approx_quantile"
@@ -110,14 +136,72 @@ def _binary(op: str, reflected: bool = False):
     return method
 
 
+# the pandas operator of each comparison and logical function, to ask pandas the result dtype
+_PANDAS_OPERATORS = {"equal": operator.eq, "not_equal": operator.ne, "less": operator.lt,
+                     "less_equal": operator.le, "greater": operator.gt, "greater_equal": operator.ge,
+                     "and": operator.and_, "or": operator.or_, "xor": operator.xor}
+
+
 def _comparison(op: str, when_null: bool):
-    """pandas comparisons never return NA for numpy-typed data: a missing value
-    compares False (True for ``!=``). SQL's NULL result is filled accordingly."""
+    """pandas comparisons of numpy-typed data never return NA: a missing value
+    compares False (True for ``!=``), so SQL's NULL result is filled accordingly.
+    Where pandas gives a masked result (``boolean`` for Int64, Float64, boolean
+    and ``string[python]``, ``bool[pyarrow]`` for Arrow strings) a missing input
+    gives a missing result, as SQL's NULL already is: nothing is filled."""
     def method(self: "Series", other):
         name = _result_name(self, other)
         self, other = self._aligned(other)
-        return self._derive(Call("fill_null", (Call(op, (self.expr, to_expr(other))), Lit(when_null))), name)
+        dtype = self._result_dtype(_PANDAS_OPERATORS[op], other)
+        operands = self._comparable_operands(other)
+        if (op in ("equal", "not_equal") and (operands is None or self._never_equals(other))
+                or self._never_equals(other) and isinstance(other, float)):
+            # pandas: a present value never equals a value of another kind (1 == "1"
+            # is False), nor None or NaN in a masked numeric column (nor is it
+            # ordered with NaN there); a missing one is unknown
+            expr: Expr = Call("if_else", (Call("is_null", (self.expr,)), Lit(None, pa.bool_()),
+                                          Lit(op == "not_equal")))
+        else:
+            expr = Call(op, operands or (self.expr, to_expr(other)))
+        return self._masked_or_filled(expr, dtype, when_null, name)
     method.__name__ = f"__{op}__"
+    return method
+
+
+def _logical(op: str, reflected: bool = False):
+    """``&``, ``|`` and ``^``: Kleene logic (``NA & False`` is False, ``NA | True``
+    True, ``NA ^ x`` NA) on masks, as both Arrow's and pandas' masked booleans
+    do; the result is ``boolean`` when pandas says so (an operand is)."""
+    def method(self: "Series", other):
+        from kyudo.dataframe.frame_ops import _kind
+        name = _result_name(self, other)
+        self, other = self._aligned(other)
+        left, right = (to_expr(other), self.expr) if reflected else (self.expr, to_expr(other))
+        if op == "xor":
+            if {_kind(self.arrow_type), _kind(infer_type(to_expr(other), self.frame.plan.schema))} != {"bool"}:
+                raise TypeError("^ is supported between boolean Series and values only")
+            # of two booleans, xor is inequality, which is NULL where either is: Kleene
+            expr = Call("not_equal", (left, right))
+        else:
+            expr = Call(op, (left, right))
+        return self._typed_as(self._derive(expr, name), self._result_dtype(_PANDAS_OPERATORS[op], other))
+    method.__name__ = f"__{'r' if reflected else ''}{op}__"
+    return method
+
+
+def _masked(dtype) -> bool:
+    """Whether pandas' result dtype ``dtype`` holds missing values of its own
+    (``boolean``, ``bool[pyarrow]``), where a numpy ``bool`` cannot."""
+    return dtype is not None and not isinstance(dtype, np.dtype)
+
+
+def _flex(op: str):
+    """``Series.eq``, ``.lt``, ...: the operator's method (``level`` and
+    ``fill_value`` are not supported)."""
+    def method(self: "Series", other, level=None, fill_value=None, axis=0):
+        if level is not None or fill_value is not None:
+            raise NotImplementedError(f"Series.{op}: level and fill_value are not supported")
+        return getattr(self, f"__{op}__")(other)
+    method.__name__ = op
     return method
 
 
@@ -144,6 +228,14 @@ class Series(SeriesOps):
     def _derive(self, expr: Expr, name: Any = ...) -> "Series":
         return Series(self.frame, expr, self.name if name is ... else name)
 
+    def _keeping_dtype(self, result: "Series") -> "Series":
+        """``result`` (``fillna``, ``where``, ``dropna`` of this Series) with this
+        Series' pandas dtype when it has one its plan cannot record and the
+        values keep their Arrow type (a ``boolean`` mask filled stays ``boolean``)."""
+        if self.pandas_dtype is None or result.arrow_type != self.arrow_type:
+            return result
+        return Series(result.frame, result.expr, result.name, self.pandas_dtype)
+
     def _aligned(self, other) -> tuple["Series", Any]:
         """``self`` and ``other`` over one plan. A lazy Scalar becomes a column
         joined onto this frame; of two Series, the one whose plan is the other's
@@ -152,7 +244,7 @@ class Series(SeriesOps):
             from kyudo.dataframe.frame import DataFrame
             plan, value = join_scalar(self.frame.plan, other)
             frame = DataFrame(plan, self.frame.index, self.frame._column_labels)
-            return Series(frame, self.expr, self.name), Series(frame, value, None)
+            return Series(frame, self.expr, self.name, self.pandas_dtype), Series(frame, value, None)
         if not isinstance(other, Series) or other.frame.plan is self.frame.plan:
             return self, other
         rebased = self.frame._rebase(other)
@@ -162,12 +254,14 @@ class Series(SeriesOps):
         if mine is not None and mine.frame.plan is other.frame.plan:
             return mine, other
         if rebased is not None:  # both read scalars: put other's onto self's plan
-            return Series(rebased.frame, self.expr, self.name), rebased
+            return Series(rebased.frame, self.expr, self.name, self.pandas_dtype), rebased
         raise ValueError("cannot combine Series from different frames; kyudo does not align "
                          "on the index yet, so build both from the same DataFrame")
 
     @property
     def dtype(self):
+        if self.pandas_dtype is not None:
+            return pd.api.types.pandas_dtype(self.pandas_dtype)
         return pandas_dtypes(self._frame_plan().schema).iloc[-1]
 
     @property
@@ -190,10 +284,12 @@ class Series(SeriesOps):
     __rmod__ = _binary("mod", reflected=True)
     __pow__ = _binary("pandas_power")  # int ** int stays int
     __rpow__ = _binary("pandas_power", reflected=True)
-    __and__ = _binary("and")
-    __rand__ = _binary("and", reflected=True)
-    __or__ = _binary("or")
-    __ror__ = _binary("or", reflected=True)
+    __and__ = _logical("and")
+    __rand__ = _logical("and", reflected=True)
+    __or__ = _logical("or")
+    __ror__ = _logical("or", reflected=True)
+    __xor__ = _logical("xor")
+    __rxor__ = _logical("xor", reflected=True)
 
     __eq__ = _comparison("equal", False)  # type: ignore[assignment]
     __ne__ = _comparison("not_equal", True)  # type: ignore[assignment]
@@ -202,13 +298,59 @@ class Series(SeriesOps):
     __gt__ = _comparison("greater", False)
     __ge__ = _comparison("greater_equal", False)
     __hash__ = None  # type: ignore[assignment]
+    eq, ne, lt, le, gt, ge = (_flex(op) for op in ("eq", "ne", "lt", "le", "gt", "ge"))
 
     def __neg__(self):
         return self._derive(Call("negate", (self.expr,)))
 
     def __invert__(self):
-        # ``~`` of a ``boolean`` Series is ``boolean`` in pandas
-        return Series(self.frame, Call("not", (self.expr,)), self.name, self.pandas_dtype)
+        # ``~`` of a ``boolean`` Series is ``boolean`` in pandas (and ``~NA`` is NA)
+        try:
+            dtype = (~pd.Series([], dtype=self.dtype)).dtype
+        except (TypeError, ValueError):
+            dtype = None
+        return self._typed_as(self._derive(Call("not", (self.expr,))), dtype)
+
+    def _result_dtype(self, op, other):
+        """The dtype pandas gives ``op(self, other)``, asked of pandas on an empty
+        Series of this dtype and ``other`` (an empty Series of its dtype, or the
+        value itself); None when pandas refuses."""
+        theirs = ("series", other.dtype) if isinstance(other, Series) else ("value", type(other), other)
+        try:
+            return _operator_result_dtype(op, self.dtype, theirs)
+        except TypeError:  # an unhashable value: asked without the cache
+            return _pandas_result_dtype(lambda mine: op(mine, _empty_like(other)), self.dtype)
+
+    def _comparable_operands(self, other) -> tuple[Expr, Expr] | None:
+        """This Series and ``other`` as operands Arrow can compare, or None when
+        pandas compares them as objects of different kinds (never equal). A
+        bool and a number compare as numbers (True is 1), and a missing value
+        of another kind than this column's (NaN for strings) as NULL."""
+        from kyudo.dataframe.frame_ops import _kind
+        mine, value = self.expr, to_expr(other)
+        if other is None or other is pd.NA or (_is_missing(other) and not pa.types.is_floating(self.arrow_type)):
+            return mine, Lit(None)
+        kinds = (_kind(self.arrow_type), _kind(infer_type(value, self.frame.plan.schema)))
+        if kinds == ("number", "bool"):
+            value = Call("cast", (value,), (("to", pa.int64()),))
+        elif kinds == ("bool", "number"):
+            mine = Call("cast", (mine,), (("to", pa.int64()),))
+        elif kinds[0] != kinds[1]:
+            return None
+        return mine, value
+
+    def _never_equals(self, other) -> bool:
+        """``other`` is None or NaN and this a masked numeric or boolean column:
+        pandas finds no present value equal to it (and ``pd.NA`` unknown)."""
+        from kyudo.dataframe.convert import _MASKED
+        return other is not pd.NA and _is_missing(other) and str(self.dtype) in _MASKED
+
+    def _masked_or_filled(self, expr: Expr, dtype, when_null: bool, name) -> "Series":
+        """A comparison's result: kept with its NULLs and typed ``dtype`` when that
+        is a masked pandas dtype, else NULL filled by ``when_null`` (numpy ``bool``)."""
+        if _masked(dtype):
+            return self._typed_as(self._derive(expr, name), dtype)
+        return self._derive(Call("fill_null", (expr, Lit(when_null))), name)
 
     def __abs__(self):
         return self.abs()
@@ -278,7 +420,9 @@ class Series(SeriesOps):
 
     def between(self, left, right, inclusive: str = "both") -> "Series":
         expr = Call("between", (self.expr, to_expr(left), to_expr(right)), (("inclusive", inclusive),))
-        return self._derive(Call("fill_null", (expr, Lit(False))))
+        dtype = _pandas_result_dtype(
+            lambda mine: mine.between(_empty_like(left), _empty_like(right), inclusive), self.dtype)
+        return self._masked_or_filled(expr, dtype, False, self.name)
 
     def isna(self) -> "Series":
         # a NaN stored in the data (from Arrow or Parquet) is missing too, as in pandas

@@ -43,18 +43,19 @@ class SeriesOps:
         if pa.types.is_integer(self.arrow_type) and isinstance(value, float) and value.is_integer():
             value = int(value)  # an int column stays int, as in pandas (it had no NaN to fill)
         me, fill = self._value_expr(value)
-        return me._derive(Call("if_else", (me.isna().expr, fill, me.expr)))
+        return me._keeping_dtype(me._derive(Call("if_else", (me.isna().expr, fill, me.expr))))
 
     def dropna(self) -> Any:
         from kyudo.dataframe.series import Series
         frame = self.frame[self.notna()]
-        return Series(frame, self.expr, self.name)
+        return Series(frame, self.expr, self.name, self.pandas_dtype)
 
     def where(self, cond, other=None) -> Any:
         """Keep values where ``cond`` is true, else ``other`` (missing by default)."""
         me, cond_expr = self._value_expr(cond)
         me, other_expr = me._value_expr(other) if other is not None else (me, Lit(None))
-        return me._derive(Call("if_else", (Call("fill_null", (cond_expr, Lit(False))), me.expr, other_expr)))
+        return me._keeping_dtype(
+            me._derive(Call("if_else", (Call("fill_null", (cond_expr, Lit(False))), me.expr, other_expr))))
 
     def mask(self, cond, other=None) -> Any:
         return self.where(~cond, other)
@@ -251,15 +252,25 @@ def _as_key(expr, dtype: pa.DataType, numbers: bool = False):
 
 
 def retyped(plan: L.LogicalPlan, dtypes: dict[str, str]) -> L.LogicalPlan:
-    """``plan`` with pandas dtype names ``dtypes[column]`` recorded on those columns' fields."""
+    """``plan`` with pandas dtype names ``dtypes[column]`` recorded on those columns' fields
+    (``plan`` itself when its fields already record them: no opaque node for nothing)."""
     from kyudo.dataframe.convert import PANDAS_DTYPE
     schema = plan.schema
+    dtypes = {c: d for c, d in dtypes.items() if (schema.field(c).metadata or {}).get(PANDAS_DTYPE) != d.encode()}
+    if not dtypes:
+        return plan
     for column, dtype_name in dtypes.items():
         field = schema.field(column)
         schema = schema.set(schema.get_field_index(column),
                             field.with_metadata({**(field.metadata or {}), PANDAS_DTYPE: dtype_name.encode()}))
     token = ",".join(f"{column}:{dtype_name}" for column, dtype_name in dtypes.items())
     return L.MapPartitions(plan, _Retype(schema), schema, "pandas_dtype", token)
+
+
+def is_retype(plan: L.LogicalPlan) -> bool:
+    """Whether ``plan`` is :func:`retyped`'s node: its rows and values are its
+    input's, only fields' metadata differ."""
+    return isinstance(plan, L.MapPartitions) and isinstance(plan.func, _Retype)
 
 
 def _counts_typed_as_pandas(counts: Any, key: str, normalize: bool) -> Any:
