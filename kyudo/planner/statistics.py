@@ -25,8 +25,28 @@ def _column_share(plan: L.Scan) -> float:
     return kept / total
 
 
+# Estimates of recently asked plans, by identity (the plan is kept with its
+# estimate, so an id is never reused while its entry lives). Lowering and the
+# rules ask for the same subtrees again and again, and an estimate recurses down
+# the whole subtree: without this, planning time grew with the square of the
+# plan's size.
+_ESTIMATES: dict[int, tuple] = {}
+_ESTIMATES_KEPT = 4096
+
+
 def estimate(plan: L.LogicalPlan) -> tuple[float | None, float | None]:
     """Return ``(rows, bytes)`` estimates; ``None`` where nothing is known."""
+    known = _ESTIMATES.get(id(plan))
+    if known is not None and known[0] is plan:
+        return known[1]
+    result = _estimate(plan)
+    if len(_ESTIMATES) >= _ESTIMATES_KEPT:
+        _ESTIMATES.clear()
+    _ESTIMATES[id(plan)] = (plan, result)
+    return result
+
+
+def _estimate(plan: L.LogicalPlan) -> tuple[float | None, float | None]:
     if isinstance(plan, L.Scan):
         rows, nbytes = source_num_rows(plan.source), source_nbytes(plan.source)
         if nbytes is not None:
