@@ -32,11 +32,15 @@ _UNMATCHED_DROPPED = {"left": ("inner", "left", "semi", "anti"), "right": ("inne
 
 
 def _range_splittable(kept_type: pa.DataType, moving_type: pa.DataType) -> bool:
-    """Key types a range-aligned join handles: integers, dates or timestamps on both sides."""
-    for kind in (pa.types.is_integer, pa.types.is_date32, pa.types.is_timestamp):
-        if kind(kept_type) and kind(moving_type):
-            return True
-    return False
+    """Key types a range-aligned join handles: integers, dates or timestamps, the
+    same on both sides or a signed integer no narrower on the moving side (the
+    kept side's range starts become values of the moving side's type)."""
+    if not (pa.types.is_integer(kept_type) or pa.types.is_date32(kept_type) or pa.types.is_timestamp(kept_type)):
+        return False
+    if kept_type.equals(moving_type):
+        return True
+    return (pa.types.is_signed_integer(kept_type) and pa.types.is_signed_integer(moving_type)
+            and moving_type.bit_width >= kept_type.bit_width)
 
 
 def _nullable_keys(plan: L.Join) -> bool:

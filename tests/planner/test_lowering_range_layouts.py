@@ -152,3 +152,16 @@ def test_groups_spanning_partitions_are_finished_once_and_joins_above_stay_align
     got = compute_table(plan)
     assert isinstance(joined, PP.RangeAlignedJoin) and joined.kept == "left"
     assert rows(got) == rows(hash_joined(plan))
+
+
+def test_keys_of_different_widths_align_only_when_the_moving_side_can_hold_the_cuts():
+    wide = pa.table({"k": pa.array([1, 2, 3_000_000_000, 3_000_000_001], pa.int64()), "a": [1, 2, 3, 4]})
+    narrow = pa.table({"m": pa.array([2, 1], pa.int32()), "b": [5, 6]})
+    onto_narrow = L.Join(scan(wide, 2), scan(narrow, 2), "inner", ("k",), ("m",))
+    assert isinstance(lower(onto_narrow), P.HashJoin)  # 3e9 is no int32 cut
+    assert rows(compute_table(onto_narrow)) == rows(hash_joined(onto_narrow))
+    small = pa.table({"k": pa.array([1, 2, 5, 6], pa.int32()), "a": [1, 2, 3, 4]})
+    wider = pa.table({"m": pa.array([6, 1, 5], pa.int64()), "b": [5, 6, 7]})
+    onto_wide = L.Join(scan(small, 2), scan(wider, 2), "inner", ("k",), ("m",))
+    assert isinstance(lower(onto_wide), PP.RangeAlignedJoin)
+    assert rows(compute_table(onto_wide)) == rows(hash_joined(onto_wide))
