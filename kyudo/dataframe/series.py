@@ -121,17 +121,38 @@ def _is_text(series: "Series") -> bool:
     return is_string(series.arrow_type)
 
 
+# the pandas operator of each arithmetic function (and of its reflection), to ask
+# pandas the result dtype; module-level functions, so the asking is cached
+_ARITHMETIC_OPERATORS = {"add": operator.add, "subtract": operator.sub, "multiply": operator.mul,
+                         "divide": operator.truediv, "pandas_floordiv": operator.floordiv,
+                         "mod": operator.mod, "pandas_power": operator.pow}
+_REFLECTED_OPERATORS = {op: (lambda f: lambda mine, theirs: f(theirs, mine))(f)
+                        for op, f in _ARITHMETIC_OPERATORS.items()}
+
+
+def _masked_arrow_type(dtype) -> pa.DataType | None:
+    """The Arrow type of pandas' masked numeric or ``boolean`` dtype ``dtype``
+    (``Int32``: int32), None for any other dtype (numpy, ``string``, ArrowDtype)."""
+    from kyudo.dataframe.convert import _MASKED
+    if dtype is None or isinstance(dtype, np.dtype) or str(dtype) not in _MASKED:
+        return None
+    return pa.bool_() if str(dtype) == "boolean" else pa.from_numpy_dtype(dtype.numpy_dtype)
+
+
 def _binary(op: str, reflected: bool = False):
     def method(self: "Series", other):
         name = _result_name(self, other)
         self, other = self._aligned(other)
         left, right = (to_expr(other), self.expr) if reflected else (self.expr, to_expr(other))
-        expr = Call(op, (left, right), _pandas_options(op, right))
         if op == "add" and (_is_text(self) or isinstance(other, str)):
-            expr = Call("concat", (left, right))  # pandas concatenates strings with +
-        elif op in _ARITHMETIC:
-            expr = _nan_as_null(expr, self.frame.plan.schema)
-        return self._derive(expr, name)
+            # pandas concatenates strings with +
+            return self._derive(Call("concat", (left, right)), name)
+        if op not in _ARITHMETIC_OPERATORS:
+            return self._derive(_nan_as_null(Call(op, (left, right), _pandas_options(op, right)),
+                                             self.frame.plan.schema), name)
+        operators = _REFLECTED_OPERATORS if reflected else _ARITHMETIC_OPERATORS
+        dtype = self._result_dtype(operators[op], other)
+        return self._arithmetic(op, left, right, _masked_arrow_type(dtype), dtype, name, reflected)
     method.__name__ = f"__{'r' if reflected else ''}{op.removeprefix('pandas_')}__"
     return method
 
@@ -301,7 +322,9 @@ class Series(SeriesOps):
     eq, ne, lt, le, gt, ge = (_flex(op) for op in ("eq", "ne", "lt", "le", "gt", "ge"))
 
     def __neg__(self):
-        return self._derive(Call("negate", (self.expr,)))
+        if pa.types.is_boolean(self.arrow_type):  # pandas: -True is False, as ~
+            return self._keeping_dtype(self._derive(Call("not", (self.expr,))))
+        return self._keeping_dtype(self._derive(Call("negate", (self.expr,))))
 
     def __invert__(self):
         # ``~`` of a ``boolean`` Series is ``boolean`` in pandas (and ``~NA`` is NA)
@@ -310,6 +333,51 @@ class Series(SeriesOps):
         except (TypeError, ValueError):
             dtype = None
         return self._typed_as(self._derive(Call("not", (self.expr,))), dtype)
+
+    def _arithmetic(self, op: str, left: Expr, right: Expr, arrow_type, dtype, name,
+                    reflected: bool) -> "Series":
+        """``op(left, right)``, typed ``dtype`` when pandas gives a masked dtype
+        (``Float64`` for ``Int64 / 2`` or ``Int64 + 1.5``, ``Int32`` for ``Int32 + 1``)
+        that the planner's Arrow result would not keep by itself; the values are
+        cast to that dtype's Arrow type. A NaN made by the arithmetic is missing
+        (NULL), as pandas' masked arithmetic makes it NA. Missing inputs stay
+        NULL, which becomes NA, not NaN, once the dtype is restored."""
+        schema = self.frame.plan.schema
+        kinds = {str(infer_type(e, schema)) for e in (left, right)}
+        if kinds == {"bool"} and op in ("add", "multiply"):
+            # bool + bool is "or", * is "and" (numpy's), each missing where an input
+            # is (no Kleene logic in pandas' arithmetic); ``boolean`` if one is
+            total = Call(op, tuple(Call("cast", (e,), (("to", pa.int8()),)) for e in (left, right)))
+            return self._typed_as(self._derive(Call("not_equal", (total, Lit(0))), name), dtype)
+        bool_mod = kinds == {"bool"} and op == "mod"
+        if bool_mod:  # bool % bool: int8 (0 everywhere, x % 0 included)
+            left, right = (Call("cast", (e,), (("to", pa.int8()),)) for e in (left, right))
+        if arrow_type is None and not bool_mod:  # numpy's rules (or pandas refuses): as before
+            return self._derive(_nan_as_null(Call(op, (left, right), _pandas_options(op, right)), schema), name)
+        dividend_masked_int = bool_mod or (not reflected and op in ("pandas_floordiv", "mod")
+                                           and pa.types.is_integer(arrow_type)
+                                           and str(self.dtype).startswith(("Int", "UInt")))
+        expr: Expr = Call(op, (left, right), () if dividend_masked_int else _pandas_options(op, right))
+        if dividend_masked_int:
+            # a masked integer divided by zero: pandas' // and % give 0 (the
+            # dividend's missing values stay missing), not SQL's NULL
+            divisor = Call("cast", (right,), (("to", pa.int64()),))
+            expr = Call("if_else", (Call("equal", (divisor, Lit(0))), Call("multiply", (left, Lit(0))), expr))
+        expr = _nan_as_null(expr, schema)
+        if arrow_type is None:
+            return self._derive(expr, name)
+        if pa.types.is_integer(arrow_type) and pa.types.is_floating(infer_type(expr, schema)):
+            # ``boolean // 0``: pandas says Int64 for no rows, but any row divided
+            # by zero makes it Float64 (±inf), as the Arrow result already is
+            dtype, arrow_type = pd.Float64Dtype(), pa.float64()
+        return self._derive(expr, name)._as_masked(dtype, arrow_type)
+
+    def _as_masked(self, dtype, arrow_type) -> "Series":
+        """This Series typed ``dtype`` (a masked pandas dtype), its values cast to
+        ``arrow_type`` where the Arrow type differs (wrapping as numpy does)."""
+        if self.arrow_type != arrow_type:
+            self = self._derive(Call("cast", (self.expr,), (("safe", False), ("to", arrow_type))))
+        return self._typed_as(self, dtype)
 
     def _result_dtype(self, op, other):
         """The dtype pandas gives ``op(self, other)``, asked of pandas on an empty
@@ -356,10 +424,14 @@ class Series(SeriesOps):
         return self.abs()
 
     def abs(self) -> "Series":
-        return self._derive(Call("abs", (self.expr,)))
+        if pa.types.is_boolean(self.arrow_type):  # pandas: booleans are their own abs
+            return self
+        return self._keeping_dtype(self._derive(Call("abs", (self.expr,))))
 
     def round(self, decimals: int = 0) -> "Series":
-        return self._derive(Call("round", (self.expr,), (("ndigits", decimals),)))
+        if pa.types.is_boolean(self.arrow_type):  # and round to themselves
+            return self
+        return self._keeping_dtype(self._derive(Call("round", (self.expr,), (("ndigits", decimals),))))
 
     def isin(self, values) -> "Series":
         if isinstance(values, Series):  # lazy: a join, see SeriesOps._isin_series
@@ -441,7 +513,12 @@ class Series(SeriesOps):
     notnull = notna
 
     def astype(self, dtype) -> "Series":
-        return self._derive(cast_expr(self.expr, self.arrow_type, to_arrow_type(dtype)))
+        result = self._derive(cast_expr(self.expr, self.arrow_type, to_arrow_type(dtype)))
+        try:  # a masked target (``astype("Float64")``) is kept on the Series
+            target = pd.api.types.pandas_dtype(dtype)
+        except (TypeError, ValueError):
+            return result
+        return result if _masked_arrow_type(target) is None else self._typed_as(result, target)
 
     def rename(self, name) -> "Series":
         return Series(self.frame, self.expr, name, self.pandas_dtype)

@@ -61,14 +61,20 @@ class SeriesOps:
         return self.where(~cond, other)
 
     def clip(self, lower=None, upper=None) -> Any:
-        """Bound values to [lower, upper]; missing values stay missing."""
+        """Bound values to [lower, upper]; missing values stay missing. A masked
+        dtype stays as pandas keeps it (``Int32`` clipped by ints is ``Int32``)."""
+        from kyudo.dataframe.series import _masked_arrow_type, _pandas_result_dtype
         result = self
         for bound, op in ((lower, "less"), (upper, "greater")):
             if bound is not None:
                 result, limit = result._value_expr(bound)
                 beyond = Call("fill_null", (Call(op, (result.expr, limit)), Lit(False)))
                 result = result._derive(Call("if_else", (beyond, limit, result.expr)))
-        return result
+        if result is self or not all(np.isscalar(b) or b is None for b in (lower, upper)):
+            return result
+        dtype = _pandas_result_dtype(lambda mine: mine.clip(lower, upper), self.dtype)
+        arrow_type = _masked_arrow_type(dtype)
+        return result if arrow_type is None else result._as_masked(dtype, arrow_type)
 
     # ---- membership in a lazy Series ----------------------------------------------
 
