@@ -9,7 +9,8 @@ partitions, prune them, and pick divisions without touching data pages.
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Sequence
 
 import pyarrow as pa
@@ -35,6 +36,22 @@ class Footer:
     path: str
     fragment: ds.ParquetFileFragment
     schema: pa.Schema
+    _dictionary_fragments: dict = field(default_factory=dict, compare=False, repr=False)
+
+    def dictionary_fragment(self, columns: frozenset[str]) -> ds.ParquetFileFragment:
+        """The whole file again, read with ``columns`` as dictionary arrays.
+
+        Made once per set of columns, with the footer read once, so reads of
+        its row groups (``subset``) do not parse the footer again."""
+        fragment = self._dictionary_fragments.get(columns)
+        if fragment is None:
+            fragment = _dictionary_format(columns).make_fragment(
+                self.path, filesystem=self.fragment.filesystem,
+                partition_expression=self.fragment.partition_expression,
+            )
+            fragment.ensure_complete_metadata()
+            self._dictionary_fragments[columns] = fragment
+        return fragment
 
     @property
     def metadata(self) -> pq.FileMetaData:
@@ -46,6 +63,19 @@ class Footer:
     def row_group_bytes(self, index: int) -> int:
         """Uncompressed size, the best cheap estimate of the decoded size."""
         return self.metadata.row_group(index).total_byte_size
+
+
+@lru_cache(maxsize=64)
+def _dictionary_format(columns: frozenset[str]) -> ds.ParquetFileFormat:
+    return ds.ParquetFileFormat(read_options=ds.ParquetReadOptions(dictionary_columns=sorted(columns)))
+
+
+def leaf_index(metadata: pq.FileMetaData, name: str) -> int | None:
+    """Column-chunk index of a top-level primitive column (None if nested)."""
+    for index in range(metadata.num_columns):
+        if metadata.schema.column(index).path == name:
+            return index
+    return None
 
 
 def read_footer(path: str, arrow_fs, partition_expression: ds.Expression) -> Footer:

@@ -18,6 +18,7 @@ import pyarrow.compute as pc
 
 from .blocks import Block, plan_blocks, read_block
 from .filesystem import FileEntry, FileSource, resolve_files
+from .row_filter import Predicate, as_expression
 
 DEFAULT_BLOCKSIZE = 64 * 2**20
 DEFAULT_SAMPLE = 256 * 2**10
@@ -87,7 +88,7 @@ class LineSource(FileSource):
         return pruned
 
     def read_partition(
-        self, i: int, columns: Sequence[str] | None = None, predicate: pc.Expression | None = None
+        self, i: int, columns: Sequence[str] | None = None, predicate: Predicate = None
     ) -> pa.Table:
         block = self.blocks[i]
         data = read_block(self._fs, block)
@@ -97,7 +98,7 @@ class LineSource(FileSource):
                 self.schema.field(self.path_column), pa.array([block.path] * table.num_rows, pa.string())
             )
         if predicate is not None:
-            table = table.filter(predicate)
+            table = table.filter(as_expression(predicate))
         return table if columns is None else table.select(list(columns))
 
     def token(self) -> str:

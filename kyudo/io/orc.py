@@ -23,6 +23,7 @@ import pyarrow.orc as orc
 
 from .filesystem import FileEntry, FileSource, resolve_files
 from .schemas import unify_file_schemas
+from .row_filter import Predicate, as_expression
 
 __all__ = ["OrcFileError", "OrcSource", "discover_orc"]
 
@@ -91,7 +92,7 @@ class OrcSource(FileSource):
         return self
 
     def read_partition(self, i: int, columns: Sequence[str] | None = None,
-                       predicate: pc.Expression | None = None) -> pa.Table:
+                       predicate: Predicate = None) -> pa.Table:
         part = self.partitions[i]
         names = list(self.schema.names if columns is None else columns)
         needed = set(names) if predicate is None else self.schema.names
@@ -107,7 +108,7 @@ class OrcSource(FileSource):
             if name in needed and name not in table.column_names:
                 table = table.append_column(self.schema.field(name), pa.nulls(table.num_rows, self.schema.field(name).type))
         if predicate is not None:
-            table = table.filter(predicate)
+            table = table.filter(as_expression(predicate))
         target = pa.schema([self.schema.field(n) for n in names])
         return table.select(names).cast(target)
 

@@ -21,8 +21,10 @@ import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
 from .filesystem import FileEntry, FileSource, resolve_files, to_arrow_filesystem
-from .footers import Footer, read_footer, read_footers
+from .footers import Footer, leaf_index, read_footer, read_footers
 from .hive import parse_hive_values, partition_expression
+from .parquet_read import read_row_groups
+from .row_filter import Predicate, RowFilter, as_conjuncts, as_expression
 from .schemas import add_partition_columns, unify_file_schemas
 
 __all__ = ["ParquetPartition", "ParquetSource", "discover_parquet"]
@@ -244,13 +246,15 @@ class ParquetSource(FileSource):
         self,
         i: int,
         columns: Sequence[str] | None = None,
-        predicate: ds.Expression | None = None,
+        predicate: Predicate = None,
     ) -> pa.Table:
         """Read partition ``i``: only ``columns`` (in that order), rows matching.
 
         The predicate (and the source's own ``filter``) run inside pyarrow's
         reader, which also uses them to skip row groups; columns missing from
-        this file come back as NULLs.  The result has exactly the requested
+        this file come back as NULLs.  Dictionary-encoded string columns are
+        read as dictionaries, filtered on them and decoded last
+        (``parquet_dictionary``).  The result has exactly the requested
         columns with the types of ``schema``, even when no row matches.
         """
         part = self.partitions[i]
@@ -258,9 +262,9 @@ class ParquetSource(FileSource):
         unknown = [c for c in names if c not in self.schema.names]
         if unknown:
             raise KeyError(f"columns not in the Parquet schema: {unknown}; have {self.schema.names}")
-        row_filter = _conjunction(self.filter, _as_expression(predicate))
-        fragment = self._footer(part.path).fragment.subset(row_group_ids=list(part.row_groups))
-        table = fragment.to_table(schema=self.schema, columns=names, filter=row_filter)
+        footer = self._footer(part.path)
+        conjuncts = as_conjuncts(self.filter) + as_conjuncts(predicate)
+        table = read_row_groups(footer, part.row_groups, self.schema, names, conjuncts)
         target = pa.schema([self.schema.field(c) for c in names])
         return table if table.schema.equals(target) else table.select(names).cast(target)
 
@@ -356,15 +360,9 @@ def _files_matching(files, expressions, schema, arrow_fs, predicate) -> set[str]
 
 
 def _as_expression(filters) -> ds.Expression | None:
-    if filters is None or isinstance(filters, ds.Expression):
-        return filters
+    if filters is None or isinstance(filters, (ds.Expression, RowFilter)):
+        return as_expression(filters)
     return pq.filters_to_expression(filters)
-
-
-def _conjunction(a: ds.Expression | None, b: ds.Expression | None) -> ds.Expression | None:
-    if a is None or b is None:
-        return a if b is None else b
-    return a & b
 
 
 def _constant_statistics(value: Any, num_rows: int) -> tuple[Any, Any, int]:
@@ -376,7 +374,7 @@ def _partition_statistics(footer: Footer, row_groups, name: str, type_: pa.DataT
     if name not in footer.schema.names:
         rows = sum(footer.row_group_rows(rg) for rg in row_groups)
         return (None, None, rows)
-    column = _leaf_index(footer.metadata, name)
+    column = leaf_index(footer.metadata, name)
     if column is None:
         return None
     lows, highs, nulls = [], [], 0
@@ -395,14 +393,6 @@ def _partition_statistics(footer: Footer, row_groups, name: str, type_: pa.DataT
         return (None, None, nulls)
     low, high = _to_type([min(lows), max(highs)], type_)
     return (low, high, nulls)
-
-
-def _leaf_index(metadata: pq.FileMetaData, name: str) -> int | None:
-    """Column-chunk index of a top-level primitive column (None if nested)."""
-    for index in range(metadata.num_columns):
-        if metadata.schema.column(index).path == name:
-            return index
-    return None
 
 
 def _to_type(values: list, type_: pa.DataType) -> list:

@@ -19,6 +19,7 @@ from kyudo.planner.errors import PlanError
 from kyudo.planner.expr import conjoin, conjuncts
 from kyudo.planner.statistics import estimate
 from kyudo.planner.to_arrow import to_arrow_expression
+from kyudo.io.row_filter import RowFilter
 
 # Join types where the right side can be broadcast (each left row is looked at once)
 # and, mirrored, the left side.
@@ -92,10 +93,9 @@ class _Lowering:
                 converted = to_arrow_expression(conjunct, source.schema)
                 (pushed if converted is not None else kept).append((conjunct, converted))
             if pushed:
-                arrow_predicate = pushed[0][1]
-                for _, expr in pushed[1:]:
-                    arrow_predicate = arrow_predicate & expr
-                source = source.prune(arrow_predicate)
+                arrow_predicate = RowFilter(tuple((expr, frozenset(conjunct.columns()))
+                                                  for conjunct, expr in pushed))
+                source = source.prune(arrow_predicate.expression)
             if kept:
                 ops += (("filter", conjoin([c for c, _ in kept])),)
         needed = set(out_columns)

@@ -13,6 +13,7 @@ from typing import Protocol, Sequence
 
 import pyarrow as pa
 import pyarrow.compute as pc
+from kyudo.io.row_filter import Predicate, as_expression
 
 
 class Source(Protocol):
@@ -26,7 +27,7 @@ class Source(Protocol):
     def prune(self, predicate: pc.Expression) -> "Source": ...
 
     def read_partition(self, index: int, columns: list[str] | None,
-                       predicate: pc.Expression | None) -> pa.Table: ...
+                       predicate: Predicate) -> pa.Table: ...
 
 
 def source_num_rows(source) -> int | None:
@@ -88,10 +89,10 @@ class InMemorySource:
         return self
 
     def read_partition(self, index: int, columns: list[str] | None,
-                       predicate: pc.Expression | None) -> pa.Table:
+                       predicate: Predicate) -> pa.Table:
         table = self.tables[index]
         if predicate is not None:
-            table = table.filter(predicate)
+            table = table.filter(as_expression(predicate))
         if columns is not None:
             table = table.select(columns)
         return table
