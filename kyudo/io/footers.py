@@ -37,6 +37,13 @@ class Footer:
     fragment: ds.ParquetFileFragment
     schema: pa.Schema
     _dictionary_fragments: dict = field(default_factory=dict, compare=False, repr=False)
+    _leaves: dict = field(default_factory=dict, compare=False, repr=False)
+
+    def leaf(self, name: str) -> int | None:
+        """``leaf_index`` of a column, remembered: planning asks it per row group."""
+        if name not in self._leaves:
+            self._leaves[name] = leaf_index(self.metadata, name)
+        return self._leaves[name]
 
     def dictionary_fragment(self, columns: frozenset[str]) -> ds.ParquetFileFragment:
         """The whole file again, read with ``columns`` as dictionary arrays.

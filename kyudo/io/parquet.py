@@ -21,7 +21,7 @@ import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
 from .filesystem import FileEntry, FileSource, resolve_files, to_arrow_filesystem
-from .footers import Footer, leaf_index, read_footer, read_footers
+from .footers import Footer, read_footer, read_footers
 from .hive import parse_hive_values, partition_expression
 from .parquet_read import read_row_groups
 from .row_filter import Predicate, RowFilter, as_conjuncts, as_expression
@@ -147,6 +147,7 @@ class ParquetSource(FileSource):
         self._footers: dict[str, Footer] = {}
         self._pruned: dict[bytes, ParquetSource] = {}  # see prune
         self._statistics: dict[str, list] = {}  # see column_statistics
+        self._row_group_statistics: dict[str, list] = {}  # see row_group_statistics
         self._token: str | None = None
 
     # -- what the planner asks -------------------------------------------------
@@ -186,6 +187,31 @@ class ParquetSource(FileSource):
             for p in self.partitions
         ]
 
+    def row_group_statistics(self, name: str) -> list[tuple[Any, Any, int] | None]:
+        """``(min, max, null_count)`` of every kept row group, partition by
+        partition in order, ``None`` where unknown (as ``column_statistics``).
+
+        What the planner needs to prune row groups itself
+        (``kyudo.planner.row_group_pruning``); folded once per column."""
+        found = self._row_group_statistics.get(name)
+        if found is None:
+            self._load_footers({p.path for p in self.partitions})
+            found = self._row_group_statistics[name] = _row_group_statistics(
+                [(self._footer(p.path), rg, p.partition_values) for p in self.partitions for rg in p.row_groups],
+                name, self.schema.field(name).type, name in self._hive_schema.names,
+            )
+        return list(found)
+
+    def keep_row_groups(self, keep: Sequence[bool]) -> ParquetSource:
+        """The source with only the row groups whose flag is true, in the order
+        of ``row_group_statistics``; a partition left without any vanishes."""
+        flags = iter(keep)
+        surviving: dict[str, set[int]] = {}
+        for part in self.partitions:
+            kept = surviving.setdefault(part.path, set())
+            kept.update(rg for rg in part.row_groups if next(flags))
+        return self._restricted(self.partitions, surviving)
+
     def prune(self, predicate: ds.Expression) -> ParquetSource:
         """Keep only row groups whose hive values or min/max MAY satisfy ``predicate``.
 
@@ -213,11 +239,19 @@ class ParquetSource(FileSource):
         )
         candidates = [p for p in self.partitions if p.path in keep]
         self._load_footers({p.path for p in candidates})
-        values = dict(zip(self.paths, self._file_values))
         surviving = {}
         for path in dict.fromkeys(p.path for p in candidates):
             tested = self._footers[path].fragment.subset(filter=predicate, schema=self.schema)
             surviving[path] = {rg.id for rg in tested.row_groups}
+        result = self._restricted(candidates, surviving)
+        if len(self._pruned) >= _PRUNED_KEPT:
+            self._pruned.pop(next(iter(self._pruned)))
+        self._pruned[cache_key] = result
+        return result
+
+    def _restricted(self, candidates, surviving: dict[str, set[int]]) -> ParquetSource:
+        """``candidates`` narrowed to the row groups in ``surviving`` (per path)."""
+        values = dict(zip(self.paths, self._file_values))
         pruned = []
         for part in candidates:
             row_groups = tuple(rg for rg in part.row_groups if rg in surviving[part.path])
@@ -237,9 +271,6 @@ class ParquetSource(FileSource):
             target_partition_bytes=self.target_partition_bytes,
         )
         result._footers = self._footers
-        if len(self._pruned) >= _PRUNED_KEPT:
-            self._pruned.pop(next(iter(self._pruned)))
-        self._pruned[cache_key] = result
         return result
 
     def read_partition(
@@ -291,12 +322,13 @@ class ParquetSource(FileSource):
         state["_footers"] = {}
         state["_pruned"] = {}
         state["_statistics"] = {}
+        state["_row_group_statistics"] = {}
         return state
 
     def _with_partitions(self, partitions: tuple[ParquetPartition, ...]) -> ParquetSource:
         clone = ParquetSource.__new__(ParquetSource)
         clone.__dict__.update(self.__dict__, partitions=partitions, _token=None, _pruned={},
-                              _statistics={})
+                              _statistics={}, _row_group_statistics={})
         return clone
 
     def _split_file(self, footer: Footer, values: dict[str, Any]) -> list[ParquetPartition]:
@@ -374,7 +406,7 @@ def _partition_statistics(footer: Footer, row_groups, name: str, type_: pa.DataT
     if name not in footer.schema.names:
         rows = sum(footer.row_group_rows(rg) for rg in row_groups)
         return (None, None, rows)
-    column = leaf_index(footer.metadata, name)
+    column = footer.leaf(name)
     if column is None:
         return None
     lows, highs, nulls = [], [], 0
@@ -393,6 +425,33 @@ def _partition_statistics(footer: Footer, row_groups, name: str, type_: pa.DataT
         return (None, None, nulls)
     low, high = _to_type([min(lows), max(highs)], type_)
     return (low, high, nulls)
+
+
+def _row_group_statistics(row_groups, name: str, type_: pa.DataType, hive: bool) -> list:
+    """Per-row-group triples as ``_partition_statistics`` gives them, with one
+    conversion of all the values to ``type_`` instead of one per row group."""
+    triples: list = []
+    for footer, rg, values in row_groups:
+        rows = footer.row_group_rows(rg)
+        if hive:
+            triples.append(_constant_statistics(values[name], rows))
+            continue
+        if name not in footer.schema.names:  # a column this file lacks: all NULL
+            triples.append((None, None, rows))
+            continue
+        column = footer.leaf(name)
+        stats = footer.metadata.row_group(rg).column(column).statistics if column is not None else None
+        if stats is None or not stats.has_null_count:
+            triples.append(None)
+        elif stats.has_min_max:
+            triples.append([stats.min, stats.max, stats.null_count])
+        else:
+            triples.append((None, None, stats.null_count) if stats.null_count == rows else None)
+    bounded = [t for t in triples if isinstance(t, list)]
+    converted = _to_type([v for t in bounded for v in t[:2]], type_)
+    for t, low, high in zip(bounded, converted[0::2], converted[1::2]):
+        t[0], t[1] = low, high
+    return [tuple(t) if isinstance(t, list) else t for t in triples]
 
 
 def _to_type(values: list, type_: pa.DataType) -> list:

@@ -17,6 +17,7 @@ from kyudo.planner import physical as P
 from kyudo.planner import physical_partitioning as PP
 from kyudo.planner.errors import PlanError
 from kyudo.planner.expr import conjoin, conjuncts
+from kyudo.planner.row_group_pruning import prune_scan_source
 from kyudo.planner.statistics import estimate
 from kyudo.planner.to_arrow import to_arrow_expression
 from kyudo.io.row_filter import RowFilter
@@ -95,7 +96,7 @@ class _Lowering:
             if pushed:
                 arrow_predicate = RowFilter(tuple((expr, frozenset(conjunct.columns()))
                                                   for conjunct, expr in pushed))
-                source = source.prune(arrow_predicate.expression)
+                source = prune_scan_source(source, pushed)
             if kept:
                 ops += (("filter", conjoin([c for c, _ in kept])),)
         needed = set(out_columns)

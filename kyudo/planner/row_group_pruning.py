@@ -1,0 +1,215 @@
+"""Pruning a scan's row groups by their min/max statistics, in the planner.
+
+pyarrow can prune row groups with a filter, but it simplifies the filter
+against every row group's statistics one by one (about 15 us per row group and
+term): the first plan of TPC-H Q19 at scale 10 spent 190 ms there.  The terms
+a scan filter is made of are mostly a column against literals (``=``, ``<``,
+``BETWEEN``, ``IN``, ``IS NULL``, and AND/OR of them), which the planner can
+decide from the statistics folded once per column: a row group is dropped when
+no row in it can satisfy a term.  Terms of any other shape are left to the
+source's own ``prune``.
+
+A term's answer for a row group is tri-state: ``False`` (no row can match),
+``True`` (some row may), ``None`` (the statistics or the shape cannot tell).
+Literals are converted to the column's type before comparing, exactly (a
+lossy conversion makes the answer ``None``), as the pushed filter compares them.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable, Sequence
+
+import pyarrow as pa
+
+from kyudo.planner.expr import Call, Col, Expr, Lit
+
+_ORDERED = (pa.types.is_integer, pa.types.is_floating, pa.types.is_decimal, pa.types.is_date,
+            pa.types.is_timestamp, pa.types.is_string, pa.types.is_large_string)
+Verdict = Callable[[tuple | None], "bool | None"]
+
+
+def prune_scan_source(source, pushed: Sequence[tuple[Expr, Any]]):
+    """``source`` without the row groups that ``pushed`` conjuncts rule out.
+
+    ``pushed`` pairs each conjunct with its Arrow form; the conjuncts the
+    statistics can decide are applied here, the others go to ``source.prune``.
+    """
+    statistics = getattr(source, "row_group_statistics", None)
+    undecided = []
+    keep: list[bool] | None = None
+    for conjunct, arrow in pushed:
+        verdicts = _row_group_verdicts(conjunct, source) if statistics is not None else None
+        if verdicts is None:
+            undecided.append(arrow)
+            continue
+        flags = [v is not False for v in verdicts]
+        keep = flags if keep is None else [a and b for a, b in zip(keep, flags)]
+    if keep is not None and not all(keep):
+        source = source.keep_row_groups(keep)
+    if undecided:
+        source = source.prune(_and(undecided))
+    return source
+
+
+def _row_group_verdicts(conjunct: Expr, source) -> list[bool | None] | None:
+    """One verdict per row group, or None when the shape is not understood."""
+    test = _compile(conjunct, source.schema)
+    if test is None:
+        return None
+    columns = sorted(conjunct.columns())
+    per_column = {name: source.row_group_statistics(name) for name in columns}
+    rows = [dict(zip(columns, stats)) for stats in zip(*(per_column[c] for c in columns))]
+    return [test(row) for row in rows]
+
+
+def _compile(expr: Expr, schema: pa.Schema) -> Callable[[dict], bool | None] | None:
+    """``expr`` as a function of a row group's ``{column: (min, max, nulls)}``."""
+    if not isinstance(expr, Call):
+        return None
+    if expr.op in ("and", "or"):
+        parts = [_compile(a, schema) for a in expr.args]
+        if any(p is None for p in parts):
+            return None
+        return _all(parts) if expr.op == "and" else _any(parts)
+    columns = [_column(a, schema) for a in expr.args]
+    if len(columns) == 2 and all(columns) and expr.op in _COLUMN_PAIR:
+        return _column_pair(expr.op, columns[0], columns[1], schema)
+    name = columns[0] if columns else None
+    if name is None:
+        return None
+    verdict = _column_verdict(expr, schema.field(name).type)
+    if verdict is None:
+        return None
+    return lambda stats_of: verdict(stats_of[name])
+
+
+def _column(expr: Expr, schema: pa.Schema) -> str | None:
+    """The column an argument reads, if it is one of an ordered type.  NaN has
+    no place in min/max statistics and never satisfies a comparison, so
+    ``nan_to_null(col)`` compares as ``col`` does."""
+    if isinstance(expr, Call) and expr.op == "nan_to_null" and len(expr.args) == 1:
+        expr = expr.args[0]
+    if not isinstance(expr, Col) or expr.name not in schema.names:
+        return None
+    type_ = schema.field(expr.name).type
+    return expr.name if any(is_(type_) for is_ in _ORDERED) else None
+
+
+# column op column: when may some row satisfy it, given each column's range
+_COLUMN_PAIR = {
+    "less": lambda a, b: a[0] < b[1],
+    "less_equal": lambda a, b: a[0] <= b[1],
+    "greater": lambda a, b: a[1] > b[0],
+    "greater_equal": lambda a, b: a[1] >= b[0],
+    "equal": lambda a, b: a[0] <= b[1] and b[0] <= a[1],
+}
+
+
+def _column_pair(op: str, left: str, right: str, schema: pa.Schema):
+    if schema.field(left).type != schema.field(right).type:
+        return None
+    test = _COLUMN_PAIR[op]
+
+    def verdict(stats_of):
+        a, b = stats_of[left], stats_of[right]
+        if a is None or b is None:
+            return None
+        if a[0] is None or b[0] is None:  # one side all NULL
+            return False
+        try:
+            return bool(test(a, b))
+        except TypeError:
+            return None
+    return verdict
+
+
+def _column_verdict(expr: Call, type_: pa.DataType) -> Verdict | None:
+    op, args = expr.op, expr.args
+    if op == "is_null" and len(args) == 1 and not expr.options and not pa.types.is_floating(type_):
+        return lambda s: None if s is None else s[2] > 0
+    if op == "is_not_null" and len(args) == 1 and not expr.options:
+        return lambda s: None if s is None else s[0] is not None
+    if op in ("equal", "less", "less_equal", "greater", "greater_equal") and len(args) == 2:
+        value = _literal(args[1], type_)
+        return None if value is _UNKNOWN else _compare(op, value)
+    if op == "between" and len(args) == 3:
+        low, high = _literal(args[1], type_), _literal(args[2], type_)
+        if low is _UNKNOWN or high is _UNKNOWN:
+            return None
+        return _ranged(lambda lo, hi: low <= hi and lo <= high)
+    if op == "is_in" and len(args) == 1:
+        values = [_literal(Lit(v), type_) for v in dict(expr.options).get("values") or ()]
+        if any(v is _UNKNOWN for v in values):  # also a NULL among them: it may match NULLs
+            return None
+        return _ranged(lambda lo, hi: any(lo <= v <= hi for v in values))
+    return None
+
+
+def _compare(op: str, value) -> Verdict:
+    tests = {
+        "equal": lambda lo, hi: lo <= value <= hi,
+        "less": lambda lo, hi: lo < value,
+        "less_equal": lambda lo, hi: lo <= value,
+        "greater": lambda lo, hi: hi > value,
+        "greater_equal": lambda lo, hi: hi >= value,
+    }
+    return _ranged(tests[op])
+
+
+def _ranged(test: Callable[[Any, Any], bool]) -> Verdict:
+    """A comparison's verdict: a NULL never matches, so an all-NULL row group
+    (no min/max) has none; unknown statistics or incomparable values tell nothing."""
+    def verdict(stats):
+        if stats is None:
+            return None
+        low, high, _ = stats
+        if low is None or high is None:
+            return False
+        try:
+            return bool(test(low, high))
+        except TypeError:
+            return None
+    return verdict
+
+
+def _all(parts):
+    def verdict(stats_of):
+        answers = [p(stats_of) for p in parts]
+        if any(a is False for a in answers):
+            return False
+        return True if all(a is True for a in answers) else None
+    return verdict
+
+
+def _any(parts):
+    def verdict(stats_of):
+        answers = [p(stats_of) for p in parts]
+        if any(a is True for a in answers):
+            return True
+        return False if all(a is False for a in answers) else None
+    return verdict
+
+
+_UNKNOWN = object()
+
+
+def _literal(expr: Expr, type_: pa.DataType):
+    """The literal as a Python value of the column's type, or _UNKNOWN when it
+    is not a literal or does not convert exactly."""
+    if not isinstance(expr, Lit) or expr.value is None:
+        return _UNKNOWN
+    try:
+        scalar = pa.scalar(expr.value, expr.dtype) if expr.dtype is not None else pa.scalar(expr.value)
+        converted = scalar.cast(type_, safe=True)
+        if not converted.cast(scalar.type, safe=True).equals(scalar):
+            return _UNKNOWN
+        return converted.as_py()
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, TypeError, ValueError):
+        return _UNKNOWN
+
+
+def _and(expressions: list):
+    combined = expressions[0]
+    for other in expressions[1:]:
+        combined = combined & other
+    return combined
+
