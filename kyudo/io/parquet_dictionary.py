@@ -62,53 +62,63 @@ def dictionary_string_columns(
     return chosen
 
 
-def dictionary_mask(table: pa.Table, terms: list[tuple[pc.Expression, str]]) -> pa.ChunkedArray:
-    """Rows of ``table`` where every one-column term holds, computed per dictionary."""
-    masks = []
+def dictionary_mask(
+    table: pa.Table, terms: list[tuple[pc.Expression, str]]
+) -> tuple[pa.ChunkedArray | None, list[tuple[pc.Expression, str]]]:
+    """Rows of ``table`` where every one-column term holds, computed per
+    distinct value, and the terms that could not be: a term that fails on some
+    dictionary value (``CAST(code AS INT)`` with an unused entry ``'n/a'``)
+    must be evaluated on the rows, where pyarrow would evaluate it."""
+    masks, failed = [], []
     for expr, name in terms:
-        column = table.column(name)
-        cache: list[tuple[pa.Array, pa.Array]] = []
-        on_null = None
-        chunks = []
-        for chunk in column.chunks:
-            on_values = _lookup(cache, chunk.dictionary, lambda d: _holds_on_values(expr, name, d))
-            rows = on_values.take(chunk.indices)
-            if chunk.null_count:
-                if on_null is None:
-                    on_null = _holds_on_values(expr, name, pa.nulls(1, chunk.dictionary.type))[0].as_py()
-                rows = pc.fill_null(rows, on_null)
-            chunks.append(rows)
-        masks.append(pa.chunked_array(chunks, pa.bool_()))
+        try:
+            masks.append(_term_mask(expr, name, table.column(name)))
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
+            failed.append((expr, name))
+    if not masks:
+        return None, failed
     mask = masks[0]
     for other in masks[1:]:
         mask = pc.and_(mask, other)
-    return mask
+    return mask, failed
 
 
-def _lookup(cache: list, dictionary: pa.Array, compute):
-    """Row groups of one file usually share their dictionary: evaluate once."""
-    for known, result in cache:
-        if known is dictionary or known.equals(dictionary):
-            return result
-    result = compute(dictionary)
-    cache.append((dictionary, result))
-    return result
+def _term_mask(expr: pc.Expression, name: str, column: pa.ChunkedArray) -> pa.ChunkedArray:
+    """The term on every row of a dictionary column.  Row groups have their own
+    dictionaries, usually of the same few values in another order, so answers
+    are remembered per value and each value is evaluated once per read."""
+    known: dict = {}
+    chunks = []
+    for chunk in column.chunks:
+        values = chunk.dictionary.to_pylist()
+        new = [v for v in dict.fromkeys(values) if v not in known]
+        if new:
+            holds = _holds_on_values(expr, name, pa.array(new, chunk.dictionary.type))
+            known.update(zip(new, holds.tolist()))
+        on_values = pa.array([known[v] for v in values], pa.bool_())
+        rows = on_values.take(chunk.indices)
+        if chunk.null_count:
+            if None not in known:
+                known[None] = bool(_holds_on_values(expr, name, pa.nulls(1, chunk.dictionary.type))[0])
+            rows = pc.fill_null(rows, known[None])
+        chunks.append(rows)
+    return pa.chunked_array(chunks, pa.bool_())
 
 
-def _holds_on_values(expr: pc.Expression, name: str, values: pa.Array) -> pa.Array:
+def _holds_on_values(expr: pc.Expression, name: str, values: pa.Array) -> np.ndarray:
     """Whether ``expr`` holds (True, never NULL) for each of ``values``."""
     probe = pa.table({name: values, _INDEX_COLUMN: pa.array(np.arange(len(values), dtype=np.int64))})
     kept = probe.filter(expr).column(_INDEX_COLUMN).to_numpy()
     holds = np.zeros(len(values), dtype=bool)
     holds[kept] = True
-    return pa.array(holds)
+    return holds
 
 
 def decode_dictionaries(table: pa.Table, names) -> pa.Table:
-    for name in names:
-        index = table.schema.get_field_index(name)
-        field = table.schema.field(index)
-        if pa.types.is_dictionary(field.type):
+    """``names`` (those that are dictionaries) as plain arrays of their value type."""
+    wanted = set(names)
+    for index, field in enumerate(table.schema):
+        if field.name in wanted and pa.types.is_dictionary(field.type):
             table = table.set_column(index, field.with_type(field.type.value_type),
                                      table.column(index).cast(field.type.value_type))
     return table

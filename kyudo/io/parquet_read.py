@@ -81,7 +81,10 @@ def _read_through_dictionaries(footer, row_groups, schema, names, conjuncts, enc
                             any(cols is None for _, cols in in_reader), encoded),
     )
     if on_one and table.num_rows:
-        table = table.filter(dictionary_mask(table, on_one))
+        mask, failed = dictionary_mask(table, on_one)
+        if mask is not None:
+            table = table.filter(mask)
+        after += [(e, frozenset([name])) for e, name in failed]
     if after and table.num_rows:
         table = decode_dictionaries(table, frozenset().union(*(cols & encoded for _, cols in after)))
         table = table.filter(_conjoin([e for e, _ in after]))

@@ -220,7 +220,8 @@ ONE_COLUMN_TERMS = {
 def test_mask_of_one_term_matches_filtering_decoded_rows(term):
     table = _dictionary_table()
     expr, name = ONE_COLUMN_TERMS[term]
-    mask = dictionary_mask(table, [(expr, name)])
+    mask, failed = dictionary_mask(table, [(expr, name)])
+    assert failed == []
     assert mask.type == pa.bool_() and len(mask) == table.num_rows
     assert mask.null_count == 0
     assert _decoded(table.filter(mask)).equals(_decoded(table).filter(expr))
@@ -236,7 +237,7 @@ def test_mask_of_several_terms_is_their_conjunction(terms):
     expected = _decoded(table)
     for expr, _ in chosen:
         expected = expected.filter(expr)
-    assert _decoded(table.filter(dictionary_mask(table, chosen))).equals(expected)
+    assert _decoded(table.filter(dictionary_mask(table, chosen)[0])).equals(expected)
 
 
 def test_null_rows_get_the_terms_value_on_null():
@@ -246,7 +247,7 @@ def test_null_rows_get_the_terms_value_on_null():
         (S.is_null(), True), (S.is_valid(), False), (~(S == "a"), False),
         (S != "a", False), (S.isin(["a", None]), True), (pc.coalesce(S, pa.scalar("?")) == "?", True),
     ]:
-        mask = dictionary_mask(table, [(expr, "s")]).to_pylist()
+        mask = dictionary_mask(table, [(expr, "s")])[0].to_pylist()
         assert {m for m, null in zip(mask, null_rows) if null} == {expected}, expr
 
 
@@ -264,7 +265,7 @@ def test_chunks_sharing_a_dictionary_evaluate_the_term_once(monkeypatch):
     # An equal dictionary in another array counts as the same one.
     same.append(_dictionary_chunk(["b", None], list(dictionary)))
     table = pa.table({"s": pa.chunked_array(same)})
-    mask = dictionary_mask(table, [(S == "b", "s")])
+    mask = dictionary_mask(table, [(S == "b", "s")])[0]
     assert mask.to_pylist() == [False, False, True] * 3 + [True, False]
     assert calls == [["a", "b", "c"], [None]]
 
@@ -274,7 +275,7 @@ def test_mask_on_large_string_dictionaries():
                                            pa.array(["p", "q"], pa.large_string()))
     table = pa.table({"s": pa.chunked_array([chunk, chunk.slice(1)])})
     for expr in (S == "p", S.is_null(), ~(S == "q")):
-        mask = dictionary_mask(table, [(expr, "s")])
+        mask = dictionary_mask(table, [(expr, "s")])[0]
         assert _decoded(table.filter(mask)).equals(_decoded(table).filter(expr))
 
 

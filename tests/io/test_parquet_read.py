@@ -491,13 +491,12 @@ def test_dictionary_read_through_an_fsspec_filesystem(memory_root, spy):
     assert len(spy.reads) == src.npartitions == 4 and spy.masks
 
 
-# ---- known divergences (strict xfail: they fail loudly once fixed) ------------------------
+# ---- terms that fail on a dictionary value, repeated columns ------------------------------
 
 
-@pytest.mark.xfail(strict=True, raises=pa.ArrowInvalid, reason=(
-    "a dictionary term is evaluated on every dictionary entry, including entries no "
-    "row uses, so a term that fails on such a value raises where pyarrow does not"))
 def test_term_failing_only_on_an_unused_dictionary_entry(tmp_path):
+    """A term that fails on some dictionary entry is evaluated on the rows, as
+    pyarrow does: here no row holds the entry, so nothing fails."""
     # Writers keep dictionary entries no row uses (pyarrow writing a DictionaryArray,
     # e.g. a pandas categorical with an unused category); without the stored Arrow
     # schema the column is a plain string column to the dataset.
@@ -509,9 +508,6 @@ def test_term_failing_only_on_an_unused_dictionary_entry(tmp_path):
     _check_source(src, ["i"], [(term, frozenset({"code"}))])
 
 
-@pytest.mark.xfail(strict=True, raises=pa.ArrowInvalid, reason=(
-    "decode_dictionaries finds a column by name (get_field_index gives -1 for a name "
-    "that appears twice), so a repeated dictionary column cannot be decoded"))
 def test_repeated_column_through_dictionaries(tmp_path):
     _write(tmp_path / "f.parquet", _frame(1000))
     src = discover_parquet(str(tmp_path))
