@@ -181,6 +181,39 @@ def test_group_ids_number_groups_by_first_appearance(data):
     assert first.tolist() == want_first
 
 
+@settings(max_examples=100, deadline=None)
+@given(data=st.data())
+def test_group_ids_along_a_sorted_key_number_groups_by_first_appearance(data):
+    """One integer key sorted ascending (the order lineitem is stored in) with
+    other integer keys, NULLs among them: groups are found run by run of the
+    sorted key, or by hashing when a run holds too many distinct values."""
+    from kyudo.engine.operators import group_ids as module
+
+    n = data.draw(st.integers(0, 400))
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1)))
+    lead = np.sort(rng.integers(0, data.draw(st.sampled_from([1, 5, 10**9])), n))
+    columns = {"lead": pa.array(lead, pa.int64())}
+    for i in range(data.draw(st.integers(1, 2))):
+        values = rng.integers(-3, data.draw(st.sampled_from([2, 100, 2**40])), n)
+        mask = rng.random(n) < data.draw(st.sampled_from([0.0, 0.3]))
+        narrow = values.max(initial=0) < 2**31 and data.draw(st.booleans())
+        columns[f"k{i}"] = pa.array(values, mask=mask, type=pa.int32() if narrow else pa.int64())
+    order = data.draw(st.permutations(list(columns)))
+    table = pa.table(columns).select(order)
+    taken = []
+    real = module._run_ids
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(module, "_MAX_RUN_DISTINCT", data.draw(st.sampled_from([1, 2, 64])))
+        patch.setattr(module, "_run_ids", lambda *args: taken.append(1) or real(*args))
+        gid, first = group_ids(table, list(order))
+    want_gid, want_first = _reference_ids(list(zip(*(table[k].to_pylist() for k in order))))
+    assert gid.tolist() == want_gid
+    assert first.tolist() == want_first
+    # With one other key the run-by-run path always applies (several others
+    # must first pack into 62 bits).
+    assert taken or n == 0 or len(columns) > 2
+
+
 def test_groups_of_first_appearance_with_many_keys_and_null_group_first():
     table = pa.table({"k": pa.array([None, 5, 2**62, 5, None, -(2**62)], pa.int64()),
                       "v": [1.0, float("nan"), 2.0, 3.0, None, -0.0]})
