@@ -287,11 +287,34 @@ def _value_range(values, valid, has_nulls):  # pragma: no cover - compiled
     return low, high, seen
 
 
+@numba.njit(cache=True, nogil=True)
+def _sorted_ids(values):  # pragma: no cover - compiled
+    """Group ids of an ascending key: a new group wherever the value changes.
+    ok is False at the first descent (the caller then hashes), which random
+    keys reach within a few rows."""
+    n = values.shape[0]
+    gid = np.empty(n, np.int32)
+    first = np.empty(n, np.int64)
+    ngroups = 0
+    for i in range(n):
+        if i == 0 or values[i] != values[i - 1]:
+            if i > 0 and values[i] < values[i - 1]:
+                return gid, first[:0].copy(), False
+            first[ngroups] = i
+            ngroups += 1
+        gid[i] = ngroups - 1
+    return gid, first[:ngroups].copy(), True
+
+
 def _ids_of(values: np.ndarray, valid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Group ids and first rows of one int64 key (NULL where ``valid`` is False)."""
     has_nulls = not valid.all()
     if len(values) == 0:
         return np.empty(0, np.int32), np.empty(0, np.int64)
+    if not has_nulls:
+        gid, first, ok = _sorted_ids(values)
+        if ok:
+            return gid, first
     low, high, seen = _value_range(values, valid, has_nulls)
     if seen and int(high) - int(low) + 1 <= _direct_span(len(values)):
         return _direct_ids(values, valid, has_nulls, low, int(high) - int(low) + 1)
