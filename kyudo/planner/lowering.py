@@ -52,6 +52,27 @@ def _nullable_keys(plan: L.Join) -> bool:
         any(plan.right.schema.field(k).nullable for k in plan.right_on)
 
 
+_RELATIONAL = (L.Scan, L.Project, L.Filter, L.Aggregate, L.Join, L.Sort, L.Limit, L.Union,
+               L.Distinct, L.Window)
+
+
+def _relational(plan: L.LogicalPlan) -> bool:
+    """Whether ``plan`` is built only of the relational nodes, whose output
+    depends on nothing but their inputs and parameters (no user function, no
+    repartitioning), so two equal ones may share their tasks."""
+    known = _RELATIONAL_MEMO.get(id(plan))
+    if known is not None and known[0] is plan:
+        return known[1]
+    answer = isinstance(plan, _RELATIONAL) and all(_relational(c) for c in plan.children)
+    if len(_RELATIONAL_MEMO) > 4096:
+        _RELATIONAL_MEMO.clear()
+    _RELATIONAL_MEMO[id(plan)] = (plan, answer)
+    return answer
+
+
+_RELATIONAL_MEMO: dict[int, tuple] = {}
+
+
 def lower(plan: L.LogicalPlan) -> P.PhysicalNode:
     """The physical plan for an (already optimized) logical plan."""
     return _Lowering().lower(plan)
@@ -60,6 +81,10 @@ def lower(plan: L.LogicalPlan) -> P.PhysicalNode:
 class _Lowering:
     def __init__(self):
         self.memo: dict[int, P.PhysicalNode] = {}
+        # Equal relational subplans are computed once: a SQL view or CTE read
+        # twice (TPC-H Q15's revenue per supplier, once joined, once for its
+        # maximum) is two equal trees, and its tasks are then shared.
+        self.by_value: dict[L.LogicalPlan, P.PhysicalNode] = {}
         self.split_every = int(config.get("split_every", 8))
         self.broadcast_threshold = config.parse_bytes(config.get("broadcast_threshold", "32MB"))
         self.partition_size = config.parse_bytes(config.get("partition_size", "128MB"))
@@ -67,9 +92,14 @@ class _Lowering:
     def lower(self, plan: L.LogicalPlan) -> P.PhysicalNode:
         node = self.memo.get(id(plan))
         if node is None:
-            # Nodes defined outside logical.py (kyudo.planner.partitioning) lower themselves.
-            method = getattr(self, f"_lower_{type(plan).__name__.lower()}", None)
-            node = method(plan) if method is not None else plan.lower_with(self)
+            shared = _relational(plan)
+            node = self.by_value.get(plan) if shared else None
+            if node is None:
+                # Nodes defined outside logical.py (kyudo.planner.partitioning) lower themselves.
+                method = getattr(self, f"_lower_{type(plan).__name__.lower()}", None)
+                node = method(plan) if method is not None else plan.lower_with(self)
+                if shared:
+                    self.by_value[plan] = node
             self.memo[id(plan)] = node
         return node
 

@@ -169,6 +169,29 @@ def test_shared_subplans_are_built_once(orders):
     assert len(keys) == 6 and compute_table(plan).num_rows == orders.num_rows + 10
 
 
+def test_equal_relational_subplans_share_their_tasks(orders):
+    """A view read twice (TPC-H Q15) is two equal trees: built once."""
+    def per_customer():
+        return L.Aggregate(scan_of_orders, ("cust",), (AggSpec("total", "sum", "amount"),))
+    scan_of_orders = scan(orders, 3)
+    first, second = per_customer(), per_customer()
+    assert first is not second and first == second
+    plan = L.Join(first, L.Project(second, (("c2", Col("cust")), ("t2", Col("total")))),
+                  "inner", ("cust",), ("c2",))
+    graph, _ = to_graph(physical_plan(plan))
+    scans = [k for k in graph if str(k[0] if isinstance(k, tuple) else k).startswith("scan")]
+    assert len(scans) == 3
+    result = compute_table(plan).to_pandas()
+    assert len(result) == 17 and (result["total"] == result["t2"]).all()
+
+
+def test_subplans_with_user_functions_are_not_shared(orders):
+    from kyudo.planner.lowering import _relational
+    assert _relational(L.Filter(scan(orders, 1), Call("less", (Col("o_id"), Lit(10)))))
+    opaque = L.MapPartitions.__new__(L.MapPartitions)
+    assert not _relational(opaque)
+
+
 def test_explain_shows_each_stage(orders, customers):
     plan = L.Filter(L.Join(scan(orders, 2), scan(customers, 1), "inner", ("cust",), ("c_id",)),
                     Call("equal", (Col("name"), Lit("c3"))))

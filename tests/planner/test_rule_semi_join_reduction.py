@@ -67,6 +67,22 @@ def test_nothing_changes_when_it_would_not_pay_or_is_not_allowed():
     assert apply(not_in) == not_in
 
 
+def test_an_unfiltered_provider_reduces_nothing_so_nothing_changes():
+    """Q15's revenue per supplier joined to every supplier: all the keys a table
+    has would keep every group, and the rule once added that semi join again at
+    each pass."""
+    every_part = table_scan(p=list(range(50)), brand=[f"b{i % 25}" for i in range(50)])
+    plan = Join(Join(lines(), every_part, "inner", ("k",), ("p",)), averages(lines()), "left", ("p",), ("k2",))
+    assert apply(plan) == plan
+
+
+def test_a_reduced_aggregation_is_not_reduced_again_by_the_same_provider():
+    once = apply(q17_like())
+    provider = once.left.right  # the very scan of parts the reduction used
+    joined_again = Join(provider, once.right, "inner", ("p",), ("k2",))
+    assert apply(joined_again) == joined_again
+
+
 @settings(max_examples=60, deadline=None)
 @given(keys=st.lists(st.one_of(st.none(), st.integers(0, 9)), min_size=0, max_size=40),
        wanted=st.lists(st.integers(0, 12), max_size=4),

@@ -94,7 +94,9 @@ def _reduce_side(side: LogicalPlan, side_keys: tuple, other: LogicalPlan, other_
 
 def _provider(plan: LogicalPlan, name: str):
     """``(subtree, column)``: a filtered scan whose ``column`` holds every value
-    ``name`` can have in ``plan``'s output; None when there is none."""
+    ``name`` can have in ``plan``'s output; None when there is none, or when the
+    scan is not filtered (all of a table's keys reduce nothing: TPC-H Q15's
+    revenue per supplier joined to every supplier)."""
     while True:
         if isinstance(plan, Project):
             expr = dict(plan.exprs).get(name)
@@ -112,7 +114,7 @@ def _provider(plan: LogicalPlan, name: str):
             else:
                 return None
         elif isinstance(plan, Scan):
-            return plan, name
+            return (plan, name) if plan.predicate is not None else None
         else:
             return None
 
@@ -133,8 +135,11 @@ def _reduce_aggregate(plan: LogicalPlan, key: str, keys: Project):
     if not isinstance(plan, Aggregate) or key not in plan.keys:
         return None
     source = plan.input
-    if isinstance(source, Join) and source.how == "semi" and source.right == keys:
-        return None
+    while isinstance(source, Join) and source.how == "semi":
+        if source.right == keys:
+            return None
+        source = source.left
+    source = plan.input
     provider_rows = filtered_rows(keys.input)
     input_rows, _ = estimate(source)
     if provider_rows is None or input_rows is None or provider_rows * MIN_REDUCTION > input_rows:
