@@ -425,8 +425,54 @@ def group_ids(table: pa.Table, keys: list[str]) -> tuple[np.ndarray, np.ndarray]
     """``(gid, first_rows)``: every row's group id (int32, groups numbered by first
     appearance, NULL keys a group of their own) and each group's first row; None
     when a key is of a type this module does not handle (floats, decimals,
-    nested types, ...) or has many distinct strings longer than 7 bytes.
+    nested types, ...) or has many distinct strings longer than 7 bytes, unless
+    the integer-like keys alone determine the others (below).
     Without keys every row is in group 0.
+
+    Grouping by an id and the columns that describe it (TPC-H Q10's customer
+    key, name, balance, address and comment) is grouping by the id alone when
+    every other key is the same within each of its groups; checking that is a
+    take and a compare per key, where hashing long strings and floats is left
+    to Acero."""
+    ids = _exact_ids(table, keys)
+    if ids is not None or not keys:
+        return ids
+    determining = [k for k in keys if _integer_like(table.schema.field(k).type)]
+    if not determining or len(determining) == len(keys):
+        return None
+    ids = _exact_ids(table, determining)
+    if ids is None:
+        return None
+    others = [table[k] for k in keys if k not in determining]
+    prefix = min(table.num_rows, 4096)  # a cheap look first: most failures show early
+    for rows in (prefix, table.num_rows):
+        if not all(_constant_within_groups(c.slice(0, rows), ids[0][:rows], ids[1]) for c in others):
+            return None
+    return ids
+
+
+def _integer_like(kind: pa.DataType) -> bool:
+    return _supported(kind) and not _is_text(kind.value_type if pa.types.is_dictionary(kind) else kind)
+
+
+def _constant_within_groups(column: pa.ChunkedArray, gid: np.ndarray, first: np.ndarray) -> bool:
+    """Whether every row holds the same value (bit for bit, or NULL) as its
+    group's first row: the strictest equality, so no grouping could split them."""
+    array = column.combine_chunks() if column.num_chunks != 1 else column.chunk(0)
+    if pa.types.is_floating(array.type):
+        array = array.view(pa.int64() if array.type.bit_width == 64 else
+                           pa.int32() if array.type.bit_width == 32 else pa.int16())
+    try:
+        expected = array.take(pa.array(first[gid]))
+        same_nulls = pc.equal(pc.is_null(array), pc.is_null(expected))
+        same_values = pc.fill_null(pc.equal(array, expected), True)
+        return bool(pc.all(pc.and_(same_nulls, same_values)).as_py() is not False)
+    except (pa.ArrowNotImplementedError, pa.ArrowInvalid, pa.ArrowTypeError):
+        return False
+
+
+def _exact_ids(table: pa.Table, keys: list[str]) -> tuple[np.ndarray, np.ndarray] | None:
+    """:func:`group_ids` from the keys themselves.
 
     Integer-like keys are packed into one int64 when their ranges allow and
     grouped in one pass; each string key (dictionaries are decoded) is grouped

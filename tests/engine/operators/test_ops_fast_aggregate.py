@@ -214,6 +214,43 @@ def test_group_ids_along_a_sorted_key_number_groups_by_first_appearance(data):
     assert taken or n == 0 or len(columns) != 2
 
 
+@settings(max_examples=150, deadline=None)
+@given(data=st.data())
+def test_keys_determined_by_an_integer_key_group_as_acero_does(data):
+    """An id with columns describing it (a float, a long string, a decimal) is
+    grouped by the id when they are the same within each id, and by Acero when
+    they are not (a value differing, a NULL against a value, -0.0 against 0.0,
+    two NaNs of different bits): both ways give Acero's groups."""
+    n = data.draw(st.integers(0, 300))
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1)))
+    ids = rng.integers(0, data.draw(st.sampled_from([1, 7, 1000])), n)
+    id_mask = rng.random(n) < data.draw(st.sampled_from([0.0, 0.2]))
+    floats = np.array([0.5, -0.0, 0.0, np.nan, np.float64(np.frombuffer(np.uint64(0x7FF8000000000001).tobytes(), np.float64)[0]), 1e300])
+    described = {
+        "f": floats[ids % len(floats)],
+        "s": np.array([f"a long description number {i % 13}" for i in ids], object),
+        "d": [decimal.Decimal(int(i) % 5) / 4 for i in ids],
+    }
+    columns = {"id": pa.array(ids, mask=id_mask)}
+    for name in data.draw(st.lists(st.sampled_from(sorted(described)), min_size=1, max_size=3, unique=True)):
+        values = list(described[name])
+        if n and data.draw(st.booleans()):  # break the dependency at one row
+            row = data.draw(st.integers(0, n - 1))
+            values[row] = None if data.draw(st.booleans()) else values[(row + 1) % n]
+        columns[name] = pa.array(values, type=pa.decimal128(10, 2) if name == "d" else None)
+    table = pa.table(columns)
+    keys = data.draw(st.permutations(list(columns)))
+    specs = [AggSpec("n", "size", None), AggSpec("total", "sum", "id")]
+    with pytest.MonkeyPatch.context() as mp:
+        fast, slow = _both(mp, lambda: partial_aggregate(table, list(keys), specs))
+    _same(fast, slow, list(keys))
+    if group_ids(table, list(keys)) is not None:  # NaN spelled out: equal to itself
+        spelled = [tuple("NaN" if isinstance(v, float) and math.isnan(v) else v for v in row)
+                   for row in _key_rows(table, list(keys))]
+        assert [tuple("NaN" if isinstance(v, float) and math.isnan(v) else v for v in row)
+                for row in _key_rows(fast, list(keys))] == list(dict.fromkeys(spelled))
+
+
 def test_groups_of_first_appearance_with_many_keys_and_null_group_first():
     table = pa.table({"k": pa.array([None, 5, 2**62, 5, None, -(2**62)], pa.int64()),
                       "v": [1.0, float("nan"), 2.0, 3.0, None, -0.0]})
