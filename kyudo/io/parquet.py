@@ -455,7 +455,12 @@ def _row_group_statistics(row_groups, name: str, type_: pa.DataType, hive: bool)
 
 
 def _to_type(values: list, type_: pa.DataType) -> list:
-    try:
-        return pa.array(values).cast(type_).to_pylist()
-    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
-        return values
+    """Statistics values as Python values of ``type_``. Built in that type when
+    they fit it: inferring first turned nanosecond timestamps into
+    microseconds, truncating a maximum below the rows it bounds."""
+    for convert in (lambda: pa.array(values, type=type_), lambda: pa.array(values).cast(type_)):
+        try:
+            return convert().to_pylist()
+        except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, OverflowError):
+            continue
+    return values

@@ -128,6 +128,13 @@ def _column_verdict(expr: Call, type_: pa.DataType) -> Verdict | None:
         return lambda s: None if s is None else s[2] > 0
     if op == "is_not_null" and len(args) == 1 and not expr.options:
         return lambda s: None if s is None else s[0] is not None
+    if op == "not_equal" and len(args) == 2:
+        value = _literal(args[1], type_)
+        if value is _UNKNOWN:
+            return None
+        if pa.types.is_floating(type_):  # NaN rows (outside min/max) are not equal
+            return lambda s: True
+        return _ranged(lambda lo, hi: not (lo == hi == value))
     if op in ("equal", "less", "less_equal", "greater", "greater_equal") and len(args) == 2:
         value = _literal(args[1], type_)
         return None if value is _UNKNOWN else _compare(op, value)
@@ -138,7 +145,9 @@ def _column_verdict(expr: Call, type_: pa.DataType) -> Verdict | None:
         return _ranged(lambda lo, hi: low <= hi and lo <= high)
     if op == "is_in" and len(args) == 1:
         values = [_literal(Lit(v), type_) for v in dict(expr.options).get("values") or ()]
-        if any(v is _UNKNOWN for v in values):  # also a NULL among them: it may match NULLs
+        if any(v is _UNKNOWN or v != v for v in values):
+            # a NULL among them may match NULLs, a NaN matches NaN rows, which
+            # min/max statistics leave out
             return None
         return _ranged(lambda lo, hi: any(lo <= v <= hi for v in values))
     return None
