@@ -107,7 +107,7 @@ def discover_parquet(
         hive_schema=hive_schema,
         schema=schema,
         partitions=(),
-        filter=predicate,
+        filter=_with_columns(predicate, filters),
         target_partition_bytes=target_partition_bytes,
     )
     source._footers.update(footers)
@@ -305,7 +305,7 @@ class ParquetSource(FileSource):
             self._token = "parquet-" + self._digest(
                 str(self.schema),
                 [(p.path, p.row_groups) for p in self.partitions],
-                None if self.filter is None else pickle.dumps(self.filter),
+                None if self.filter is None else pickle.dumps(as_expression(self.filter)),
             )
         return self._token
 
@@ -395,6 +395,20 @@ def _as_expression(filters) -> ds.Expression | None:
     if filters is None or isinstance(filters, (ds.Expression, RowFilter)):
         return as_expression(filters)
     return pq.filters_to_expression(filters)
+
+
+def _with_columns(predicate: ds.Expression | None, filters) -> Predicate:
+    """The source's own filter, with the columns it reads when ``filters`` was a
+    DNF list (which names them): the reader then treats it like a pushed
+    filter, without asking pyarrow to project every batch to the dataset's
+    schema for columns it cannot know."""
+    if predicate is None or isinstance(filters, ds.Expression):
+        return predicate
+    terms = [t for group in filters for t in (group if isinstance(group, list) else [group])]
+    names = [t[0] for t in terms if isinstance(t, tuple) and t]
+    if len(names) != len(terms) or not all(isinstance(n, str) for n in names):
+        return predicate
+    return RowFilter(((predicate, frozenset(names)),))
 
 
 def _constant_statistics(value: Any, num_rows: int) -> tuple[Any, Any, int]:

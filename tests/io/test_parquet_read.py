@@ -27,7 +27,7 @@ from hypothesis import strategies as st
 from kyudo.io import discover_parquet, parquet_dictionary, parquet_read
 from kyudo.io.footers import read_footer
 from kyudo.io.parquet_read import read_row_groups
-from kyudo.io.row_filter import RowFilter
+from kyudo.io.row_filter import RowFilter, as_expression
 
 MODES = ["AIR", "MAIL", "RAIL", "SHIP", "", "é", "日本"]
 S, T, I = pc.field("s"), pc.field("t"), pc.field("i")
@@ -473,7 +473,7 @@ def test_discovery_filter_and_a_row_filter_apply_together(tmp_path, spy):
     conjuncts = [(S == "AIR", frozenset({"s"})), (T != "RAIL", frozenset({"t"}))]
     ours = _read_all(src, ["id", "s", "t"], RowFilter(tuple(conjuncts)))
     expected = ds.dataset(str(tmp_path)).to_table(
-        columns=["id", "s", "t"], filter=_conjoin(conjuncts) & src.filter)
+        columns=["id", "s", "t"], filter=_conjoin(conjuncts) & as_expression(src.filter))
     _assert_same(ours, expected, src.schema, ["id", "s", "t"])
     assert ours.num_rows > 0 and spy.masks
 
@@ -514,3 +514,16 @@ def test_repeated_column_through_dictionaries(tmp_path):
     # The plain path (and the reader before the dictionary path) returns it twice.
     assert src.read_partition(0, ["i", "i"]).column_names == ["i", "i"]
     assert src.read_partition(0, ["s", "id", "s"]).column_names == ["s", "id", "s"]
+
+
+def test_a_dnf_discovery_filter_names_its_columns(tmp_path):
+    """A DNF ``filters=`` list names the columns it reads, so the reader treats
+    it like a pushed filter; an expression's columns stay unknown."""
+    _write(tmp_path / "f.parquet", _frame(100))
+    named = discover_parquet(str(tmp_path), filters=[[("i", ">", 2), ("s", "==", "AIR")], [("id", "<", 5)]])
+    assert isinstance(named.filter, RowFilter)
+    assert [cols for _, cols in named.filter.conjuncts] == [frozenset({"i", "s", "id"})]
+    plain = discover_parquet(str(tmp_path), filters=pc.field("i") > 2)
+    assert not isinstance(plain.filter, RowFilter)
+    expected = ds.dataset(str(tmp_path)).to_table(filter=as_expression(named.filter))
+    assert _read_all(named, named.schema.names, None).num_rows == expected.num_rows
