@@ -69,7 +69,7 @@ def _compile(expr: Expr, schema: pa.Schema) -> Callable[[dict], bool | None] | N
         parts = [_compile(a, schema) for a in expr.args]
         if any(p is None for p in parts):
             return None
-        return _all(parts) if expr.op == "and" else _any(parts)
+        return _combined(parts, decisive=expr.op == "or")
     columns = [_column(a, schema) for a in expr.args]
     if len(columns) == 2 and all(columns) and expr.op in _COLUMN_PAIR:
         return _column_pair(expr.op, columns[0], columns[1], schema)
@@ -180,21 +180,14 @@ def _ranged(test: Callable[[Any, Any], bool]) -> Verdict:
     return verdict
 
 
-def _all(parts):
+def _combined(parts, decisive: bool):
+    """AND (``decisive`` False) or OR (True) of tri-state verdicts: one decisive
+    answer decides, all answers the other way decide that way, else unknown."""
     def verdict(stats_of):
         answers = [p(stats_of) for p in parts]
-        if any(a is False for a in answers):
-            return False
-        return True if all(a is True for a in answers) else None
-    return verdict
-
-
-def _any(parts):
-    def verdict(stats_of):
-        answers = [p(stats_of) for p in parts]
-        if any(a is True for a in answers):
-            return True
-        return False if all(a is False for a in answers) else None
+        if any(a is decisive for a in answers):
+            return decisive
+        return (not decisive) if all(a is (not decisive) for a in answers) else None
     return verdict
 
 
