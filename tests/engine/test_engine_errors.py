@@ -89,9 +89,12 @@ def test_sync_stops_at_the_first_failure():
 
 
 def many_slow_tasks(count, started):
+    # 200 of them keep two workers busy for 2 s: long enough that an interrupt
+    # arrives before they are done even on a loaded machine (at 5 ms each, a
+    # busy CI box once finished them before the main thread saw its SIGINT).
     def slow(i):
         started.append(i)
-        time.sleep(0.005)
+        time.sleep(0.02)
         return i
 
     return {i: Task(slow, i) for i in range(count)}
