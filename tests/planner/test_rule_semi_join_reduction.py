@@ -98,3 +98,33 @@ def test_every_join_type_keeps_its_rows(keys, wanted, how):
         after = apply(plan)
     assert after != plan
     assert rows(after) == rows(plan)
+
+
+def test_the_provider_is_found_through_the_side_a_key_is_matched_with():
+    """Q20's shape: the outer key is all of an unfiltered table's, but only the rows
+    semi-joined to the filtered parts come out, so the parts provide it."""
+    outer = Join(lines(), parts(), "semi", ("k",), ("p",))
+    plan = Join(outer, averages(lines()), "left", ("k",), ("k2",))
+    after = apply(plan)
+    semi = reduced_input(after)
+    assert isinstance(semi, Join) and semi.how == "semi" and semi.right.input.predicate == parts().predicate
+    assert rows(after) == rows(plan)
+    # A left join's right side does not filter its left side's keys: nothing to trace.
+    unfiltered = Join(Join(lines(), parts(), "left", ("k",), ("p",)), averages(lines()), "left", ("k",), ("k2",))
+    assert apply(unfiltered) == unfiltered
+
+
+@settings(max_examples=60, deadline=None)
+@given(keys=st.lists(st.one_of(st.none(), st.integers(0, 9)), min_size=0, max_size=40),
+       wanted=st.lists(st.integers(0, 12), max_size=4),
+       outer_how=st.sampled_from(["inner", "semi"]),
+       how=st.sampled_from(["inner", "left", "semi", "anti"]))
+def test_a_key_traced_through_the_matched_side_keeps_every_row(keys, wanted, outer_how, how):
+    source = table_scan(2, k=pa.array(keys, pa.int64()), q=pa.array([float(i % 5) for i in range(len(keys))], pa.float64()))
+    outer = Join(source, parts(wanted), outer_how, ("k",), ("p",))
+    plan = Join(outer, averages(source), how, ("k",), ("k2",))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(semi_join_reduction, "MIN_REDUCTION", 0)
+        after = apply(plan)
+    assert after != plan
+    assert rows(after) == rows(plan)

@@ -96,27 +96,50 @@ def _provider(plan: LogicalPlan, name: str):
     """``(subtree, column)``: a filtered scan whose ``column`` holds every value
     ``name`` can have in ``plan``'s output; None when there is none, or when the
     scan is not filtered (all of a table's keys reduce nothing: TPC-H Q15's
-    revenue per supplier joined to every supplier)."""
-    while True:
-        if isinstance(plan, Project):
-            expr = dict(plan.exprs).get(name)
-            if not isinstance(expr, Col):
-                return None
-            plan, name = plan.input, expr.name
-        elif isinstance(plan, Filter):
-            plan = plan.input
-        elif isinstance(plan, Join) and plan.how in ("inner", "left", "semi", "anti", "right"):
-            in_left, in_right = name in plan.left.schema.names, name in plan.right.schema.names
-            if in_left and not in_right and plan.how in ("inner", "left", "semi", "anti"):
-                plan = plan.left
-            elif in_right and not in_left and plan.how in ("inner", "right"):
-                plan = plan.right
-            else:
-                return None
-        elif isinstance(plan, Scan):
-            return (plan, name) if plan.predicate is not None else None
-        else:
-            return None
+    revenue per supplier joined to every supplier).
+
+    Through a join, ``name`` is followed into the side it comes from. When that
+    side leads to no filtered scan and ``name`` is a key the join matches on (an
+    inner join, or the left side of a semi join), the matched side's key holds
+    every value too: TPC-H Q20's part suppliers are all of ``partsupp``, but only
+    those whose part is semi-joined to the parts named 'forest%' come out."""
+    if isinstance(plan, Project):
+        expr = dict(plan.exprs).get(name)
+        return _provider(plan.input, expr.name) if isinstance(expr, Col) else None
+    if isinstance(plan, Filter):
+        return _provider(plan.input, name)
+    if isinstance(plan, Join):
+        return _provider_through_join(plan, name)
+    if isinstance(plan, Scan):
+        return (plan, name) if plan.predicate is not None else None
+    return None
+
+
+# Join types whose output values of a side's column are some of that side's values.
+_KEEPS_LEFT_VALUES = ("inner", "left", "semi", "anti")
+_KEEPS_RIGHT_VALUES = ("inner", "right")
+# Join types whose output values of a left (right) key column all occur in the
+# right (left) key column.
+_MATCHES_LEFT = ("inner", "semi")
+_MATCHES_RIGHT = ("inner",)
+
+
+def _provider_through_join(join: Join, name: str):
+    in_left, in_right = name in join.left.schema.names, name in join.right.schema.names
+    if in_left == in_right:
+        return None
+    if in_left:
+        own, own_keys, other, other_keys = join.left, join.left_on, join.right, join.right_on
+        keeps, matched = join.how in _KEEPS_LEFT_VALUES, join.how in _MATCHES_LEFT
+    else:
+        own, own_keys, other, other_keys = join.right, join.right_on, join.left, join.left_on
+        keeps, matched = join.how in _KEEPS_RIGHT_VALUES, join.how in _MATCHES_RIGHT
+    if not keeps:
+        return None
+    found = _provider(own, name)
+    if found is None and matched and name in own_keys:
+        found = _provider(other, other_keys[own_keys.index(name)])
+    return found
 
 
 def _reduce_aggregate(plan: LogicalPlan, key: str, keys: Project):
