@@ -8,6 +8,9 @@ keys in which the rows of each key form a chain in ascending row order; probing
 the other side row by row then yields the pairs already in the documented order
 (probe rows ascending, ties in build-row order), and the per-row match counts
 give left/semi/anti results and the unmatched rows of an outer join for free.
+When the build keys span few values (a foreign key's referenced ids, a filtered
+dimension), the table is an array indexed by ``key - low`` instead: no hashing,
+no key compare, one load per probe row.
 
 Keys arrive as int64 values plus a validity mask. A NULL key matches nothing,
 except NULL on the other side when ``null_equal`` (pandas ``merge``).
@@ -62,12 +65,72 @@ def _build(keys, valid):  # pragma: no cover - compiled
     return slots, chain, null_head
 
 
+# A build side whose keys span at most this many values per row, or at most
+# _DIRECT_SPAN_MIN values in all, gets a direct-addressed table: one int64 per
+# value in the span. Per build row that is no more memory than the hash table's
+# two int64 over at least twice as many slots, and a span of _DIRECT_SPAN_MIN
+# (2 MB) still fits the L2 cache.
+_DIRECT_SPAN_PER_ROW = 4
+_DIRECT_SPAN_MIN = 1 << 18
+
+
 @numba.njit(cache=True, nogil=True)
-def _lookup(key, is_valid, slots, null_head, null_equal):  # pragma: no cover - compiled
+def _key_range(keys, valid):  # pragma: no cover - compiled
+    """Smallest and largest non-NULL key; (0, -1) when there is none."""
+    low, high, seen = 0, -1, False
+    for i in range(keys.shape[0]):
+        if valid[i]:
+            key = keys[i]
+            if not seen:
+                low, high, seen = key, key, True
+            elif key < low:
+                low = key
+            elif key > high:
+                high = key
+    return low, high
+
+
+@numba.njit(cache=True, nogil=True)
+def _build_direct(keys, valid, low, span):  # pragma: no cover - compiled
+    """The table of :func:`_build` as one column indexed by ``key - low``:
+    ``slots[key - low, 0]`` is the first row of ``key``; same chains."""
+    n = keys.shape[0]
+    slots = np.full((span, 1), _EMPTY, np.int64)
+    chain = np.full(n, _EMPTY, np.int64)
+    null_head = _EMPTY
+    for row in range(n - 1, -1, -1):
+        if not valid[row]:
+            chain[row] = null_head
+            null_head = row
+            continue
+        at = keys[row] - low
+        chain[row] = slots[at, 0]
+        slots[at, 0] = row
+    return slots, chain, null_head
+
+
+def _build_table(keys: np.ndarray, valid: np.ndarray):
+    """``(slots, chain, null_head, low)``: a direct-addressed table when the keys
+    span few values, else the hash table (``low`` unused)."""
+    low, high = _key_range(keys, valid)
+    span = int(high) - int(low) + 1  # Python ints: the span of int64 keys can exceed int64
+    if span <= max(_DIRECT_SPAN_PER_ROW * len(keys), _DIRECT_SPAN_MIN):
+        return (*_build_direct(keys, valid, low, span), low)
+    return (*_build(keys, valid), 0)
+
+
+@numba.njit(cache=True, nogil=True)
+def _lookup(key, is_valid, slots, null_head, null_equal, low):  # pragma: no cover - compiled
     """The first build row holding ``key`` (-1 for none); a NULL key finds the
-    NULL rows only when ``null_equal``."""
+    NULL rows only when ``null_equal``. A one-column ``slots`` is direct-addressed
+    from ``low``."""
     if not is_valid:
         return null_head if null_equal else _EMPTY
+    if slots.shape[1] == 1:
+        # Compared with the largest key, not by subtracting: no int64 overflow.
+        if key < low or key > low + (slots.shape[0] - 1):
+            return _EMPTY
+        return slots[key - low, 0]
     mask = slots.shape[0] - 1
     slot = _slot(key, mask)
     while slots[slot, 1] != _EMPTY:
@@ -78,30 +141,30 @@ def _lookup(key, is_valid, slots, null_head, null_equal):  # pragma: no cover - 
 
 
 @numba.njit(cache=True, nogil=True)
-def _probe(keys, valid, slots, chain, null_head, null_equal):  # pragma: no cover - compiled
-    """Per probe row: its first matching build row (-1 for none) and how many match."""
+def _probe(keys, valid, slots, chain, null_head, null_equal, low):  # pragma: no cover - compiled
+    """Per probe row its first matching build row (-1 for none); also how many
+    pairs match in all and how many probe rows match nothing, which size the
+    output of :func:`_pairs` (no per-row count array to write and read back)."""
     n = keys.shape[0]
-    first = np.full(n, _EMPTY, np.int64)
-    counts = np.zeros(n, np.int64)
+    first = np.empty(n, np.int64)
+    matches = 0
+    unmatched = 0
     for i in range(n):
-        row = _lookup(keys[i], valid[i], slots, null_head, null_equal)
+        row = _lookup(keys[i], valid[i], slots, null_head, null_equal, low)
         first[i] = row
-        c = 0
+        if row == _EMPTY:
+            unmatched += 1
         while row != _EMPTY:
-            c += 1
+            matches += 1
             row = chain[row]
-        counts[i] = c
-    return first, counts
+    return first, matches, unmatched
 
 
 @numba.njit(cache=True, nogil=True)
-def _pairs(first, counts, chain, keep_unmatched, build_n):  # pragma: no cover - compiled
-    """Probe and build row numbers of every match in probe order, ties in build
-    order; with ``keep_unmatched`` a probe row without matches gives one pair
-    whose build row is -1. Also flags which build rows matched."""
-    total = 0
-    for i in range(counts.shape[0]):
-        total += counts[i] if counts[i] > 0 or not keep_unmatched else 1
+def _pairs(first, chain, total, keep_unmatched, build_n):  # pragma: no cover - compiled
+    """The ``total`` probe and build row numbers of every match in probe order,
+    ties in build order; with ``keep_unmatched`` a probe row without matches gives
+    one pair whose build row is -1. Also flags which build rows matched."""
     probe_rows = np.empty(total, np.int64)
     build_rows = np.empty(total, np.int64)
     matched = np.zeros(build_n, np.bool_)
@@ -124,7 +187,7 @@ def _pairs(first, counts, chain, keep_unmatched, build_n):  # pragma: no cover -
 
 
 @numba.njit(cache=True, nogil=True)
-def _probe_into_left(keys, valid, slots, chain, null_head, null_equal, left_n):  # pragma: no cover
+def _probe_into_left(keys, valid, slots, chain, null_head, null_equal, low, left_n):  # pragma: no cover
     """Probe a table built over the *left* keys with the right rows. Returns the
     matches per left row, the first match of each right row (for
     :func:`_pairs_by_left`) and whether each right row matched."""
@@ -132,7 +195,7 @@ def _probe_into_left(keys, valid, slots, chain, null_head, null_equal, left_n): 
     first = np.full(keys.shape[0], _EMPTY, np.int64)
     right_matched = np.zeros(keys.shape[0], np.bool_)
     for j in range(keys.shape[0]):
-        row = _lookup(keys[j], valid[j], slots, null_head, null_equal)
+        row = _lookup(keys[j], valid[j], slots, null_head, null_equal, low)
         first[j] = row
         right_matched[j] = row != _EMPTY
         while row != _EMPTY:
@@ -306,14 +369,15 @@ def int_join_pairs(left: tuple, right: tuple, how: str, null_equal: bool) -> tup
         return (lrows, None) if how in ("semi", "anti") else (lrows, rrows)
     if len(left[0]) < len(right[0]) // 2:
         return _built_on_left(left, right, how, null_equal)
-    slots, chain, null_head = _build(*right)
-    first, counts = _probe(*left, slots, chain, null_head, null_equal)
+    slots, chain, null_head, low = _build_table(*right)
+    first, matches, unmatched = _probe(*left, slots, chain, null_head, null_equal, low)
     if how == "semi":
-        return np.flatnonzero(counts), None
+        return np.flatnonzero(first != _EMPTY), None
     if how == "anti":
-        return np.flatnonzero(counts == 0), None
+        return np.flatnonzero(first == _EMPTY), None
     keep = how in ("left", "outer", "full")
-    lrows, rrows, matched = _pairs(first, counts, chain, keep, len(right[0]))
+    total = matches + unmatched if keep else matches
+    lrows, rrows, matched = _pairs(first, chain, total, keep, len(right[0]))
     if how in ("outer", "full"):
         lrows, rrows = _append_unmatched_right(lrows, rrows, matched)
     return lrows, rrows
@@ -322,8 +386,8 @@ def int_join_pairs(left: tuple, right: tuple, how: str, null_equal: bool) -> tup
 def _built_on_left(left: tuple, right: tuple, how: str, null_equal: bool):
     """:func:`int_join_pairs` with the hash table over the smaller left side (a
     table of the big side costs a cache miss per row), same pairs, same order."""
-    slots, chain, null_head = _build(*left)
-    counts, first, right_matched = _probe_into_left(*right, slots, chain, null_head, null_equal, len(left[0]))
+    slots, chain, null_head, low = _build_table(*left)
+    counts, first, right_matched = _probe_into_left(*right, slots, chain, null_head, null_equal, low, len(left[0]))
     if how == "semi":
         return np.flatnonzero(counts), None
     if how == "anti":

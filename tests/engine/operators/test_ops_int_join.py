@@ -6,9 +6,16 @@ import pyarrow as pa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import pytest
+
+from kyudo.engine.operators import int_join
 from kyudo.engine.operators.int_join import int_join_pairs, int_keys, pack_keys
 
 KEYS = st.lists(st.one_of(st.none(), st.integers(-3, 3)), max_size=12)
+# Keys at both ends of int64 and next to them: spans that fit a direct-addressed
+# table at one end only, and probes far outside it (no overflow in the bounds check).
+EDGE = [-(2**63), -(2**63) + 1, -1, 0, 1, 2**63 - 2, 2**63 - 1]
+EDGE_KEYS = st.lists(st.one_of(st.none(), st.sampled_from(EDGE)), max_size=12)
 
 
 def _side(values):
@@ -41,14 +48,44 @@ def _nested_loop(left, right, how, null_equal):
     return lrows, rrows
 
 
-@settings(max_examples=200, deadline=None)
-@given(left=KEYS, right=KEYS, how=st.sampled_from(["inner", "left", "right", "outer", "semi", "anti"]),
-       null_equal=st.booleans())
-def test_pairs_equal_a_nested_loop(left, right, how, null_equal):
+HOWS = st.sampled_from(["inner", "left", "right", "outer", "semi", "anti"])
+
+
+def _check_against_nested_loop(left, right, how, null_equal):
     lrows, rrows = int_join_pairs(_side(left), _side(right), how, null_equal)
     expected_l, expected_r = _nested_loop(left, right, how, null_equal)
     assert lrows.tolist() == expected_l
     assert (rrows.tolist() if rrows is not None else None) == expected_r
+
+
+@pytest.mark.parametrize("table", ["direct", "hashed"])
+@settings(max_examples=200, deadline=None)
+@given(left=KEYS, right=KEYS, how=HOWS, null_equal=st.booleans())
+def test_pairs_equal_a_nested_loop(table, left, right, how, null_equal):
+    """Small keys span few values, so they get the direct-addressed table; with
+    no span allowed, the hash table."""
+    with pytest.MonkeyPatch.context() as patch:
+        if table == "hashed":
+            patch.setattr(int_join, "_DIRECT_SPAN_MIN", 0)
+            patch.setattr(int_join, "_DIRECT_SPAN_PER_ROW", 0)
+        _check_against_nested_loop(left, right, how, null_equal)
+
+
+@settings(max_examples=200, deadline=None)
+@given(left=EDGE_KEYS, right=EDGE_KEYS, how=HOWS, null_equal=st.booleans())
+def test_keys_at_the_ends_of_int64_match_exactly(left, right, how, null_equal):
+    _check_against_nested_loop(left, right, how, null_equal)
+
+
+def test_the_table_is_direct_addressed_only_when_the_keys_span_few_values():
+    def table_of(values):
+        keys, valid = _side(values)
+        return int_join._build_table(keys, valid)[0].shape[1]
+    assert table_of([5, 9, 7]) == 1
+    assert table_of([2**63 - 1, 2**63 - 3]) == 1
+    assert table_of([-(2**63), 2**63 - 1]) == 2  # a span no array could hold
+    assert table_of([None, None]) == 1  # no key: an empty table
+    assert table_of(list(range(0, 1 << 30, 1 << 10))) == 2  # 1 Mi rows' worth of span per row
 
 
 @settings(max_examples=100, deadline=None)
