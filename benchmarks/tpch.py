@@ -34,6 +34,11 @@ run. An isolated run also records each pair's peak RSS and prints a second table
 
 from __future__ import annotations
 
+# kyudo before pyarrow and pandas, as its README advises, so that Arrow's
+# allocator keeps freed pages (kyudo/allocator.py). Dask runs on the same
+# pyarrow and gets the same setting.
+import kyudo  # noqa: F401  (imported for its effect)
+
 import argparse
 import importlib
 import sys

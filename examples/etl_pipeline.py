@@ -27,9 +27,10 @@ import argparse
 import time
 from pathlib import Path
 
-import pandas as pd
-
+# kyudo before pandas (which loads pyarrow): see kyudo/allocator.py.
 import kyudo.dataframe as kd
+
+import pandas as pd
 from benchmarks.tpch_queries import DATAFRAME_QUERIES, sql_text, table_dirs
 from benchmarks.tpch_queries.answers import materialize
 
