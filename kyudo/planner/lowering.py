@@ -118,20 +118,21 @@ class _Lowering:
         out_columns = list(plan.schema.names)
         ops: tuple = ()
         arrow_predicate = None
+        needed = set(out_columns)
         if plan.predicate is not None:
             pushed, kept = [], []
             for conjunct in conjuncts(plan.predicate):
                 converted = to_arrow_expression(conjunct, source.schema)
                 (pushed if converted is not None else kept).append((conjunct, converted))
             if pushed:
+                source, pushed = prune_scan_source(source, pushed)
+            if pushed:
                 arrow_predicate = RowFilter(tuple((expr, frozenset(conjunct.columns()))
                                                   for conjunct, expr in pushed))
-                source = prune_scan_source(source, pushed)
             if kept:
                 ops += (("filter", conjoin([c for c, _ in kept])),)
-        needed = set(out_columns)
-        if plan.predicate is not None:
-            needed |= plan.predicate.columns()
+            # Not the columns of conjuncts every row satisfies: nothing reads them.
+            needed = needed.union(*(conjunct.columns() for conjunct, _ in pushed + kept))
         read_columns = [n for n in source.schema.names if n in needed]
         if read_columns != out_columns:
             ops += (("conform", plan.schema),)

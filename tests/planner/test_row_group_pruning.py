@@ -300,7 +300,7 @@ def rows(table: pa.Table) -> Counter:
 
 
 def no_planner_pruning():
-    return mock.patch.object(lowering, "prune_scan_source", lambda source, pushed: source)
+    return mock.patch.object(lowering, "prune_scan_source", lambda source, pushed: (source, pushed))
 
 
 def filtered(frame: DataFrame, predicate: Expr) -> pa.Table:
@@ -408,10 +408,19 @@ def test_no_dropped_row_group_holds_a_matching_row(tmp_path_factory, case, per_r
         if not pushed:
             continue
         with mock.patch.object(ParquetSource, "prune", lambda self, predicate: self):
-            by_planner = set(row_group_ids(prune_scan_source(source, pushed)))
+            kept_source, remaining = prune_scan_source(source, pushed)
+        by_planner = set(row_group_ids(kept_source))
         assert matching <= by_planner, (predicate, sorted(matching - by_planner))
+        # A conjunct left out of the scan's filter holds on every row it is not applied to.
+        kept_rows = pa.array([i in by_planner for i in row_ids], pa.bool_())
+        for conjunct, _ in pushed:
+            if any(conjunct is c for c, _ in remaining):
+                continue
+            holds = pc.fill_null(evaluate(conjunct, whole.filter(kept_rows)), False)
+            assert (holds.as_py() if isinstance(holds, pa.Scalar) else pc.all(holds).as_py()) is not False, conjunct
+            event("a conjunct every row satisfies was dropped")
         if guard_nan(predicate) == predicate:
-            assert matching <= set(row_group_ids(prune_scan_source(source, pushed))), predicate
+            assert matching <= set(row_group_ids(pruned_source(source, pushed))), predicate
         event("planner dropped some" if len(by_planner) < len(ids) else "planner dropped none")
 
 
@@ -425,6 +434,10 @@ def sorted_dir(tmp_path):
     pq.write_table(pa.table({"x": pa.array(x, pa.int64()), "y": pa.array(y, pa.float64())}),
                    tmp_path / "f.parquet", row_group_size=10)
     return tmp_path
+
+
+def pruned_source(source, pushed):
+    return prune_scan_source(source, pushed)[0]
 
 
 def pushed_of(source, predicate: Expr) -> list:
@@ -447,10 +460,34 @@ def prune_calls(monkeypatch):
     return calls
 
 
+def test_a_conjunct_every_kept_row_satisfies_leaves_the_scan_filter(sorted_dir):
+    """x < 50 holds on every row of the row groups x > 25 leaves (x is never
+    NULL); x > 25 does not hold on all of row group 2; y IS NOT NULL is never
+    taken as holding everywhere, since y is a float (NaN is outside min/max)."""
+    source = discover_parquet(str(sorted_dir))
+    kept = call("greater", col("x"), lit(25))
+    everywhere = call("less", col("x"), lit(50))
+    not_null = call("not", call("is_null", col("y")))  # SQL's IS NOT NULL
+    predicate = call("and", call("and", kept, everywhere), not_null)
+    pruned, remaining = prune_scan_source(source, pushed_of(source, predicate))
+    assert kept_row_groups(pruned) == [2, 3, 4]
+    assert [c for c, _ in remaining] == [kept, not_null]
+
+
+def test_the_column_of_a_dropped_conjunct_is_not_read(sorted_dir):
+    frame = read_parquet(str(sorted_dir))
+    masked = frame[frame["x"] < 50][["y"]]
+    scan = physical_plan(masked.plan)
+    while not isinstance(scan, P.ScanPartitions):
+        scan = scan.children[0]
+    assert scan.read_columns == ["y"] and scan.arrow_predicate is None
+    assert compute_table(masked.plan)["y"].to_pylist() == [None] * 20 + [float(v) for v in range(20, 50)]
+
+
 @pytest.mark.parametrize("partition_bytes", [1, 2**30])
 def test_comparison_keeps_only_matching_row_groups(sorted_dir, prune_calls, partition_bytes):
     source = discover_parquet(str(sorted_dir), target_partition_bytes=partition_bytes)
-    pruned = prune_scan_source(source, pushed_of(source, call("greater", col("x"), lit(72))))
+    pruned = pruned_source(source, pushed_of(source, call("greater", col("x"), lit(72))))
     assert kept_row_groups(pruned) == [7, 8, 9]
     assert pruned.num_rows == 30
     assert pruned.npartitions == (3 if partition_bytes == 1 else 1)
@@ -503,7 +540,7 @@ def test_all_null_row_groups_go_for_comparisons_and_stay_for_is_null(tmp_path, p
         (call("between", col("z"), lit(1), lit(1)), [1, 3]),
         (call("or", call("is_null", col("z")), call("equal", col("z"), lit(9))), [0, 1, 2, 3]),
     ]:
-        pruned = prune_scan_source(source, pushed_of(source, predicate))
+        pruned = pruned_source(source, pushed_of(source, predicate))
         assert kept_row_groups(pruned) == kept, predicate
     assert prune_calls == []
 
@@ -511,11 +548,11 @@ def test_all_null_row_groups_go_for_comparisons_and_stay_for_is_null(tmp_path, p
 def test_or_keeps_a_row_group_when_either_side_may_match(sorted_dir, prune_calls):
     source = discover_parquet(str(sorted_dir), target_partition_bytes=1)
     predicate = call("or", call("less", col("x"), lit(12)), call("greater_equal", col("x"), lit(95)))
-    assert kept_row_groups(prune_scan_source(source, pushed_of(source, predicate))) == [0, 1, 9]
+    assert kept_row_groups(pruned_source(source, pushed_of(source, predicate))) == [0, 1, 9]
     # an OR with a side the planner cannot read is undecided as a whole: left to pyarrow
     opaque = call("or", call("less", col("x"), lit(12)),
                   call("greater", call("add", col("x"), lit(1)), lit(200)))
-    pruned = prune_scan_source(source, pushed_of(source, opaque))
+    pruned = pruned_source(source, pushed_of(source, opaque))
     assert len(prune_calls) == 1
     assert kept_row_groups(pruned) == list(range(10))  # pyarrow keeps all: it cannot tell either
 
@@ -526,7 +563,7 @@ def test_column_against_column(tmp_path, prune_calls):
     pq.write_table(pa.table({"a": a, "b": b}), tmp_path / "f.parquet", row_group_size=10)
     source = discover_parquet(str(tmp_path))
     for op, kept in [("less", [0, 2]), ("greater", [1, 2]), ("equal", [2]), ("greater_equal", [1, 2])]:
-        pruned = prune_scan_source(source, pushed_of(source, call(op, col("a"), col("b"))))
+        pruned = pruned_source(source, pushed_of(source, call(op, col("a"), col("b"))))
         assert kept_row_groups(pruned) == kept, op
     assert prune_calls == []
 
@@ -540,7 +577,7 @@ def test_lossy_literal_is_left_to_the_source(tmp_path, prune_calls, literal, kep
     pq.write_table(pa.table({"n": pa.array(range(30), pa.int32())}), tmp_path / "f.parquet", row_group_size=10)
     source = discover_parquet(str(tmp_path))
     predicate = call("less", col("n"), lit(literal))
-    pruned = prune_scan_source(source, pushed_of(source, predicate))
+    pruned = pruned_source(source, pushed_of(source, predicate))
     assert len(prune_calls) == 1
     assert kept_row_groups(pruned) == kept
     frame = read_parquet(str(tmp_path))
@@ -562,7 +599,7 @@ def test_exact_literals_of_other_types_are_decided(tmp_path, prune_calls):
         (call("equal", col("n"), lit(15.0)), [1]),
         (call("is_in", col("n"), values=(3, 25.0)), [0, 2]),
     ]:
-        pruned = prune_scan_source(source, pushed_of(source, predicate))
+        pruned = pruned_source(source, pushed_of(source, predicate))
         assert kept_row_groups(pruned) == kept, predicate
     assert prune_calls == []
 
@@ -571,7 +608,7 @@ def test_only_undecided_conjuncts_reach_the_source(sorted_dir, prune_calls):
     source = discover_parquet(str(sorted_dir), target_partition_bytes=1)
     decided = call("greater_equal", col("x"), lit(30))
     undecided = call("less", col("x"), lit(62.5))  # lossy on an int column
-    pruned = prune_scan_source(source, pushed_of(source, call("and", decided, undecided)))
+    pruned = pruned_source(source, pushed_of(source, call("and", decided, undecided)))
     assert len(prune_calls) == 1
     assert str(prune_calls[0]) == str(to_arrow_expression(undecided, source.schema))
     assert kept_row_groups(pruned) == [3, 4, 5, 6]
@@ -588,7 +625,7 @@ def test_source_without_statistics_is_pruned_by_its_own_prune():
             return self
     source = Spy()
     predicate = call("greater", col("x"), lit(1))
-    assert prune_scan_source(source, pushed_of(source, predicate)) is source
+    assert pruned_source(source, pushed_of(source, predicate)) is source
     assert len(source.predicates) == 1
 
 
@@ -612,9 +649,9 @@ def test_not_equal_is_decided_only_where_no_row_can_differ(tmp_path, prune_calls
                    tmp_path / "f.parquet", row_group_size=2)
     source = discover_parquet(str(tmp_path))
     # row groups: n = (1, 1), (1, 2), (NULL, NULL); f = (1, 1), (1, NaN), (1, 1)
-    pruned = prune_scan_source(source, pushed_of(source, call("not_equal", col("n"), lit(1))))
+    pruned = pruned_source(source, pushed_of(source, call("not_equal", col("n"), lit(1))))
     assert kept_row_groups(pruned) == [1]
-    pruned = prune_scan_source(source, pushed_of(source, call("not_equal", col("f"), lit(1.0))))
+    pruned = pruned_source(source, pushed_of(source, call("not_equal", col("f"), lit(1.0))))
     assert 1 in kept_row_groups(pruned)  # NaN != 1.0, and NaN is not in min/max
 
 
@@ -623,9 +660,9 @@ def test_is_in_with_nan_is_not_decided_by_min_max(tmp_path, monkeypatch):
     source = discover_parquet(str(tmp_path))
     monkeypatch.setattr(ParquetSource, "prune", lambda self, predicate: self)  # the planner alone
     for values in [(math.nan,), (math.nan, 5.0)]:
-        pruned = prune_scan_source(source, pushed_of(source, call("is_in", col("f"), values=values)))
+        pruned = pruned_source(source, pushed_of(source, call("is_in", col("f"), values=values)))
         assert kept_row_groups(pruned) == [0, 1], values
-    pruned = prune_scan_source(source, pushed_of(source, call("is_in", col("f"), values=(5.0, 7.0))))
+    pruned = pruned_source(source, pushed_of(source, call("is_in", col("f"), values=(5.0, 7.0))))
     assert kept_row_groups(pruned) == [1]
 
 
@@ -666,18 +703,18 @@ def test_row_group_statistics_of_hive_columns(hive_dir):
 
 def test_filter_on_hive_column_prunes_whole_files(hive_dir, prune_calls):
     source = discover_parquet(str(hive_dir), target_partition_bytes=1)
-    pruned = prune_scan_source(source, pushed_of(source, call("equal", col("year"), lit(2021))))
+    pruned = pruned_source(source, pushed_of(source, call("equal", col("year"), lit(2021))))
     assert prune_calls == []
     assert {p.partition_values["year"] for p in pruned.partitions} == {2021}
     assert pruned.num_rows == 40 and pruned.npartitions == 4
     assert len({p.path for p in pruned.partitions}) == 2
 
     both = call("and", call("greater_equal", col("year"), lit(2021)), call("less", col("a"), lit(70)))
-    pruned = prune_scan_source(source, pushed_of(source, both))
+    pruned = pruned_source(source, pushed_of(source, both))
     assert sorted((p.partition_values["year"], p.partition_values["month"], p.row_groups)
                   for p in pruned.partitions) == [(2021, 1, (0,)), (2021, 1, (1,)), (2021, 2, (0,))]
 
-    nulls = prune_scan_source(source, pushed_of(source, call("is_null", col("year"))))
+    nulls = pruned_source(source, pushed_of(source, call("is_null", col("year"))))
     assert [p.partition_values for p in nulls.partitions] == [{"year": None, "month": 1}]
     assert prune_calls == []
 
