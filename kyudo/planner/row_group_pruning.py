@@ -21,6 +21,7 @@ compares them.
 """
 from __future__ import annotations
 
+import operator
 from typing import Any, Callable, Sequence
 
 import pyarrow as pa
@@ -178,7 +179,12 @@ def _column_verdict(expr: Call, type_: pa.DataType) -> Verdict | None:
         low, high = _literal(args[1], type_), _literal(args[2], type_)
         if low is _UNKNOWN or high is _UNKNOWN:
             return None
-        return _ranged(lambda lo, hi: low <= hi and lo <= high, exact and (lambda lo, hi: low <= lo and hi <= high))
+        inclusive = expr.option("inclusive", "both")
+        above = operator.le if inclusive in ("both", "left") else operator.lt
+        below = operator.le if inclusive in ("both", "right") else operator.lt
+        # "may match" keeps the closed interval: wider than any, so never wrong
+        return _ranged(lambda lo, hi: low <= hi and lo <= high,
+                       exact and (lambda lo, hi: above(low, lo) and below(hi, high)))
     if op == "is_in" and len(args) == 1:
         values = [_literal(Lit(v), type_) for v in dict(expr.options).get("values") or ()]
         if any(v is _UNKNOWN or v != v for v in values):
