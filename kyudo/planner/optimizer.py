@@ -30,6 +30,8 @@ RULE_NAMES: tuple[str, ...] = (
     # After pushdown, which put the filters into the scans that provide the keys.
     "semi_join_reduction",
     "column_pruning",
+    # After pruning, which removes the aggregates nobody reads.
+    "semi_join_from_distinct",
     # After pushdown and pruning: it estimates each leaf from the predicates and
     # columns those rules put there, and only rearranges whole leaves, so running
     # it again (or pushdown/pruning after it) finds nothing left to change.
