@@ -15,6 +15,7 @@ import pyarrow.compute as pc
 from kyudo.engine.operators import aggregate as agg_ops
 from kyudo.engine.operators import join as join_ops
 from kyudo.engine.operators import partition as part_ops
+from kyudo.engine.operators import shared_work
 from kyudo.engine.operators import sort as sort_ops
 from kyudo.engine.operators import window as window_ops
 from kyudo.planner.evaluate import evaluate
@@ -131,18 +132,28 @@ def take_split(splits: list, index: int, schema: pa.Schema) -> pa.Table:
 # ---- joins -------------------------------------------------------------------------
 
 def join(left: pa.Table, right: pa.Table, how, left_on, right_on, null_equal, schema,
-         condition=None, null_aware: bool = False) -> pa.Table:
+         condition=None, null_aware: bool = False, right_shared: bool = False) -> pa.Table:
     """Join two partitions; ``condition`` (a planner expression) is evaluated by
     the kernel on the candidate pairs, as :func:`evaluate` does for filters."""
     mask = None if condition is None else functools.partial(evaluate, condition)
     needs = None if condition is None else condition.columns()
     result = join_ops.hash_join(left, right, list(left_on), list(right_on), how, null_equal=null_equal,
-                                condition=mask, null_aware=null_aware, condition_columns=needs)
+                                condition=mask, null_aware=null_aware, condition_columns=needs,
+                                right_shared=right_shared)
     return conform(result, schema)
 
 
 def join_broadcast_right(left: pa.Table, rights: list, right_schema, *args, **kwargs) -> pa.Table:
-    return join(left, concat(rights, right_schema), *args, **kwargs)
+    """Every task of the left side gets the same right partitions: they are
+    concatenated into one chunk per column (a take from several chunks
+    concatenates them first, in every task), and their join keys hashed, once
+    for all of them."""
+    if len(rights) == 1 and rights[0].schema.equals(right_schema) and all(c.num_chunks <= 1 for c in rights[0].columns):
+        right = rights[0]  # nothing to concatenate (and nothing to remember it by)
+    else:
+        right = shared_work.derived(tuple(rights), ("concat", right_schema),
+                                    lambda: concat(rights, right_schema).combine_chunks())
+    return join(left, right, *args, right_shared=True, **kwargs)
 
 
 def join_broadcast_left(lefts: list, right: pa.Table, left_schema, *args, **kwargs) -> pa.Table:

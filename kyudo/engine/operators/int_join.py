@@ -356,20 +356,31 @@ def pack_keys(left: list, right: list, null_equal: bool) -> tuple[tuple, tuple] 
     return packed[0], packed[1]
 
 
-def int_join_pairs(left: tuple, right: tuple, how: str, null_equal: bool) -> tuple[np.ndarray, np.ndarray | None]:
+def build_table(keys: tuple[np.ndarray, np.ndarray]) -> tuple:
+    """The table :func:`int_join_pairs` probes, over ``(int64 values, valid)``
+    keys: built once, it can be passed as ``right_table`` to many joins."""
+    return _build_table(*keys)
+
+
+def int_join_pairs(left: tuple, right: tuple, how: str, null_equal: bool,
+                   right_table: tuple | None = None) -> tuple[np.ndarray, np.ndarray | None]:
     """Row-number pairs of ``left`` and ``right`` (each ``(int64 values, valid)``)
     in the documented order; -1 marks the missing side of an outer row. semi and
     anti give left rows only (second item None). ``how``: inner, left, right,
-    outer, semi, anti."""
+    outer, semi, anti. ``right_table`` is :func:`build_table` of ``right``,
+    built before (a broadcast side): the right side is then always the one
+    probed into."""
     if how == "right":
         r, l = int_join_pairs(right, left, "left", null_equal)
         return l, r
-    if how in _MERGE_HOWS and _ascending(*left) and _ascending(*right):
-        lrows, rrows, _ = _merge_pairs(left[0], right[0], _MERGE_HOWS[how])
-        return (lrows, None) if how in ("semi", "anti") else (lrows, rrows)
-    if len(left[0]) < len(right[0]) // 2:
-        return _built_on_left(left, right, how, null_equal)
-    slots, chain, null_head, low = _build_table(*right)
+    if right_table is None:
+        if how in _MERGE_HOWS and _ascending(*left) and _ascending(*right):
+            lrows, rrows, _ = _merge_pairs(left[0], right[0], _MERGE_HOWS[how])
+            return (lrows, None) if how in ("semi", "anti") else (lrows, rrows)
+        if len(left[0]) < len(right[0]) // 2:
+            return _built_on_left(left, right, how, null_equal)
+        right_table = _build_table(*right)
+    slots, chain, null_head, low = right_table
     first, matches, unmatched = _probe(*left, slots, chain, null_head, null_equal, low)
     if how == "semi":
         return np.flatnonzero(first != _EMPTY), None

@@ -31,7 +31,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from kyudo.engine.operators.int_join import int_join_pairs, int_keys, pack_keys
+from kyudo.engine.operators import shared_work
+from kyudo.engine.operators.int_join import build_table, int_join_pairs, int_keys, pack_keys
 from kyudo.engine.operators.values import comparable
 
 _ACERO_TYPES = {
@@ -126,27 +127,32 @@ def _integer_like(a: pa.DataType, b: pa.DataType) -> bool:
     return numeric or (a == b and pa.types.is_temporal(a))
 
 
-def _integer_matches(left, right, left_keys, right_keys, how, null_equal) -> pa.Table | None:
+def _integer_matches(left, right, left_keys, right_keys, how, null_equal, right_shared=False) -> pa.Table | None:
     """The pairs of :func:`_matches` from the compiled integer hash join, or None
-    when some key is not integer-like or several keys cannot be packed into one."""
+    when some key is not integer-like or several keys cannot be packed into one.
+    A shared right side with one key has its keys and table made once."""
     if not all(_integer_like(left[lk].type, right[rk].type) for lk, rk in zip(left_keys, right_keys)):
         return None
     lkeys = [int_keys(left[k]) for k in left_keys]
-    rkeys = [int_keys(right[k]) for k in right_keys]
+    reuse = right_shared and len(right_keys) == 1 and how != "right"
+    rkeys = ([shared_work.derived((right,), ("int_keys", right_keys[0]), lambda: int_keys(right[right_keys[0]]))]
+             if reuse else [int_keys(right[k]) for k in right_keys])
     if any(k is None for k in lkeys + rkeys):
         return None
     packed = pack_keys(lkeys, rkeys, null_equal)
     if packed is None:
         return None
-    lrows, rrows = int_join_pairs(packed[0], packed[1], how, null_equal)
+    table = (shared_work.derived((right,), ("int_table", right_keys[0]), lambda: build_table(rkeys[0]))
+             if reuse else None)
+    lrows, rrows = int_join_pairs(packed[0], packed[1], how, null_equal, right_table=table)
     if rrows is None:
         return pa.table({"l": lrows})
     return pa.table({"l": pa.array(lrows, mask=lrows < 0), "r": pa.array(rrows, mask=rrows < 0)})
 
 
-def _matches(left, right, left_keys, right_keys, how, null_equal) -> pa.Table:
+def _matches(left, right, left_keys, right_keys, how, null_equal, right_shared=False) -> pa.Table:
     """Row-number pairs ``l``/``r`` (NULL for the unmatched side) of the equi-join."""
-    integer = _integer_matches(left, right, left_keys, right_keys, how, null_equal)
+    integer = _integer_matches(left, right, left_keys, right_keys, how, null_equal, right_shared)
     if integer is not None:
         return integer
     lcols, rcols = {"l": _rows(left.num_rows)}, {"r": _rows(right.num_rows)}
@@ -303,6 +309,7 @@ def hash_join(
     condition: pc.Expression | Callable[[pa.Table], Any] | None = None,
     null_aware: bool = False,
     condition_columns=None,
+    right_shared: bool = False,
 ) -> pa.Table:
     """Join ``left`` and ``right`` where all key pairs are equal.
 
@@ -320,7 +327,10 @@ def hash_join(
     a NULL key leaves no row, and a left row with a NULL key survives only
     when no right row (satisfying the condition) exists.
     condition_columns: the column names ``condition`` reads, when known; the
-    candidate pairs it is evaluated on then carry only those columns."""
+    candidate pairs it is evaluated on then carry only those columns.
+    right_shared: the same ``right`` table object is joined by many calls (a
+    broadcast side); what is built over its keys is kept for them while it lives
+    (:mod:`~kyudo.engine.operators.shared_work`)."""
     if how != "cross" and how not in _ACERO_TYPES:
         raise ValueError(f"unknown join type {how!r}")
     if len(left_keys) != len(right_keys):
@@ -331,7 +341,8 @@ def hash_join(
         pairs = _null_aware_anti(left, right, left_keys, right_keys, condition, condition_columns)
         return _assemble(left, right, pairs, how)
     if condition is None:
-        pairs = _cross(left, right) if how == "cross" else _matches(left, right, left_keys, right_keys, how, null_equal)
+        pairs = (_cross(left, right) if how == "cross"
+                 else _matches(left, right, left_keys, right_keys, how, null_equal, right_shared))
         return _assemble(left, right, pairs, how)
     all_pairs = how == "cross" or not left_keys
     candidates = (_cross_chunks(left, right) if all_pairs
