@@ -225,28 +225,19 @@ def _ranged(some: Callable[[Any, Any], bool], every: Callable[[Any, Any], bool] 
     return verdict
 
 
+# Verdicts from "no row" to "every row": AND is the least of its parts', OR the
+# greatest (an unknown part leaves AND unknown unless another part is False, and
+# OR unknown unless another part may match).
+_RANK = {False: 0, None: 1, True: 2, EVERY: 3}
+_BY_RANK = tuple(_RANK)
+
+
 def _all(parts):
-    """AND of verdicts: one False decides; EVERY when all parts are EVERY."""
-    def verdict(stats_of):
-        answers = [p(stats_of) for p in parts]
-        if any(a is False for a in answers):
-            return False
-        if any(a is None for a in answers):
-            return None
-        return EVERY if all(a is EVERY for a in answers) else True
-    return verdict
+    return lambda stats_of: _BY_RANK[min(_RANK[p(stats_of)] for p in parts)]
 
 
 def _any(parts):
-    """OR of verdicts: one EVERY decides; False when all parts are False."""
-    def verdict(stats_of):
-        answers = [p(stats_of) for p in parts]
-        if any(a is EVERY for a in answers):
-            return EVERY
-        if any(a is True for a in answers):
-            return True
-        return False if all(a is False for a in answers) else None
-    return verdict
+    return lambda stats_of: _BY_RANK[max(_RANK[p(stats_of)] for p in parts)]
 
 
 _UNKNOWN = object()

@@ -37,16 +37,20 @@ def _slot(key, mask):  # pragma: no cover - compiled
 
 
 @numba.njit(cache=True, nogil=True)
-def _build(keys, valid):  # pragma: no cover - compiled
-    """Table over ``keys``: ``slots[s] = (key, first row of that key)`` (one cache
-    line per probe) and ``chain`` (next row with the same key, ascending); NULL
-    rows chain from ``null_head``."""
+def _build(keys, valid, low, span):  # pragma: no cover - compiled
+    """Table over ``keys`` and ``chain`` (next row with the same key, ascending;
+    NULL rows chain from ``null_head``). With ``span`` >= 0 the table is direct
+    addressed: ``slots[key - low, 0]`` is the first row of ``key``. Otherwise it
+    is a hash table, ``slots[s] = (key, first row of that key)`` (one cache line
+    per probe). Either way the last column holds the first row."""
     n = keys.shape[0]
+    direct = span >= 0
     capacity = 16
     while capacity < 2 * n:
         capacity *= 2
     mask = capacity - 1
-    slots = np.full((capacity, 2), _EMPTY, np.int64)
+    slots = np.full((span, 1) if direct else (capacity, 2), _EMPTY, np.int64)
+    first = slots.shape[1] - 1
     chain = np.full(n, _EMPTY, np.int64)
     null_head = _EMPTY
     # Walk backwards and push onto each chain's head, so chains ascend.
@@ -56,12 +60,15 @@ def _build(keys, valid):  # pragma: no cover - compiled
             null_head = row
             continue
         key = keys[row]
-        slot = _slot(key, mask)
-        while slots[slot, 1] != _EMPTY and slots[slot, 0] != key:
-            slot = (slot + 1) & mask
-        slots[slot, 0] = key
-        chain[row] = slots[slot, 1]
-        slots[slot, 1] = row
+        if direct:
+            slot = key - low
+        else:
+            slot = _slot(key, mask)
+            while slots[slot, 1] != _EMPTY and slots[slot, 0] != key:
+                slot = (slot + 1) & mask
+            slots[slot, 0] = key
+        chain[row] = slots[slot, first]
+        slots[slot, first] = row
     return slots, chain, null_head
 
 
@@ -90,33 +97,14 @@ def _key_range(keys, valid):  # pragma: no cover - compiled
     return low, high
 
 
-@numba.njit(cache=True, nogil=True)
-def _build_direct(keys, valid, low, span):  # pragma: no cover - compiled
-    """The table of :func:`_build` as one column indexed by ``key - low``:
-    ``slots[key - low, 0]`` is the first row of ``key``; same chains."""
-    n = keys.shape[0]
-    slots = np.full((span, 1), _EMPTY, np.int64)
-    chain = np.full(n, _EMPTY, np.int64)
-    null_head = _EMPTY
-    for row in range(n - 1, -1, -1):
-        if not valid[row]:
-            chain[row] = null_head
-            null_head = row
-            continue
-        at = keys[row] - low
-        chain[row] = slots[at, 0]
-        slots[at, 0] = row
-    return slots, chain, null_head
-
-
 def _build_table(keys: np.ndarray, valid: np.ndarray):
     """``(slots, chain, null_head, low)``: a direct-addressed table when the keys
     span few values, else the hash table (``low`` unused)."""
     low, high = _key_range(keys, valid)
     span = int(high) - int(low) + 1  # Python ints: the span of int64 keys can exceed int64
     if span <= max(_DIRECT_SPAN_PER_ROW * len(keys), _DIRECT_SPAN_MIN):
-        return (*_build_direct(keys, valid, low, span), low)
-    return (*_build(keys, valid), 0)
+        return (*_build(keys, valid, low, span), low)
+    return (*_build(keys, valid, 0, -1), 0)
 
 
 @numba.njit(cache=True, nogil=True)
