@@ -7,8 +7,7 @@ or strings, binaries and dictionaries of them. Several integer keys are packed
 into one int64 when their ranges allow
 (:func:`~kyudo.engine.operators.int_join.pack_keys`). A string key whose
 strings have at most 7 bytes is grouped as the numbers their bytes spell, a
-longer one by hashing its Arrow bytes while its distinct values are few (then
-the groups stay in cache; many long strings are left to Acero). Keys grouped
+longer one by Arrow's dictionary encoding. Keys grouped
 apart are then combined pairwise from their ids. A NULL key is a group of its
 own. Key ranges that are small next to the row count use a direct lookup
 array; others an open-addressing hash table that grows as groups appear.
@@ -115,70 +114,15 @@ def _direct_ids(keys, valid, has_nulls, low, span):  # pragma: no cover - compil
 
 
 @numba.njit(cache=True, nogil=True)
-def _string_ids(offsets, data, valid, has_nulls, max_groups):  # pragma: no cover - compiled
-    """:func:`_hash_ids` for strings given as Arrow offsets and bytes: the table
-    holds (hash of the bytes, group id), and a hash match is confirmed against
-    the bytes of the group's first row. That is several dependent memory reads
-    per row, fast only while the groups stay in cache, so this gives up (ok is
-    False) beyond ``max_groups`` groups."""
-    n = offsets.shape[0] - 1
-    gid = np.empty(n, np.int32)
-    first = np.empty(n, np.int64)
-    capacity = 1024
-    mask = capacity - 1
-    slots = np.full((capacity, 2), _EMPTY, np.int64)
-    ngroups = 0
-    null_gid = _EMPTY
-    for row in range(n):
-        if has_nulls and not valid[row]:
-            if null_gid == _EMPTY:
-                null_gid = ngroups
-                first[ngroups] = row
-                ngroups += 1
-            gid[row] = null_gid
-            continue
-        start = offsets[row]
-        length = offsets[row + 1] - start
-        h = np.uint64(14695981039346656037)  # FNV-1a
-        for b in range(start, start + length):
-            h = (h ^ np.uint64(data[b])) * np.uint64(1099511628211)
-        key = np.int64(h)
-        slot = _slot(key, mask)
-        while True:
-            g = slots[slot, 1]
-            if g == _EMPTY:
-                slots[slot, 0] = key
-                slots[slot, 1] = ngroups
-                gid[row] = ngroups
-                first[ngroups] = row
-                ngroups += 1
-                if ngroups > max_groups:
-                    return gid, first[:0].copy(), False
-                if 2 * ngroups > capacity:
-                    capacity *= 2
-                    mask = capacity - 1
-                    grown = np.full((capacity, 2), _EMPTY, np.int64)
-                    for old in range(slots.shape[0]):
-                        if slots[old, 1] != _EMPTY:
-                            s = _slot(slots[old, 0], mask)
-                            while grown[s, 1] != _EMPTY:
-                                s = (s + 1) & mask
-                            grown[s, 0] = slots[old, 0]
-                            grown[s, 1] = slots[old, 1]
-                    slots = grown
-                break
-            if slots[slot, 0] == key:
-                other = offsets[first[g]]
-                same = offsets[first[g] + 1] - other == length
-                i = 0
-                while same and i < length:
-                    same = data[start + i] == data[other + i]
-                    i += 1
-                if same:
-                    gid[row] = g
-                    break
-            slot = (slot + 1) & mask
-    return gid, first[:ngroups].copy(), True
+def _first_rows(gid, ngroups):  # pragma: no cover - compiled
+    """The first row of each group, for ids numbered by first appearance."""
+    first = np.empty(ngroups, np.int64)
+    seen = 0
+    for row in range(gid.shape[0]):
+        if gid[row] == seen:
+            first[seen] = row
+            seen += 1
+    return first
 
 
 @numba.njit(cache=True, nogil=True)
@@ -202,17 +146,21 @@ def _short_strings(offsets, data, valid, has_nulls):  # pragma: no cover - compi
     return out, True
 
 
-def _text_buffers(column: pa.ChunkedArray):
-    """A string or binary column as (offsets, bytes, validity, has_nulls) numpy
-    views of its Arrow buffers (several chunks are concatenated first)."""
+def _text_array(column: pa.ChunkedArray) -> pa.Array:
+    """A string or binary column as one array (large offsets when its bytes
+    would overflow 32-bit ones)."""
     kind = column.type
     if column.num_chunks == 1:
-        array = column.chunk(0)
-    else:
-        large = pa.types.is_large_string(kind) or pa.types.is_large_binary(kind)
-        if not large and sum(c.nbytes for c in column.chunks) >= 2**31 - 1:
-            column = column.cast(pa.large_binary() if pa.types.is_binary(kind) else pa.large_string())
-        array = column.combine_chunks() if column.num_chunks else pa.array([], column.type)
+        return column.chunk(0)
+    large = pa.types.is_large_string(kind) or pa.types.is_large_binary(kind)
+    if not large and sum(c.nbytes for c in column.chunks) >= 2**31 - 1:
+        column = column.cast(pa.large_binary() if pa.types.is_binary(kind) else pa.large_string())
+    return column.combine_chunks() if column.num_chunks else pa.array([], column.type)
+
+
+def _text_buffers(array: pa.Array):
+    """A string or binary array as (offsets, bytes, validity, has_nulls) numpy
+    views of its Arrow buffers."""
     wide = pa.types.is_large_string(array.type) or pa.types.is_large_binary(array.type)
     buffers = array.buffers()
     offsets = np.frombuffer(buffers[1], np.int64 if wide else np.int32)[array.offset: array.offset + len(array) + 1]
@@ -224,21 +172,20 @@ def _text_buffers(column: pa.ChunkedArray):
     return offsets, data, valid, has_nulls
 
 
-# Longer strings with more distinct values than this are left to Acero, whose
-# batched hash table copes better with groups that do not fit in cache.
-_MAX_STRING_GROUPS = 1 << 15
-
-
-def _text_ids(column: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray] | None:
+def _text_ids(column: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
     """Group ids and first rows of a string key: when every string is short, of
-    the numbers their bytes spell (mostly a direct lookup), else from the
-    byte-hashing table; None for many distinct long strings."""
-    offsets, data, valid, has_nulls = _text_buffers(column)
+    the numbers their bytes spell (mostly a direct lookup), else by Arrow's
+    dictionary encoding, whose indices number the distinct values (NULL one of
+    them) by first appearance: 17 ms for 1.2M rows of Q16's ``p_type``,
+    against 46 ms for a compiled table that compares bytes."""
+    array = _text_array(column)
+    offsets, data, valid, has_nulls = _text_buffers(array)
     values, ok = _short_strings(offsets, data, valid, has_nulls)
     if ok:
         return _ids_of(values, valid)
-    gid, first, ok = _string_ids(offsets, data, valid, has_nulls, _MAX_STRING_GROUPS)
-    return (gid, first) if ok else None
+    encoded = pc.dictionary_encode(array, null_encoding="encode")
+    gid = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int32, copy=False)
+    return gid, _first_rows(gid, len(encoded.dictionary))
 
 
 @numba.njit(cache=True, nogil=True)
@@ -493,10 +440,7 @@ def _exact_ids(table: pa.Table, keys: list[str]) -> tuple[np.ndarray, np.ndarray
         if pa.types.is_dictionary(column.type):  # codes of two chunks may differ
             column = column.cast(column.type.value_type)
         if _is_text(column.type):
-            ids = _text_ids(column)
-            if ids is None:
-                return None
-            parts.append(ids)
+            parts.append(_text_ids(column))
             continue
         values = _key_values(column)
         if values is None:
