@@ -30,6 +30,7 @@ RULE_NAMES: tuple[str, ...] = (
     # After pushdown, which put the filters into the scans that provide the keys.
     "semi_join_reduction",
     "column_pruning",
+    "anti_join_from_left_join",
     # After pruning, which removes the aggregates nobody reads.
     "semi_join_from_distinct",
     # After pushdown and pruning: it estimates each leaf from the predicates and

@@ -78,3 +78,23 @@ def test_the_rows_and_their_order_never_change(left, right, null_equal, distinct
     assert after != plan
     assert compute_table(after).to_pylist() == compute_table(plan).to_pylist()
     assert rows(after) == rows(plan)
+
+
+@settings(max_examples=60, deadline=None)
+@given(left=st.lists(st.one_of(st.none(), st.integers(0, 6)), max_size=12),
+       right=st.lists(st.one_of(st.none(), st.integers(0, 6)), max_size=20),
+       null_equal=st.booleans(), how=st.sampled_from(["semi", "anti"]), distinct=st.booleans())
+def test_a_semi_or_anti_join_drops_the_grouping_and_keeps_its_rows(left, right, null_equal, how, distinct):
+    outer = table_scan(2, o=pa.array(left, pa.int64()))
+    inner = table_scan(3, l=pa.array(right, pa.int64()), q=pa.array([float(i) for i in range(len(right))], pa.float64()))
+    side = (Distinct(Project(inner, (("l", Col("l")),))) if distinct
+            else Aggregate(inner, ("l",), (AggSpec("n", "count", "q"),)))
+    plan = Join(outer, side, how, ("o",), ("l",), null_equal=null_equal)
+    after = apply(plan)
+    assert after.right is (inner if not distinct else side.input)
+    assert compute_table(after).to_pylist() == compute_table(plan).to_pylist()
+
+
+def test_not_in_keeps_its_grouping():
+    plan = Join(orders(), distinct_keys(lines()), "anti", ("o",), ("l",), null_aware=True)
+    assert apply(plan) == plan

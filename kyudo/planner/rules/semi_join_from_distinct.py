@@ -1,6 +1,8 @@
 """An inner join with a set of distinct keys is a semi join on the rows before
-they were made distinct."""
+they were made distinct; a semi or anti join needs no distinct keys at all."""
 from __future__ import annotations
+
+from dataclasses import replace
 
 import pyarrow as pa
 
@@ -37,16 +39,26 @@ def apply(plan: LogicalPlan) -> LogicalPlan:
     Only when each right key has the left key's type (else the copied values
     would change type), no key is a float (NaN decides equality differently in
     grouping and in joining) and there is no residual condition.
+
+    A semi or anti join with such a right side looks only at which keys exist,
+    so the grouping is dropped from under it (an anti join made from a left
+    merge with per-key counts, see ``anti_join_from_left_join``). ``NOT IN``
+    joins (``null_aware``) are left alone.
     """
     return transform_up(plan, _rewrite)
 
 
 def _rewrite(node: LogicalPlan) -> LogicalPlan:
-    if not isinstance(node, Join) or node.how != "inner" or node.condition is not None or not node.left_on:
+    if not isinstance(node, Join) or node.condition is not None or not node.left_on or node.null_aware:
         return node
-    rows = _rows_made_distinct(node.right, set(node.right_on))
+    if node.how not in ("inner", "semi", "anti"):
+        return node
+    # A semi or anti join outputs no right column: the aggregates may be anything.
+    rows = _rows_made_distinct(node.right, set(node.right_on), node.how != "inner")
     if rows is None:
         return node
+    if node.how != "inner":  # only which keys exist counts: the grouping changes nothing
+        return replace(node, right=rows)
     left, right = node.left.schema, node.right.schema
     for left_key, right_key in zip(node.left_on, node.right_on):
         kind = left.field(left_key).type
@@ -59,10 +71,12 @@ def _rewrite(node: LogicalPlan) -> LogicalPlan:
                    + tuple((name, Col(copied[name])) for name in right.names))
 
 
-def _rows_made_distinct(plan: LogicalPlan, keys: set[str]) -> LogicalPlan | None:
-    """The input of an Aggregate grouping by exactly ``keys`` with no aggregates,
-    or of a Distinct whose columns are exactly ``keys``; None otherwise."""
-    if isinstance(plan, Aggregate) and not plan.aggs and set(plan.keys) == keys and len(plan.keys) == len(keys):
+def _rows_made_distinct(plan: LogicalPlan, keys: set[str], aggregates_allowed: bool) -> LogicalPlan | None:
+    """The input of an Aggregate grouping by exactly ``keys`` (with no
+    aggregates unless allowed), or of a Distinct whose columns are exactly
+    ``keys``; None otherwise."""
+    if (isinstance(plan, Aggregate) and (aggregates_allowed or not plan.aggs)
+            and set(plan.keys) == keys and len(plan.keys) == len(keys)):
         return plan.input
     if isinstance(plan, Distinct) and set(plan.schema.names) == keys and len(plan.schema.names) == len(keys):
         return plan.input
