@@ -28,7 +28,8 @@ def apply(plan: LogicalPlan) -> LogicalPlan:
     not be computed: Q17 then averages the lineitems of 2 thousand parts instead
     of grouping all 60 million rows into 2 million parts. Whole groups go or
     stay, so every kept group's value is unchanged, and a NULL key (which matches
-    nothing) only loses a group nobody sees. NOT IN joins are left alone: there a
+    nothing) only loses a group nobody sees; under pandas' ``null_equal`` the
+    semi join matches NULL to NULL too. NOT IN joins are left alone: there a
     NULL key in the subquery matters.
 
     The key values of the other side are traced down to their *provider*: through
@@ -64,20 +65,20 @@ def apply(plan: LogicalPlan) -> LogicalPlan:
 
 
 def _rewrite(node: LogicalPlan) -> LogicalPlan:
-    if not isinstance(node, Join) or not node.left_on or node.null_equal or node.null_aware:
+    if not isinstance(node, Join) or not node.left_on or node.null_aware:
         return node
     if node.how in _REDUCIBLE_RIGHT:
-        reduced = _reduce_side(node.right, node.right_on, node.left, node.left_on)
+        reduced = _reduce_side(node.right, node.right_on, node.left, node.left_on, node.null_equal)
         if reduced is not None:
             return replace(node, right=reduced)
     if node.how in _REDUCIBLE_LEFT:
-        reduced = _reduce_side(node.left, node.left_on, node.right, node.right_on)
+        reduced = _reduce_side(node.left, node.left_on, node.right, node.right_on, node.null_equal)
         if reduced is not None:
             return replace(node, left=reduced)
     return node
 
 
-def _reduce_side(side: LogicalPlan, side_keys: tuple, other: LogicalPlan, other_keys: tuple):
+def _reduce_side(side: LogicalPlan, side_keys: tuple, other: LogicalPlan, other_keys: tuple, null_equal: bool):
     """``side`` with its aggregation's input semi-joined to the provider of one of
     ``other``'s keys, or None when no key pair qualifies."""
     for side_key, other_key in zip(side_keys, other_keys):
@@ -86,7 +87,7 @@ def _reduce_side(side: LogicalPlan, side_keys: tuple, other: LogicalPlan, other_
             continue
         provider, name = found
         keys = Project(provider, (("__semi_key", Col(name)),))
-        reduced = _reduce_aggregate(side, side_key, keys)
+        reduced = _reduce_aggregate(side, side_key, keys, null_equal)
         if reduced is not None:
             return reduced
     return None
@@ -98,11 +99,12 @@ def _provider(plan: LogicalPlan, name: str):
     scan is not filtered (all of a table's keys reduce nothing: TPC-H Q15's
     revenue per supplier joined to every supplier).
 
-    Through a join, ``name`` is followed into the side it comes from. When that
-    side leads to no filtered scan and ``name`` is a key the join matches on (an
-    inner join, or the left side of a semi join), the matched side's key holds
-    every value too: TPC-H Q20's part suppliers are all of ``partsupp``, but only
-    those whose part is semi-joined to the parts named 'forest%' come out."""
+    Through a join, ``name`` is followed into the side it comes from. When
+    ``name`` is a key the join matches on (an inner join, or the left side of a
+    semi join), the matched side's key holds every value too, and the smaller
+    of the two providers is taken: TPC-H Q20's part suppliers are all of
+    ``partsupp``, but only those whose part is one of the parts named 'forest%'
+    come out."""
     if isinstance(plan, Project):
         expr = dict(plan.exprs).get(name)
         return _provider(plan.input, expr.name) if isinstance(expr, Col) else None
@@ -136,13 +138,19 @@ def _provider_through_join(join: Join, name: str):
         keeps, matched = join.how in _KEEPS_RIGHT_VALUES, join.how in _MATCHES_RIGHT
     if not keeps:
         return None
-    found = _provider(own, name)
-    if found is None and matched and name in own_keys:
-        found = _provider(other, other_keys[own_keys.index(name)])
-    return found
+    candidates = [_provider(own, name)]
+    if matched and name in own_keys:
+        candidates.append(_provider(other, other_keys[own_keys.index(name)]))
+    return min((c for c in candidates if c is not None), key=_provider_rows, default=None)
 
 
-def _reduce_aggregate(plan: LogicalPlan, key: str, keys: Project):
+def _provider_rows(found) -> float:
+    """The estimated rows of a provider (unknown: as many as can be)."""
+    rows = filtered_rows(found[0])
+    return float("inf") if rows is None else rows
+
+
+def _reduce_aggregate(plan: LogicalPlan, key: str, keys: Project, null_equal: bool):
     """``plan`` (projections and filters over a grouped aggregation on ``key``)
     with the aggregation's input semi-joined to ``keys``; None when ``plan`` is
     not that shape, is already reduced, or the reduction would not pay."""
@@ -150,10 +158,10 @@ def _reduce_aggregate(plan: LogicalPlan, key: str, keys: Project):
         expr = dict(plan.exprs).get(key)
         if not isinstance(expr, Col):
             return None
-        inner = _reduce_aggregate(plan.input, expr.name, keys)
+        inner = _reduce_aggregate(plan.input, expr.name, keys, null_equal)
         return None if inner is None else plan.with_children((inner,))
     if isinstance(plan, Filter):
-        inner = _reduce_aggregate(plan.input, key, keys)
+        inner = _reduce_aggregate(plan.input, key, keys, null_equal)
         return None if inner is None else plan.with_children((inner,))
     if not isinstance(plan, Aggregate) or key not in plan.keys:
         return None
@@ -167,4 +175,6 @@ def _reduce_aggregate(plan: LogicalPlan, key: str, keys: Project):
     input_rows, _ = estimate(source)
     if provider_rows is None or input_rows is None or provider_rows * MIN_REDUCTION > input_rows:
         return None
-    return plan.with_children((Join(source, keys, "semi", (key,), ("__semi_key",)),))
+    # Under pandas' NULL-matches-NULL the provider holds NULL when the other side
+    # does, and the semi join keeps the NULL group for it.
+    return plan.with_children((Join(source, keys, "semi", (key,), ("__semi_key",), null_equal=null_equal),))
