@@ -12,11 +12,12 @@ time of a query (Q9: 2.0 s of system time beside 7.9 s of user time).
 
 So, when kyudo is imported:
 
-* ``MIMALLOC_PURGE_DELAY=-1`` (mimalloc never purges freed pages) is put in the
-  environment, unless it is already set. mimalloc reads it once, when pyarrow's
-  library loads, so it takes effect only if kyudo is imported before pyarrow
-  (and before pandas, which imports pyarrow); :func:`mimalloc_tuned` says whether
-  it did.
+* mimalloc is told never to purge freed pages (``MIMALLOC_PURGE_DELAY=-1``),
+  unless the user set that variable. mimalloc reads it once, when pyarrow's
+  library loads, so kyudo sets it, imports pyarrow and takes it out of the
+  environment again (child processes are left alone). It takes effect only if
+  kyudo is imported before pyarrow (and before pandas, which imports pyarrow);
+  :data:`mimalloc_tuned` says whether it did.
 * glibc's ``mallopt`` keeps blocks up to 32 MiB on the heap and trims a heap only
   above 256 MiB free. This works at any time.
 
@@ -43,9 +44,16 @@ _MMAP_THRESHOLD = 32 * 2**20  # glibc's largest allowed value on 64-bit
 _TRIM_THRESHOLD = 256 * 2**20
 
 
-def _keep_mimalloc_pages() -> None:
-    if "pyarrow" not in sys.modules:
-        os.environ.setdefault(PURGE_DELAY_VARIABLE, "-1")
+def _keep_mimalloc_pages() -> bool:
+    """Whether Arrow's mimalloc loads (or loaded) with freed pages kept."""
+    if "pyarrow" in sys.modules or PURGE_DELAY_VARIABLE in os.environ:
+        return os.environ.get(PURGE_DELAY_VARIABLE) == "-1"  # too late, or the user's choice
+    os.environ[PURGE_DELAY_VARIABLE] = "-1"
+    try:
+        import pyarrow  # noqa: F401  (mimalloc reads its options as the library loads)
+    finally:
+        del os.environ[PURGE_DELAY_VARIABLE]
+    return True
 
 
 def _keep_glibc_pages() -> bool:
@@ -59,11 +67,5 @@ def _keep_glibc_pages() -> bool:
     return bool(mallopt(_M_MMAP_THRESHOLD, _MMAP_THRESHOLD)) and bool(mallopt(_M_TRIM_THRESHOLD, _TRIM_THRESHOLD))
 
 
-def mimalloc_tuned() -> bool:
-    """Whether Arrow's mimalloc loaded with freed pages kept (kyudo was imported
-    before pyarrow, or the user set the same)."""
-    return os.environ.get(PURGE_DELAY_VARIABLE) == "-1"
-
-
-_keep_mimalloc_pages()
+mimalloc_tuned = _keep_mimalloc_pages()
 glibc_tuned = _keep_glibc_pages()
