@@ -102,9 +102,12 @@ def _key_range(keys, valid):  # pragma: no cover - compiled
     return low, high
 
 
-def _build_table(keys: np.ndarray, valid: np.ndarray):
-    """``(slots, chain, null_head, low)``: a direct-addressed table when the keys
-    span few values, else the hash table (``low`` unused)."""
+def build_table(keys: tuple[np.ndarray, np.ndarray]) -> tuple:
+    """``(slots, chain, null_head, low)`` over ``(int64 values, valid)`` keys: a
+    direct-addressed table when the keys span few values, else the hash table
+    (``low`` unused). Built once, it can be passed as ``right_table`` to many
+    joins."""
+    keys, valid = keys
     low, high = _key_range(keys, valid)
     span = int(high) - int(low) + 1  # Python ints: the span of int64 keys can exceed int64
     if span <= max(_DIRECT_SPAN_PER_ROW * len(keys), _DIRECT_SPAN_MIN):
@@ -349,12 +352,6 @@ def pack_keys(left: list, right: list, null_equal: bool) -> tuple[tuple, tuple] 
     return packed[0], packed[1]
 
 
-def build_table(keys: tuple[np.ndarray, np.ndarray]) -> tuple:
-    """The table :func:`int_join_pairs` probes, over ``(int64 values, valid)``
-    keys: built once, it can be passed as ``right_table`` to many joins."""
-    return _build_table(*keys)
-
-
 def int_join_pairs(left: tuple, right: tuple, how: str, null_equal: bool,
                    right_table: tuple | None = None) -> tuple[np.ndarray, np.ndarray | None]:
     """Row-number pairs of ``left`` and ``right`` (each ``(int64 values, valid)``)
@@ -372,7 +369,7 @@ def int_join_pairs(left: tuple, right: tuple, how: str, null_equal: bool,
             return (lrows, None) if how in ("semi", "anti") else (lrows, rrows)
         if len(left[0]) < len(right[0]) // 2:
             return _built_on_left(left, right, how, null_equal)
-        right_table = _build_table(*right)
+        right_table = build_table(right)
     slots, chain, null_head, low = right_table
     first, matches, unmatched = _probe(*left, slots, chain, null_head, null_equal, low)
     if how == "semi":
@@ -390,7 +387,7 @@ def int_join_pairs(left: tuple, right: tuple, how: str, null_equal: bool,
 def _built_on_left(left: tuple, right: tuple, how: str, null_equal: bool):
     """:func:`int_join_pairs` with the hash table over the smaller left side (a
     table of the big side costs a cache miss per row), same pairs, same order."""
-    slots, chain, null_head, low = _build_table(*left)
+    slots, chain, null_head, low = build_table(left)
     counts, first, right_matched = _probe_into_left(*right, slots, chain, null_head, null_equal, low, len(left[0]))
     if how == "semi":
         return np.flatnonzero(counts), None

@@ -80,7 +80,7 @@ def test_keys_at_the_ends_of_int64_match_exactly(left, right, how, null_equal):
 def test_the_table_is_direct_addressed_only_when_the_keys_span_few_values():
     def table_of(values):
         keys, valid = _side(values)
-        return int_join._build_table(keys, valid)[0].shape[1]
+        return int_join.build_table((keys, valid))[0].shape[1]
     assert table_of([5, 9, 7]) == 1
     assert table_of([2**63 - 1, 2**63 - 3]) == 1
     assert table_of([-(2**63), 2**63 - 1]) == 2  # a span no array could hold
