@@ -13,10 +13,12 @@ own. Key ranges that are small next to the row count use a direct lookup
 array; others an open-addressing hash table that grows as groups appear.
 
 The kernels (:func:`count_valid`, :func:`size`, :func:`sum_values`,
-:func:`min_max`) reproduce Arrow's hash aggregations exactly: sums run in row
-order (Acero's float sums are sequential too), integer sums wrap, NaN
+:func:`min_max`) reproduce Arrow's hash aggregations: integer sums wrap, NaN
 propagates through a sum but min/max skip it unless a group has only NaN, and of
-equal values (-0.0 and 0.0) min/max keep the first.
+equal values (-0.0 and 0.0) min/max keep the first. Counts, integer sums and
+min/max are exactly Acero's; a float sum is Acero's row-order sum up to
+rounding, because with few groups rows are added in interleaved partial sums
+(see :func:`_sum`), as a SIMD sum would.
 """
 from __future__ import annotations
 
@@ -466,31 +468,44 @@ def _exact_ids(table: pa.Table, keys: list[str]) -> tuple[np.ndarray, np.ndarray
 # ---- aggregates over group ids ---------------------------------------------------
 
 
-@numba.njit(cache=True, nogil=True)
-def _count_valid(gid, valid, ngroups):  # pragma: no cover - compiled
-    out = np.zeros(ngroups, np.int64)
-    for i in range(gid.shape[0]):
-        if valid[i]:
-            out[gid[i]] += 1
-    return out
-
-
-@numba.njit(cache=True, nogil=True)
-def _size(gid, ngroups):  # pragma: no cover - compiled
-    out = np.zeros(ngroups, np.int64)
-    for i in range(gid.shape[0]):
-        out[gid[i]] += 1
-    return out
+# With few groups, neighbouring rows mostly add into the same slot, and each add
+# waits for the one before it to be stored.  Rows then go round-robin into
+# ``_LANES`` copies of the accumulators, summed at the end, so four adds are in
+# flight at once: 4.0 ms -> 1.0 ms for 1.25M rows in four runs of groups.  The
+# copies would not pay for themselves with many groups, whose adds rarely collide.
+_LANES = 4
+_FEW_GROUPS = 256
 
 
 @numba.njit(cache=True, nogil=True)
 def _sum(gid, values, valid, has_nulls, out):  # pragma: no cover - compiled
-    """Adds each row's value into ``out[gid]`` in row order (unsigned integers wrap)."""
+    """Adds each valid row's value into ``out[gid]`` (unsigned integers wrap)."""
+    ngroups = out.shape[0]
+    if ngroups > _FEW_GROUPS:
+        for i in range(gid.shape[0]):
+            if has_nulls and not valid[i]:
+                continue
+            out[gid[i]] += values[i]
+        return out
+    lanes = np.zeros((_LANES, ngroups), out.dtype)
     for i in range(gid.shape[0]):
         if has_nulls and not valid[i]:
             continue
-        out[gid[i]] += values[i]
+        lanes[i % _LANES, gid[i]] += values[i]
+    for lane in range(_LANES):
+        for g in range(ngroups):
+            out[g] += lanes[lane, g]
     return out
+
+
+_ONE = np.ones(1, np.int64)
+_ALL_VALID = np.ones(0, np.bool_)  # never read: has_nulls is False
+
+
+def _tally(gid: np.ndarray, valid: np.ndarray, has_nulls: bool, ngroups: int) -> np.ndarray:
+    """Valid rows per group, through :func:`_sum` with a broadcast 1 per row."""
+    ones = np.broadcast_to(_ONE, gid.shape)
+    return _sum(gid, ones, valid, has_nulls, np.zeros(ngroups, np.int64))
 
 
 @numba.njit(cache=True, nogil=True)
@@ -562,12 +577,12 @@ def count_valid(column: pa.ChunkedArray, gid: np.ndarray, ngroups: int) -> pa.Ar
     if column.null_count == 0:
         return size(gid, ngroups)
     valid, _ = _validity(column)
-    return pa.array(_count_valid(gid, valid, ngroups))
+    return pa.array(_tally(gid, valid, True, ngroups))
 
 
 def size(gid: np.ndarray, ngroups: int) -> pa.Array:
     """Rows per group (int64)."""
-    return pa.array(_size(gid, ngroups))
+    return pa.array(_tally(gid, _ALL_VALID, False, ngroups))
 
 
 def sum_values(column: pa.ChunkedArray, gid: np.ndarray, ngroups: int) -> pa.Array:
