@@ -77,8 +77,11 @@ class FileSource:
         return self._fs
 
     def _location(self) -> str:
-        """The one file, or the directory common to all, for ``repr``."""
+        """The one file, or the directory common to all, for ``repr`` (nothing
+        when pruning left no file)."""
         paths = self.paths
+        if not paths:
+            return "no files"
         return paths[0] if len(paths) == 1 else posixpath.commonpath(paths) + "/"
 
     def _digest(self, *items: Any) -> str:

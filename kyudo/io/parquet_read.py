@@ -4,9 +4,13 @@ Two ways, chosen per read from the footer:
 
 * No dictionary-encoded string column is involved: pyarrow's reader reads the
   columns and applies the whole filter while decoding.
-* Some are: those columns are read as dictionaries, the filter terms on one of
-  them are answered on the dictionary (``parquet_dictionary``), the other terms
-  run on the rows that are left, and the dictionaries are decoded last.
+* Some are, or the planner gave the terms row masks: the columns are read
+  without the filter (dictionary columns as dictionaries), each term becomes a
+  mask (on the dictionary for a term on one dictionary column, see
+  ``parquet_dictionary``), the rows are filtered once, and the dictionaries
+  are decoded last.  Cutting the rows once beats pyarrow's own filter, which
+  runs an Acero plan: 29 ms against 68 ms of CPU for a partition of TPC-H
+  Q12's lineitem.
 
 Row groups were already pruned by their statistics when the plan was made
 (``ParquetSource.prune``), so both ways only filter rows.
@@ -21,8 +25,7 @@ import pyarrow.compute as pc
 
 from .footers import Footer
 from .parquet_dictionary import decode_dictionaries, dictionary_mask, dictionary_string_columns
-
-Conjuncts = Sequence[tuple[pc.Expression, "frozenset[str] | None"]]
+from .row_filter import Conjunct
 
 
 def read_row_groups(
@@ -30,13 +33,13 @@ def read_row_groups(
     row_groups: Sequence[int],
     schema: pa.Schema,
     names: Sequence[str],
-    conjuncts: Conjuncts,
+    conjuncts: Sequence[Conjunct],
 ) -> pa.Table:
     """``names`` of ``row_groups`` of ``footer``'s file where every conjunct holds.
 
-    ``schema`` is the
-    dataset's.  Conjuncts come with the columns they read, or ``None`` when
-    unknown.  Columns come back with the file's types; the caller casts.
+    ``schema`` is the dataset's.  Conjuncts come with the columns they read
+    (``None`` when unknown) and maybe a row mask.  Columns come back with the
+    file's types; the caller casts.
     """
     fragment = footer.fragment
     filter_columns = _columns_of(conjuncts)
@@ -44,52 +47,91 @@ def read_row_groups(
         fragment.metadata, row_groups, [*names, *sorted(filter_columns - set(names))],
         fragment.physical_schema, schema,
     )
-    if encoded:
-        return _read_through_dictionaries(footer, row_groups, schema, names, conjuncts,
-                                          frozenset(encoded))
-    unknown = any(cols is None for _, cols in conjuncts)
+    if encoded or any(c.row_mask is not None for c in conjuncts):
+        return _read_then_filter(footer, row_groups, schema, names, conjuncts, frozenset(encoded))
+    unknown = any(c.columns is None for c in conjuncts)
     read = fragment.subset(row_group_ids=list(row_groups))
     return read.to_table(
-        columns=list(names), filter=_conjoin([e for e, _ in conjuncts]),
+        columns=list(names), filter=_conjoin([c.expression for c in conjuncts]),
         **_schema_if_needed(fragment.physical_schema, schema, [*names, *filter_columns], unknown),
     )
 
 
-def _read_through_dictionaries(footer, row_groups, schema, names, conjuncts, encoded) -> pa.Table:
-    """The terms on one dictionary column run first: they cost a lookup per
-    row and leave fewer rows for the other terms, which run next on the
-    smaller table.  Terms whose columns are unknown (the source's own filter)
-    run inside pyarrow's reader, which knows how to read what they need; so do
-    plain terms when there is no dictionary term to run before them."""
-    on_one = [(e, next(iter(cols))) for e, cols in conjuncts
-              if cols is not None and len(cols) == 1 and cols <= encoded]
-    rest = [(e, cols) for e, cols in conjuncts
-            if cols is None or not (len(cols) == 1 and cols <= encoded)]
-    # Without dictionary terms to run first, the reader is the best place for
-    # the plain terms: it skips their work on row groups whose statistics
-    # already decide them.
-    goes_in_reader = [cols is None or not (on_one or cols & encoded) for _, cols in rest]
-    in_reader = [term for term, inside in zip(rest, goes_in_reader) if inside]
-    after = [term for term, inside in zip(rest, goes_in_reader) if not inside]
-    wanted = set(names).union(c for _, c in on_one).union(*(cols for _, cols in after))
+def _read_then_filter(footer, row_groups, schema, names, conjuncts, encoded) -> pa.Table:
+    """Read the columns, compute the terms as masks on them, and filter once.
+
+    * A term on one dictionary column is answered per distinct value.
+    * A term with a row mask that reads only fixed-width columns (numbers,
+      dates) is computed on every row: 4 ms for four date comparisons on 1.8M
+      rows, where cutting the table first by the other masks costs 17 ms.
+    * Other terms (string functions, several dictionary columns, terms without
+      a row mask) run last, on the rows the masks above leave, since their cost
+      grows with the bytes they read.
+    * Terms whose columns are unknown (the source's own filter) run inside
+      pyarrow's reader, which knows how to read what they need; so do terms
+      without a row mask when nothing runs before them.
+    """
+    on_dictionary, early, late, in_reader = [], [], [], []
+    for c in conjuncts:
+        if c.columns is not None and len(c.columns) == 1 and c.columns <= encoded:
+            on_dictionary.append(c)
+        elif c.row_mask is not None and not c.columns & encoded and all(
+                _fixed_width(schema.field(n).type) for n in c.columns):
+            early.append(c)
+        else:
+            late.append(c)
+    if not (on_dictionary or early):
+        in_reader = [c for c in late if c.columns is None or (c.row_mask is None and not c.columns & encoded)]
+        late = [c for c in late if not any(c is r for r in in_reader)]
+    else:
+        in_reader = [c for c in late if c.columns is None]
+        late = [c for c in late if c.columns is not None]
+    wanted = set(names).union(*(c.columns for c in [*on_dictionary, *early, *late]))
     read_columns = [n for n in schema.names if n in wanted]
     subset = footer.dictionary_fragment(encoded).subset(row_group_ids=list(row_groups))
     table = subset.to_table(
-        columns=read_columns, filter=_conjoin([e for e, _ in in_reader]),
+        columns=read_columns, filter=_conjoin([c.expression for c in in_reader]),
         **_schema_if_needed(footer.schema, schema,
                             [*read_columns, *_columns_of(in_reader)],
-                            any(cols is None for _, cols in in_reader), encoded),
+                            any(c.columns is None for c in in_reader), encoded),
     )
-    if on_one and table.num_rows:
-        mask, failed = dictionary_mask(table, on_one)
-        if mask is not None:
-            table = table.filter(mask)
-        after += [(e, frozenset([name])) for e, name in failed]
-    if after and table.num_rows:
-        table = decode_dictionaries(table, frozenset().union(*(cols & encoded for _, cols in after)))
-        table = table.filter(_conjoin([e for e, _ in after]))
-    table = table.select(list(names))
+    if not table.num_rows:
+        return decode_dictionaries(table.select(list(names)), encoded.intersection(names))
+    mask = None
+    if on_dictionary:
+        mask, failed = dictionary_mask(table, [(c.expression, next(iter(c.columns))) for c in on_dictionary])
+        late += [Conjunct(e, frozenset([name])) for e, name in failed]
+    for c in early:
+        mask = _and(mask, c.row_mask(table))
+    if late:
+        table = _cut(table, mask)
+        mask = None
+        table = decode_dictionaries(table, frozenset().union(*(c.columns & encoded for c in late)))
+        for c in late:
+            if c.row_mask is not None:
+                mask = _and(mask, c.row_mask(table))
+        table = _cut(table, mask)
+        mask = None
+        by_expression = [c.expression for c in late if c.row_mask is None]
+        if by_expression:
+            table = table.filter(_conjoin(by_expression))
+    table = _cut(table.select(list(names)), mask)
     return decode_dictionaries(table, encoded.intersection(names))
+
+
+def _fixed_width(kind: pa.DataType) -> bool:
+    return pa.types.is_primitive(kind) or pa.types.is_decimal(kind)
+
+
+def _and(mask, other):
+    """Two row masks ANDed (NULL where either is NULL: the row is dropped either way)."""
+    if other.type != pa.bool_():
+        other = other.cast(pa.bool_())
+    return other if mask is None else pc.and_(mask, other)
+
+
+def _cut(table: pa.Table, mask) -> pa.Table:
+    return table if mask is None else table.filter(mask, null_selection_behavior="drop")
 
 
 def _schema_if_needed(file_schema: pa.Schema, schema: pa.Schema, names, unknown_columns: bool,
@@ -108,7 +150,7 @@ def _schema_if_needed(file_schema: pa.Schema, schema: pa.Schema, names, unknown_
 
 
 def _columns_of(terms) -> set[str]:
-    return set().union(*(cols or () for _, cols in terms))
+    return set().union(*(c.columns or () for c in terms))
 
 
 def _conjoin(expressions: list[pc.Expression]) -> pc.Expression | None:

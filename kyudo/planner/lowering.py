@@ -7,6 +7,7 @@ statistics in :mod:`kyudo.planner.statistics` unless the user overrode it.
 """
 from __future__ import annotations
 
+import functools
 import math
 
 import pyarrow as pa
@@ -16,6 +17,7 @@ from kyudo.planner import logical as L
 from kyudo.planner import physical as P
 from kyudo.planner import physical_partitioning as PP
 from kyudo.planner.errors import PlanError
+from kyudo.planner.evaluate import evaluate
 from kyudo.planner.expr import conjoin, conjuncts
 from kyudo.planner.row_group_pruning import prune_scan_source
 from kyudo.planner.statistics import estimate
@@ -127,8 +129,8 @@ class _Lowering:
             if pushed:
                 source, pushed = prune_scan_source(source, pushed)
             if pushed:
-                arrow_predicate = RowFilter(tuple((expr, frozenset(conjunct.columns()))
-                                                  for conjunct, expr in pushed))
+                arrow_predicate = RowFilter(tuple((expr, frozenset(conjunct.columns())) for conjunct, expr in pushed),
+                                            row_masks=tuple(functools.partial(evaluate, c) for c, _ in pushed))
             if kept:
                 ops += (("filter", conjoin([c for c, _ in kept])),)
             # Not the columns of conjuncts every row satisfies: nothing reads them.

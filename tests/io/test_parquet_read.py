@@ -4,7 +4,7 @@ against pyarrow's own dataset reader.
 For every read the oracle is ``pyarrow.dataset`` on the same files with the
 AND of all conjuncts as its filter: kyudo must return the same rows in the
 same order, with the types of the dataset schema and never a dictionary type.
-Spies on ``_read_through_dictionaries`` and ``dictionary_mask`` make sure the
+Spies on ``_read_then_filter`` and ``dictionary_mask`` make sure the
 dictionary path is really the one being tested where it should be taken.
 """
 
@@ -27,7 +27,7 @@ from hypothesis import strategies as st
 from kyudo.io import discover_parquet, parquet_dictionary, parquet_read
 from kyudo.io.footers import read_footer
 from kyudo.io.parquet_read import read_row_groups
-from kyudo.io.row_filter import RowFilter, as_expression
+from kyudo.io.row_filter import Conjunct, RowFilter, as_expression
 
 MODES = ["AIR", "MAIL", "RAIL", "SHIP", "", "é", "日本"]
 S, T, I = pc.field("s"), pc.field("t"), pc.field("i")
@@ -42,7 +42,7 @@ class Spy:
     def __init__(self, monkeypatch):
         self.reads: list[frozenset] = []
         self.masks: list[list[str]] = []
-        read, mask = parquet_read._read_through_dictionaries, parquet_read.dictionary_mask
+        read, mask = parquet_read._read_then_filter, parquet_read.dictionary_mask
 
         def spied_read(footer, row_groups, schema, names, conjuncts, encoded):
             self.reads.append(encoded)
@@ -52,7 +52,7 @@ class Spy:
             self.masks.append([name for _, name in terms])
             return mask(table, terms)
 
-        monkeypatch.setattr(parquet_read, "_read_through_dictionaries", spied_read)
+        monkeypatch.setattr(parquet_read, "_read_then_filter", spied_read)
         monkeypatch.setattr(parquet_read, "dictionary_mask", spied_mask)
 
     def reset(self):
@@ -186,7 +186,7 @@ def test_column_typed_differently_in_the_dataset_takes_the_plain_path(tmp_path, 
     assert by_file == {"a.parquet": set(), "b.parquet": {frozenset({"s"})}}
 
 
-def test_large_string_columns_read_through_dictionaries(tmp_path, spy):
+def test_large_string_columns_read_then_filter(tmp_path, spy):
     _write(tmp_path / "f.parquet", _frame(1000, s_type=pa.large_string()))
     src = discover_parquet(str(tmp_path))
     for conjuncts in (
@@ -279,6 +279,17 @@ def _worth_a_dictionary(metadata, row_groups, name) -> bool:
                < parquet_dictionary._MAX_DICTIONARY_BYTES_PER_VALUE * c.num_values for c in chunks)
 
 
+def _row_mask(expression):
+    """A term's row mask as the planner hands it to the reader, computed here
+    by pyarrow itself: True on the rows its filter keeps."""
+    def mask(table: pa.Table) -> pa.Array:
+        numbered = table.append_column("__row", pa.array(np.arange(table.num_rows, dtype=np.int64)))
+        kept = np.zeros(table.num_rows, np.bool_)
+        kept[numbered.filter(expression)["__row"].to_numpy()] = True
+        return pa.array(kept)
+    return mask
+
+
 def _is_dictionary_term(cols) -> bool:
     return cols is not None and len(cols) == 1 and cols <= {"s", "t"}
 
@@ -287,14 +298,16 @@ def test_reads_match_pyarrow_on_random_tables_and_filters(spy):
     seen = dict.fromkeys(["dictionary reads", "plain reads", "dictionary masks",
                           "dictionary read, no dictionary term"], 0)
 
-    def read_and_compare(footer, fragment, ids, names, conjuncts):
+    def read_and_compare(footer, fragment, ids, names, conjuncts, masked):
         spy.reset()
-        ours = read_row_groups(footer, ids, footer.schema, names, conjuncts)
+        terms = [Conjunct(e, cols, _row_mask(e) if masked and cols is not None else None) for e, cols in conjuncts]
+        ours = read_row_groups(footer, ids, footer.schema, names, terms)
         expected = fragment.subset(row_group_ids=ids).to_table(columns=names, filter=_conjoin(conjuncts))
         _assert_same(ours, expected, footer.schema, names)
         involved = set(names).union(*(cols or () for _, cols in conjuncts))
         encoded = {n for n in ("s", "t") if n in involved and _worth_a_dictionary(footer.metadata, ids, n)}
-        assert spy.reads == ([frozenset(encoded)] if encoded else [])
+        masks = masked and any(cols is not None for _, cols in conjuncts)
+        assert spy.reads == ([frozenset(encoded)] if encoded or masks else [])
         if encoded:
             seen["dictionary reads"] += 1
             seen["dictionary masks"] += bool(spy.masks)
@@ -322,7 +335,8 @@ def test_reads_match_pyarrow_on_random_tables_and_filters(spy):
             last = data.draw(st.integers(first, groups - 1), label="last row group")
             for terms in (conjuncts, plain_terms):
                 for row_groups in {(first, last + 1), (0, groups)}:
-                    read_and_compare(footer, fragment, list(range(*row_groups)), names, terms)
+                    for masked in (False, True):
+                        read_and_compare(footer, fragment, list(range(*row_groups)), names, terms, masked)
             src = discover_parquet(path, target_partition_bytes=data.draw(
                 st.sampled_from([1, 10**9]), label="target_partition_bytes"))
             as_expression = bool(conjuncts) and data.draw(st.booleans(), label="as pc.Expression")

@@ -740,10 +740,19 @@ def test_hive_filter_through_the_frame(hive_dir):
     assert sorted(got.a) == list(range(80, 120, 2))
 
 
+def test_a_scan_pruned_of_every_file_explains_and_computes_empty(tmp_path, capsys):
+    pq.write_table(pa.table({"a": list(range(10))}), tmp_path / "f.parquet", row_group_size=5)
+    frame = read_parquet(str(tmp_path))
+    query = frame[frame.a > 100]
+    query.explain()
+    assert "Parquet(no files: 0 files, 0 partitions" in capsys.readouterr().out
+    assert len(query.compute()) == 0
+
+
 # ---- known gaps ----------------------------------------------------------------------------
 
-@pytest.mark.xfail(strict=True, reason="NaN IN (NaN) is true for kyudo's is_in (pc.is_in), but pyarrow's "
-                   "fragment.to_table(filter=...) in read_row_groups skips the row group by its min/max")
+@pytest.mark.xfail(strict=True, reason="NaN IN (NaN) is true for kyudo's is_in (pc.is_in), but "
+                   "ParquetSource.prune (pyarrow's fragment.subset(filter=...)) skips the row group by its min/max")
 def test_is_in_nan_on_a_float_column_keeps_nan_rows(tmp_path):
     pq.write_table(pa.table({"x": [1.0, math.nan, 2.0, 3.0]}), tmp_path / "f.parquet", row_group_size=2)
     frame = read_parquet(str(tmp_path), nan_as_null=False)
@@ -753,9 +762,9 @@ def test_is_in_nan_on_a_float_column_keeps_nan_rows(tmp_path):
     assert filtered(frame, predicate).num_rows == 1
 
 
-@pytest.mark.xfail(strict=True, reason="pyarrow's fragment.to_table(filter=...) in read_row_groups (and "
-                   "ParquetSource.prune) puts a row group's min == max in place of the column: false for NaN")
 def test_not_equal_keeps_nan_rows_in_sql(tmp_path):
+    """pyarrow's reader, given the filter, put a row group's min == max in place
+    of the column (false for NaN); the planner's row masks evaluate it on the rows."""
     from kyudo.sql import Context
     pq.write_table(pa.table({"f": [-1.5, math.nan, -1.5]}), tmp_path / "f.parquet")
     ctx = Context()
