@@ -51,8 +51,8 @@ def _nested_loop(left, right, how, null_equal):
 HOWS = st.sampled_from(["inner", "left", "right", "outer", "semi", "anti"])
 
 
-def _check_against_nested_loop(left, right, how, null_equal):
-    lrows, rrows = int_join_pairs(_side(left), _side(right), how, null_equal)
+def _check_against_nested_loop(left, right, how, null_equal, right_table=None):
+    lrows, rrows = int_join_pairs(_side(left), _side(right), how, null_equal, right_table=right_table)
     expected_l, expected_r = _nested_loop(left, right, how, null_equal)
     assert lrows.tolist() == expected_l
     assert (rrows.tolist() if rrows is not None else None) == expected_r
@@ -69,6 +69,26 @@ def test_pairs_equal_a_nested_loop(table, left, right, how, null_equal):
             patch.setattr(int_join, "_DIRECT_SPAN_MIN", 0)
             patch.setattr(int_join, "_DIRECT_SPAN_PER_ROW", 0)
         _check_against_nested_loop(left, right, how, null_equal)
+
+
+@pytest.mark.parametrize("table", ["direct", "hashed"])
+@settings(max_examples=200, deadline=None)
+@given(left=KEYS, right=st.lists(st.integers(-3, 3), max_size=7, unique=True).flatmap(
+    lambda keys: st.permutations(keys + [None])) | st.lists(st.integers(-3, 3), max_size=7, unique=True),
+    how=HOWS, null_equal=st.booleans())
+def test_distinct_build_keys_take_the_one_pass_probe_and_give_the_same_pairs(table, left, right, how, null_equal):
+    """A built right side whose keys are distinct (at most one NULL) is probed
+    in one pass (``_unique_pairs``) for inner, left and outer joins."""
+    with pytest.MonkeyPatch.context() as patch:
+        if table == "hashed":
+            patch.setattr(int_join, "_DIRECT_SPAN_MIN", 0)
+            patch.setattr(int_join, "_DIRECT_SPAN_PER_ROW", 0)
+        calls = []
+        one_pass = int_join._unique_pairs
+        patch.setattr(int_join, "_unique_pairs", lambda *a: calls.append(1) or one_pass(*a))
+        built = int_join.build_table(_side(right))  # as a broadcast side is: always probed into
+        _check_against_nested_loop(left, right, how, null_equal, right_table=built)
+        assert calls or how not in ("inner", "left", "outer")
 
 
 @settings(max_examples=200, deadline=None)
