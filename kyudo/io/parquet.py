@@ -23,6 +23,7 @@ import pyarrow.parquet as pq
 from .filesystem import FileEntry, FileSource, resolve_files, to_arrow_filesystem
 from .footers import Footer, read_footer, read_footers
 from .hive import parse_hive_values, partition_expression
+from .parquet_dictionary import kept_dictionary
 from .parquet_read import read_row_groups
 from .row_filter import Predicate, RowFilter, as_conjuncts, as_expression
 from .schemas import add_partition_columns, unify_file_schemas
@@ -124,6 +125,9 @@ class ParquetSource(FileSource):
     cache (workers re-read only the footer of the file they scan), and equality
     and hashing go through ``token()``, so plans holding it compare cheaply.
     """
+
+    # read_partition can leave dictionary-encoded string columns encoded
+    keeps_dictionaries = True
 
     def __init__(
         self,
@@ -278,15 +282,18 @@ class ParquetSource(FileSource):
         i: int,
         columns: Sequence[str] | None = None,
         predicate: Predicate = None,
+        keep_dictionaries: frozenset = frozenset(),
     ) -> pa.Table:
         """Read partition ``i``: only ``columns`` (in that order), rows matching.
 
-        The predicate (and the source's own ``filter``) run inside pyarrow's
-        reader, which also uses them to skip row groups; columns missing from
-        this file come back as NULLs.  Dictionary-encoded string columns are
-        read as dictionaries, filtered on them and decoded last
-        (``parquet_dictionary``).  The result has exactly the requested
-        columns with the types of ``schema``, even when no row matches.
+        The predicate (and the source's own ``filter``) is applied to the rows
+        read (``parquet_read``); columns missing from this file come back as
+        NULLs.  Dictionary-encoded string columns are read as dictionaries,
+        filtered on them and decoded last (``parquet_dictionary``).  The
+        result has exactly the requested columns with the types of
+        ``schema``, even when no row matches, except that a string column of
+        ``keep_dictionaries`` may come back as a dictionary of strings (a
+        group-by key that needs no decoded rows: see ``keeps_dictionaries``).
         """
         part = self.partitions[i]
         names = list(self.schema.names if columns is None else columns)
@@ -295,8 +302,9 @@ class ParquetSource(FileSource):
             raise KeyError(f"columns not in the Parquet schema: {unknown}; have {self.schema.names}")
         footer = self._footer(part.path)
         conjuncts = as_conjuncts(self.filter) + as_conjuncts(predicate)
-        table = read_row_groups(footer, part.row_groups, self.schema, names, conjuncts)
-        target = pa.schema([self.schema.field(c) for c in names])
+        table = read_row_groups(footer, part.row_groups, self.schema, names, conjuncts, keep_dictionaries)
+        target = pa.schema([kept_dictionary(table.schema.field(c), self.schema.field(c))
+                            if c in keep_dictionaries else self.schema.field(c) for c in names])
         return table if table.schema.equals(target) else table.select(names).cast(target)
 
     def token(self) -> str:

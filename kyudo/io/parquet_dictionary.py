@@ -13,7 +13,10 @@ them as dictionary arrays.  So such columns are read as dictionaries and
   that survive, and only if the caller asked for them.
 
 ``parquet_read`` decides when and returns exactly the types the caller asked
-for: the dictionary is a shortcut inside the read, not a new column type.
+for: the dictionary is a shortcut inside the read, not a new column type,
+except for the columns a caller says it can take as dictionaries (the
+planner's group-by keys, which are numbered from the dictionaries and decoded
+only once per group; see :func:`kept_dictionary`).
 """
 
 from __future__ import annotations
@@ -122,6 +125,15 @@ def decode_dictionaries(table: pa.Table, names) -> pa.Table:
             table = table.set_column(index, field.with_type(field.type.value_type),
                                      table.column(index).cast(field.type.value_type))
     return table
+
+
+def kept_dictionary(read: pa.Field, planned: pa.Field) -> pa.Field:
+    """The field of a column its reader may leave as a dictionary: the
+    dictionary it is, when it holds the planned type's values, else the
+    planned field (to cast to)."""
+    if pa.types.is_dictionary(read.type) and read.type.value_type == planned.type:
+        return planned.with_type(read.type)
+    return planned
 
 
 def _is_dictionary_chunk(chunk: pq.ColumnChunkMetaData) -> bool:

@@ -34,12 +34,14 @@ def read_row_groups(
     schema: pa.Schema,
     names: Sequence[str],
     conjuncts: Sequence[Conjunct],
+    keep_dictionaries: frozenset = frozenset(),
 ) -> pa.Table:
     """``names`` of ``row_groups`` of ``footer``'s file where every conjunct holds.
 
     ``schema`` is the dataset's.  Conjuncts come with the columns they read
     (``None`` when unknown) and maybe a row mask.  Columns come back with the
-    file's types; the caller casts.
+    file's types (the caller casts), except that string columns of
+    ``keep_dictionaries`` read as dictionaries stay dictionaries.
     """
     fragment = footer.fragment
     filter_columns = _columns_of(conjuncts)
@@ -48,7 +50,8 @@ def read_row_groups(
         fragment.physical_schema, schema,
     )
     if encoded or any(c.row_mask is not None for c in conjuncts):
-        return _read_then_filter(footer, row_groups, schema, names, conjuncts, frozenset(encoded))
+        return _read_then_filter(footer, row_groups, schema, names, conjuncts, frozenset(encoded),
+                                 keep_dictionaries)
     unknown = any(c.columns is None for c in conjuncts)
     read = fragment.subset(row_group_ids=list(row_groups))
     return read.to_table(
@@ -57,7 +60,8 @@ def read_row_groups(
     )
 
 
-def _read_then_filter(footer, row_groups, schema, names, conjuncts, encoded) -> pa.Table:
+def _read_then_filter(footer, row_groups, schema, names, conjuncts, encoded,
+                      keep_dictionaries: frozenset = frozenset()) -> pa.Table:
     """Read the columns, compute the terms as masks on them, and filter once.
 
     * A term on one dictionary column is answered per distinct value.
@@ -95,8 +99,9 @@ def _read_then_filter(footer, row_groups, schema, names, conjuncts, encoded) -> 
                             [*read_columns, *_columns_of(in_reader)],
                             any(c.columns is None for c in in_reader), encoded),
     )
+    decode = encoded.intersection(names) - keep_dictionaries
     if not table.num_rows:
-        return decode_dictionaries(table.select(list(names)), encoded.intersection(names))
+        return decode_dictionaries(table.select(list(names)), decode)
     mask = None
     if on_dictionary:
         mask, failed = dictionary_mask(table, [(c.expression, next(iter(c.columns))) for c in on_dictionary])
@@ -116,7 +121,7 @@ def _read_then_filter(footer, row_groups, schema, names, conjuncts, encoded) -> 
         if by_expression:
             table = table.filter(_conjoin(by_expression))
     table = _cut(table.select(list(names)), mask)
-    return decode_dictionaries(table, encoded.intersection(names))
+    return decode_dictionaries(table, decode)
 
 
 def _fixed_width(kind: pa.DataType) -> bool:

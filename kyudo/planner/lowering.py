@@ -19,6 +19,7 @@ from kyudo.planner import physical_partitioning as PP
 from kyudo.planner.errors import PlanError
 from kyudo.planner.evaluate import evaluate
 from kyudo.planner.expr import conjoin, conjuncts
+from kyudo.planner.key_dictionaries import keep_key_dictionaries
 from kyudo.planner.row_group_pruning import prune_scan_source
 from kyudo.planner.statistics import estimate
 from kyudo.planner.to_arrow import to_arrow_expression
@@ -77,7 +78,7 @@ _RELATIONAL_MEMO: dict[int, tuple] = {}
 
 def lower(plan: L.LogicalPlan) -> P.PhysicalNode:
     """The physical plan for an (already optimized) logical plan."""
-    return _Lowering().lower(plan)
+    return keep_key_dictionaries(_Lowering().lower(plan))
 
 
 class _Lowering:

@@ -93,6 +93,7 @@ class ScanPartitions(PhysicalNode):
     schema: pa.Schema = None
     estimated_rows: float | None = None
     estimated_bytes: float | None = None
+    keep_dictionaries: frozenset = frozenset()  # see task_functions.scan
 
     @property
     def npartitions(self) -> int:
@@ -104,7 +105,7 @@ class ScanPartitions(PhysicalNode):
             # An empty source still produces one (empty) partition of the right schema.
             return [builder.add(name, 0, Task(tf.concat, [], self.schema))]
         return [builder.add(name, i, Task(tf.scan, self.source, i, self.read_columns,
-                                          self.arrow_predicate, self.ops))
+                                          self.arrow_predicate, self.ops, self.keep_dictionaries))
                 for i in range(self.source.npartitions)]
 
     def describe(self):
@@ -112,7 +113,8 @@ class ScanPartitions(PhysicalNode):
         cols = "*" if self.read_columns is None else ",".join(self.read_columns)
         ops = f", then {_describe_ops(self.ops)}" if self.ops else ""
         est = f" ~{int(self.estimated_rows)} rows" if self.estimated_rows is not None else ""
-        return f"ScanPartitions[{self.npartitions}]({self.source!r}, columns=[{cols}]{pred}{ops}){est}"
+        kept = f", dictionaries=[{','.join(sorted(self.keep_dictionaries))}]" if self.keep_dictionaries else ""
+        return f"ScanPartitions[{self.npartitions}]({self.source!r}, columns=[{cols}]{kept}{pred}{ops}){est}"
 
 
 def _describe_ops(ops) -> str:
@@ -173,7 +175,7 @@ class TreeAggregate(UnaryPhysical):
 
     def build(self, builder):
         name = builder.new_name("aggregate")
-        level = [builder.add(f"{name}-partial", i, Task(tf.partial_aggregate, Ref(k), self.keys, self.aggs))
+        level = [builder.add(f"{name}-partial", i, Task(tf.partial_aggregate, Ref(k), self.keys, self.aggs, self.input_schema))
                  for i, k in enumerate(builder.keys_of(self.input))]
         depth = 0
         while len(level) > self.split_every:
@@ -211,7 +213,7 @@ class ShuffleAggregate(UnaryPhysical):
 
     def build(self, builder):
         name = builder.new_name("shuffle-aggregate")
-        partials = [builder.add(f"{name}-partial", i, Task(tf.partial_aggregate, Ref(k), self.keys, self.aggs))
+        partials = [builder.add(f"{name}-partial", i, Task(tf.partial_aggregate, Ref(k), self.keys, self.aggs, self.input_schema))
                     for i, k in enumerate(builder.keys_of(self.input))]
         splits = _refs([builder.add(f"{name}-split", i, Task(tf.hash_split, Ref(k), self.keys, self.npartitions))
                         for i, k in enumerate(partials)])

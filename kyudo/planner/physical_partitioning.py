@@ -410,7 +410,7 @@ class RangeLocalAggregate(UnaryPhysical):
 
     def build(self, builder):
         name = builder.new_name("local-aggregate")
-        partials = [builder.add(f"{name}-partial", i, Task(tf.partial_aggregate, Ref(k), self.keys, self.aggs))
+        partials = [builder.add(f"{name}-partial", i, Task(tf.partial_aggregate, Ref(k), self.keys, self.aggs, self.input_schema))
                     for i, k in enumerate(builder.keys_of(self.input))]
         inputs = [[Ref(k)] for k in partials]
         for i, (this, following) in enumerate(zip(self.ranges, self.ranges[1:])):

@@ -18,6 +18,7 @@ from kyudo.engine.operators import partition as part_ops
 from kyudo.engine.operators import shared_work
 from kyudo.engine.operators import sort as sort_ops
 from kyudo.engine.operators import window as window_ops
+from kyudo.io.parquet_dictionary import kept_dictionary
 from kyudo.planner.evaluate import evaluate
 
 
@@ -41,7 +42,7 @@ def apply_ops(table: pa.Table, ops: tuple) -> pa.Table:
         elif kind == "head":
             table = table.slice(0, op[1])
         elif kind == "conform":
-            table = conform(table, op[1])
+            table = conform(table, *op[1:])
         else:  # pragma: no cover - lowering only emits the kinds above
             raise ValueError(f"unknown pipeline op {kind!r}")
     return table
@@ -62,17 +63,26 @@ def _empty_columns(num_rows: int) -> pa.Table:
     return pa.table({"_": pa.nulls(num_rows)}).drop(["_"])
 
 
-def conform(table: pa.Table, schema: pa.Schema) -> pa.Table:
-    """Select and cast to ``schema`` so every partition has exactly the planned schema."""
+def conform(table: pa.Table, schema: pa.Schema, keep_dictionaries: frozenset = frozenset()) -> pa.Table:
+    """Select and cast to ``schema`` so every partition has exactly the planned
+    schema; string columns of ``keep_dictionaries`` may stay dictionaries (a
+    scan's group-by keys, see :func:`scan`)."""
     table = table.select(schema.names)
+    if keep_dictionaries:
+        schema = pa.schema([kept_dictionary(table.schema.field(f.name), f) if f.name in keep_dictionaries else f
+                            for f in schema])
     if table.schema.equals(schema, check_metadata=False):
         return table
     return table.cast(schema)
 
 
-def scan(source, index: int, read_columns, arrow_predicate, ops: tuple) -> pa.Table:
-    """Read one partition of a source, then run the fused pipeline over it."""
-    table = source.read_partition(index, read_columns, arrow_predicate)
+def scan(source, index: int, read_columns, arrow_predicate, ops: tuple,
+         keep_dictionaries: frozenset = frozenset()) -> pa.Table:
+    """Read one partition of a source, then run the fused pipeline over it.
+    ``keep_dictionaries``: columns the source may return dictionary-encoded,
+    because the pipeline only passes them on to be grouped by."""
+    options = {"keep_dictionaries": keep_dictionaries} if keep_dictionaries else {}
+    table = source.read_partition(index, read_columns, arrow_predicate, **options)
     return apply_ops(table, ops)
 
 
@@ -93,8 +103,20 @@ def limit(tables: list, schema: pa.Schema, n: int | None, offset: int) -> pa.Tab
 
 # ---- aggregation -------------------------------------------------------------------
 
-def partial_aggregate(table: pa.Table, keys, specs) -> pa.Table:
-    return agg_ops.partial_aggregate(table, list(keys), list(specs))
+def partial_aggregate(table: pa.Table, keys, specs, input_schema: pa.Schema | None = None) -> pa.Table:
+    """The partial states of one partition. Keys come out with their types in
+    ``input_schema``: a scan may hand string keys over as dictionaries, and
+    decoding one row per group is all they then cost."""
+    partial = agg_ops.partial_aggregate(table, list(keys), list(specs))
+    if input_schema is None:
+        return partial
+    for key in keys:
+        planned = input_schema.field(key).type
+        index = partial.schema.get_field_index(key)
+        if partial.schema.field(index).type != planned and pa.types.is_dictionary(partial.schema.field(index).type):
+            partial = partial.set_column(index, partial.schema.field(index).with_type(planned),
+                                         partial.column(index).cast(planned))
+    return partial
 
 
 def combine(tables: list, keys, specs) -> pa.Table:

@@ -44,9 +44,9 @@ class Spy:
         self.masks: list[list[str]] = []
         read, mask = parquet_read._read_then_filter, parquet_read.dictionary_mask
 
-        def spied_read(footer, row_groups, schema, names, conjuncts, encoded):
+        def spied_read(footer, row_groups, schema, names, conjuncts, encoded, *rest):
             self.reads.append(encoded)
-            return read(footer, row_groups, schema, names, conjuncts, encoded)
+            return read(footer, row_groups, schema, names, conjuncts, encoded, *rest)
 
         def spied_mask(table, terms):
             self.masks.append([name for _, name in terms])

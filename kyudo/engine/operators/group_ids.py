@@ -190,6 +190,59 @@ def _text_ids(column: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
     return gid, _first_rows(gid, len(encoded.dictionary))
 
 
+def _dictionary_text_ids(column: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_text_ids` of a dictionary column of strings without decoding its
+    rows: the chunks' dictionaries (Parquet row groups have one each, of the
+    same few values) are numbered together, and one compiled pass per chunk
+    numbers the rows by first appearance through their indices.  Decoding and
+    then numbering Q1's two one-letter flags cost a third of its CPU time."""
+    chunks = [c for c in column.chunks if len(c)]
+    n = sum(len(c) for c in chunks)
+    if not chunks:
+        return np.empty(0, np.int32), np.empty(0, np.int64)
+    value_ids, _ = _text_ids(pa.chunked_array([c.dictionary for c in chunks], column.type.value_type))
+    null_id = len(value_ids)  # NULL: a NULL index or an index to a NULL value
+    value_ids = value_ids.astype(np.int32)
+    gid = np.empty(n, np.int32)
+    first = np.empty(n, np.int64)
+    group_of = np.full(null_id + 1, _EMPTY, np.int32)
+    ngroups = np.zeros(1, np.int64)
+    start = at = 0
+    for chunk in chunks:
+        size = len(chunk.dictionary)
+        ids = value_ids[start:start + size].copy()
+        if chunk.dictionary.null_count:
+            ids[~pc.is_valid(chunk.dictionary).to_numpy(zero_copy_only=False)] = null_id
+        start += size
+        indices = chunk.indices
+        raw = np.frombuffer(indices.buffers()[1], indices.type.to_pandas_dtype())[indices.offset:indices.offset + len(indices)]
+        has_nulls = indices.null_count > 0
+        valid = pc.is_valid(indices).to_numpy(zero_copy_only=False) if has_nulls else _NO_VALIDITY
+        _number_through_indices(raw, valid, has_nulls, ids, null_id, group_of, ngroups, gid, first, at)
+        at += len(chunk)
+    return gid, first[:ngroups[0]].copy()
+
+
+_NO_VALIDITY = np.ones(0, np.bool_)
+
+
+@numba.njit(cache=True, nogil=True)
+def _number_through_indices(indices, valid, has_nulls, ids, null_id, group_of, ngroups, gid, first, at):  # pragma: no cover
+    """Rows ``at`` onwards of :func:`_dictionary_text_ids`: each row's value
+    number through its index, then its group (new groups numbered on, in
+    ``group_of`` and ``ngroups[0]``, which carry over between chunks)."""
+    for i in range(indices.shape[0]):
+        value = null_id if has_nulls and not valid[i] else ids[indices[i]]
+        g = group_of[value]
+        if g == _EMPTY:
+            g = ngroups[0]
+            group_of[value] = g
+            first[g] = at + i
+            ngroups[0] += 1
+        gid[at + i] = g
+    return ngroups
+
+
 @numba.njit(cache=True, nogil=True)
 def _direct_pair_ids(gid_a, gid_b, ngroups_b, span):  # pragma: no cover - compiled
     """Group ids of the pairs ``(gid_a, gid_b)`` of two keys' dense ids, when
@@ -439,6 +492,9 @@ def _exact_ids(table: pa.Table, keys: list[str]) -> tuple[np.ndarray, np.ndarray
     parts, ints = [], {}
     for key in keys:
         column = table[key]
+        if pa.types.is_dictionary(column.type) and _is_text(column.type.value_type):
+            parts.append(_dictionary_text_ids(column))
+            continue
         if pa.types.is_dictionary(column.type):  # codes of two chunks may differ
             column = column.cast(column.type.value_type)
         if _is_text(column.type):

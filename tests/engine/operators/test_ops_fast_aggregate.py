@@ -365,3 +365,26 @@ def test_sums_and_counts_agree_with_numpy_for_few_and_many_groups(ngroups, n, se
 
     assert count_valid(float_column, gid, ngroups).to_pylist() == np.bincount(gid[valid], minlength=ngroups).tolist()
     assert size(gid, ngroups).to_pylist() == np.bincount(gid, minlength=ngroups).tolist()
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.lists(st.none() | st.sampled_from(["R", "A", "N", "", "é", "a longer value"]), max_size=8),
+                max_size=4), st.booleans(), st.data())
+def test_dictionary_strings_group_as_their_decoded_values(chunks, null_in_dictionary, data):
+    """Chunks with dictionaries of their own (Parquet row groups), NULL indices,
+    and a NULL among a dictionary's values: the same ids as the decoded strings."""
+    arrays = []
+    for values in chunks:
+        dictionary = sorted({v for v in values if v is not None}, key=data.draw(st.sampled_from([str, len])))
+        if null_in_dictionary:
+            dictionary.append(None)
+        # a NULL row is a NULL index or an index to the NULL value: one group either way
+        indices = [dictionary.index(v) if v is not None else
+                   len(dictionary) - 1 if null_in_dictionary and data.draw(st.booleans()) else None
+                   for v in values]
+        arrays.append(pa.DictionaryArray.from_arrays(pa.array(indices, pa.int32()), pa.array(dictionary, pa.string())))
+    kind = pa.dictionary(pa.int32(), pa.string())
+    encoded = pa.table({"k": pa.chunked_array(arrays, kind)})
+    decoded = pa.table({"k": encoded["k"].cast(pa.string())})
+    got, want = group_ids(encoded, ["k"]), group_ids(decoded, ["k"])
+    assert got[0].tolist() == want[0].tolist() and got[1].tolist() == want[1].tolist()
