@@ -103,16 +103,37 @@ def _key_range(keys, valid):  # pragma: no cover - compiled
 
 
 def build_table(keys: tuple[np.ndarray, np.ndarray]) -> tuple:
-    """``(slots, chain, null_head, low)`` over ``(int64 values, valid)`` keys: a
-    direct-addressed table when the keys span few values, else the hash table
-    (``low`` unused). Built once, it can be passed as ``right_table`` to many
-    joins."""
+    """``(slots, chain, null_head, low, present)`` over ``(int64 values, valid)``
+    keys: a direct-addressed table from ``low`` when the keys span few values,
+    else the hash table, with ``present`` a bitmap of the keys from ``low`` when
+    their span allows (else empty). Built once, it can be passed as
+    ``right_table`` to many joins."""
     keys, valid = keys
     low, high = _key_range(keys, valid)
     span = int(high) - int(low) + 1  # Python ints: the span of int64 keys can exceed int64
     if span <= max(_DIRECT_SPAN_PER_ROW * len(keys), _DIRECT_SPAN_MIN):
-        return (*_build(keys, valid, low, span), low)
-    return (*_build(keys, valid, 0, -1), 0)
+        return (*_build(keys, valid, low, span), low, _NO_BITMAP)
+    fits = span <= _BITMAP_SPAN_MAX and int(low) + span + 64 <= np.iinfo(np.int64).max
+    present = _key_bitmap(keys, valid, low, span) if fits else _NO_BITMAP
+    return (*_build(keys, valid, 0, -1), low, present)
+
+
+# The keys of a hash table spanning at most this many values also get a bitmap
+# (at most 4 MB): Q9's 108 thousand green parts span 2 million keys, the table
+# is 4 MB of random accesses, and 95% of lineitem's 60 million probes miss. The
+# bitmap answers those from 250 KB: 1.25M probes 19 ms -> 6 ms.
+_BITMAP_SPAN_MAX = 1 << 25
+_NO_BITMAP = np.zeros(0, np.int64)
+
+
+@numba.njit(cache=True, nogil=True)
+def _key_bitmap(keys, valid, low, span):  # pragma: no cover - compiled
+    bits = np.zeros((span + 63) // 64, np.int64)  # int64 words: numba mixes no signedness
+    for i in range(keys.shape[0]):
+        if valid[i]:
+            offset = keys[i] - low
+            bits[offset >> 6] |= np.int64(1) << (offset & 63)
+    return bits
 
 
 @numba.njit(cache=True, nogil=True)
@@ -137,7 +158,21 @@ def _lookup(key, is_valid, slots, null_head, null_equal, low):  # pragma: no cov
 
 
 @numba.njit(cache=True, nogil=True)
-def _probe(keys, valid, slots, chain, null_head, null_equal, low):  # pragma: no cover - compiled
+def _absent(key, low, present):  # pragma: no cover - compiled
+    """Whether the ``present`` bitmap (from ``low``; empty: none) rules a
+    non-NULL ``key`` out. The probe loops check it before :func:`_lookup`:
+    inside it, the branch, though never taken for a direct-addressed table,
+    made numba's probes of one 8x slower."""
+    if present.shape[0] == 0:
+        return False
+    if key < low or key > low + (present.shape[0] * 64 - 1):
+        return True
+    offset = key - low
+    return not (present[offset >> 6] >> (offset & 63)) & 1
+
+
+@numba.njit(cache=True, nogil=True)
+def _probe(keys, valid, slots, chain, null_head, null_equal, low, present):  # pragma: no cover - compiled
     """Per probe row its first matching build row (-1 for none); also how many
     pairs match in all and how many probe rows match nothing, which size the
     output of :func:`_pairs` (no per-row count array to write and read back)."""
@@ -146,7 +181,8 @@ def _probe(keys, valid, slots, chain, null_head, null_equal, low):  # pragma: no
     matches = 0
     unmatched = 0
     for i in range(n):
-        row = _lookup(keys[i], valid[i], slots, null_head, null_equal, low)
+        row = _EMPTY if valid[i] and _absent(keys[i], low, present) else _lookup(
+            keys[i], valid[i], slots, null_head, null_equal, low)
         first[i] = row
         if row == _EMPTY:
             unmatched += 1
@@ -166,7 +202,7 @@ def _all_empty(chain):  # pragma: no cover - compiled
 
 
 @numba.njit(cache=True, nogil=True)
-def _unique_pairs(keys, valid, slots, null_head, null_equal, low, keep_unmatched, build_n):  # pragma: no cover
+def _unique_pairs(keys, valid, slots, null_head, null_equal, low, present, keep_unmatched, build_n):  # pragma: no cover
     """:func:`_probe` and :func:`_pairs` in one pass, when every build key is
     distinct (a primary key): a probe row has at most one pair.  Each row's pair
     is written unconditionally and kept by advancing the cursor, so a join that
@@ -179,7 +215,8 @@ def _unique_pairs(keys, valid, slots, null_head, null_equal, low, keep_unmatched
     matched = np.zeros(build_n, np.bool_)
     out = 0
     for i in range(n):
-        row = _lookup(keys[i], valid[i], slots, null_head, null_equal, low)
+        row = _EMPTY if valid[i] and _absent(keys[i], low, present) else _lookup(
+            keys[i], valid[i], slots, null_head, null_equal, low)
         probe_rows[out] = i
         build_rows[out] = row
         if row != _EMPTY:
@@ -218,7 +255,7 @@ def _pairs(first, chain, total, keep_unmatched, build_n):  # pragma: no cover - 
 
 
 @numba.njit(cache=True, nogil=True)
-def _probe_into_left(keys, valid, slots, chain, null_head, null_equal, low, left_n):  # pragma: no cover
+def _probe_into_left(keys, valid, slots, chain, null_head, null_equal, low, present, left_n):  # pragma: no cover
     """Probe a table built over the *left* keys with the right rows. Returns the
     matches per left row, the first match of each right row (for
     :func:`_pairs_by_left`) and whether each right row matched."""
@@ -226,7 +263,8 @@ def _probe_into_left(keys, valid, slots, chain, null_head, null_equal, low, left
     first = np.full(keys.shape[0], _EMPTY, np.int64)
     right_matched = np.zeros(keys.shape[0], np.bool_)
     for j in range(keys.shape[0]):
-        row = _lookup(keys[j], valid[j], slots, null_head, null_equal, low)
+        row = _EMPTY if valid[j] and _absent(keys[j], low, present) else _lookup(
+            keys[j], valid[j], slots, null_head, null_equal, low)
         first[j] = row
         right_matched[j] = row != _EMPTY
         while row != _EMPTY:
@@ -405,14 +443,14 @@ def int_join_pairs(left: tuple, right: tuple, how: str, null_equal: bool,
         if len(left[0]) < len(right[0]) // 2:
             return _built_on_left(left, right, how, null_equal)
         right_table = build_table(right)
-    slots, chain, null_head, low = right_table
+    slots, chain, null_head, low, present = right_table
     if how in ("inner", "left", "outer", "full") and _all_empty(chain):
-        lrows, rrows, matched = _unique_pairs(*left, slots, null_head, null_equal, low, how != "inner",
+        lrows, rrows, matched = _unique_pairs(*left, slots, null_head, null_equal, low, present, how != "inner",
                                               len(right[0]) if how in ("outer", "full") else 0)
         if how in ("outer", "full"):
             lrows, rrows = _append_unmatched_right(lrows, rrows, matched)
         return lrows, rrows
-    first, matches, unmatched = _probe(*left, slots, chain, null_head, null_equal, low)
+    first, matches, unmatched = _probe(*left, slots, chain, null_head, null_equal, low, present)
     if how == "semi":
         return np.flatnonzero(first != _EMPTY), None
     if how == "anti":
@@ -428,8 +466,9 @@ def int_join_pairs(left: tuple, right: tuple, how: str, null_equal: bool,
 def _built_on_left(left: tuple, right: tuple, how: str, null_equal: bool):
     """:func:`int_join_pairs` with the hash table over the smaller left side (a
     table of the big side costs a cache miss per row), same pairs, same order."""
-    slots, chain, null_head, low = build_table(left)
-    counts, first, right_matched = _probe_into_left(*right, slots, chain, null_head, null_equal, low, len(left[0]))
+    slots, chain, null_head, low, present = build_table(left)
+    counts, first, right_matched = _probe_into_left(*right, slots, chain, null_head, null_equal, low, present,
+                                                    len(left[0]))
     if how == "semi":
         return np.flatnonzero(counts), None
     if how == "anti":

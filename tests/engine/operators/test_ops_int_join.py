@@ -58,20 +58,42 @@ def _check_against_nested_loop(left, right, how, null_equal, right_table=None):
     assert (rrows.tolist() if rrows is not None else None) == expected_r
 
 
-@pytest.mark.parametrize("table", ["direct", "hashed"])
+TABLES = ["direct", "hashed", "hashed without bitmap"]
+
+
+def _use_table(patch, table: str) -> None:
+    """Small keys span few values, so they get the direct-addressed table; with
+    no span allowed, the hash table (with its bitmap of present keys, or not)."""
+    if table != "direct":
+        patch.setattr(int_join, "_DIRECT_SPAN_MIN", 0)
+        patch.setattr(int_join, "_DIRECT_SPAN_PER_ROW", 0)
+    if table == "hashed without bitmap":
+        patch.setattr(int_join, "_BITMAP_SPAN_MAX", 0)
+
+
+@pytest.mark.parametrize("table", TABLES)
 @settings(max_examples=200, deadline=None)
 @given(left=KEYS, right=KEYS, how=HOWS, null_equal=st.booleans())
 def test_pairs_equal_a_nested_loop(table, left, right, how, null_equal):
-    """Small keys span few values, so they get the direct-addressed table; with
-    no span allowed, the hash table."""
     with pytest.MonkeyPatch.context() as patch:
-        if table == "hashed":
-            patch.setattr(int_join, "_DIRECT_SPAN_MIN", 0)
-            patch.setattr(int_join, "_DIRECT_SPAN_PER_ROW", 0)
+        _use_table(patch, table)
         _check_against_nested_loop(left, right, how, null_equal)
 
 
-@pytest.mark.parametrize("table", ["direct", "hashed"])
+@pytest.mark.parametrize("base", [-(2**63), 2**63 - 200])
+@settings(max_examples=100, deadline=None)
+@given(left=st.lists(st.none() | st.integers(0, 199) | st.sampled_from(EDGE), max_size=12),
+       right=st.lists(st.none() | st.integers(0, 199), max_size=12), how=HOWS, null_equal=st.booleans())
+def test_the_bitmap_of_present_keys_at_the_ends_of_int64(base, left, right, how, null_equal):
+    """Build keys near either end of int64 get a bitmap from their lowest key;
+    probes far on either side of it must miss, not wrap into it."""
+    shift = lambda keys: [k if k is None or k not in range(200) else base + k for k in keys]  # noqa: E731
+    with pytest.MonkeyPatch.context() as patch:
+        _use_table(patch, "hashed")
+        _check_against_nested_loop(shift(left), shift(right), how, null_equal)
+
+
+@pytest.mark.parametrize("table", TABLES)
 @settings(max_examples=200, deadline=None)
 @given(left=KEYS, right=st.lists(st.integers(-3, 3), max_size=7, unique=True).flatmap(
     lambda keys: st.permutations(keys + [None])) | st.lists(st.integers(-3, 3), max_size=7, unique=True),
@@ -80,9 +102,7 @@ def test_distinct_build_keys_take_the_one_pass_probe_and_give_the_same_pairs(tab
     """A built right side whose keys are distinct (at most one NULL) is probed
     in one pass (``_unique_pairs``) for inner, left and outer joins."""
     with pytest.MonkeyPatch.context() as patch:
-        if table == "hashed":
-            patch.setattr(int_join, "_DIRECT_SPAN_MIN", 0)
-            patch.setattr(int_join, "_DIRECT_SPAN_PER_ROW", 0)
+        _use_table(patch, table)
         calls = []
         one_pass = int_join._unique_pairs
         patch.setattr(int_join, "_unique_pairs", lambda *a: calls.append(1) or one_pass(*a))
