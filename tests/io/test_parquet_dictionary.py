@@ -13,6 +13,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from kyudo.io import parquet_dictionary
 from kyudo.io.parquet_dictionary import (
@@ -287,3 +289,13 @@ def test_decode_dictionaries_gives_plain_strings_and_leaves_other_columns():
     assert decoded.column("s").to_pylist() == table.column("s").to_pylist()
     # Already plain columns and repeated decoding are no-ops.
     assert decode_dictionaries(decoded, ["s", "n"]).equals(decoded)
+
+
+@settings(max_examples=200, deadline=None)
+@given(holds=st.lists(st.booleans(), max_size=7).filter(bool), data=st.data())
+def test_rows_holding_compare_or_look_up_like_a_take(holds, data):
+    """Whichever way the rows are answered (equal to the one or two values that
+    hold, unequal to the one or two that do not, or a lookup), it is the take
+    of the per-value answers, NULL for a NULL index."""
+    indices = pa.array(data.draw(st.lists(st.none() | st.integers(0, len(holds) - 1), max_size=30)), pa.int32())
+    assert parquet_dictionary._rows_holding(holds, indices).equals(pa.array(holds, pa.bool_()).take(indices))
