@@ -112,6 +112,12 @@ class GroupBy:
             name = self.selection if isinstance(self.selection, str) else None
             return self._aggregate([_spec("size", "size", None)], series_name=name) if self.as_index \
                 else self._aggregate([_spec("size", "size", None)])
+        if isinstance(self.selection, str) and self.as_index:
+            # df.groupby("k").k.count(): the result is named like the key, which the
+            # aggregate already outputs, so its column is named apart
+            output = self.selection if self.selection not in self.keys else f"__{self.selection}__value"
+            return self._aggregate([_with_options(_spec(output, func, self.selection), options)],
+                                   series_name=self.selection)
         specs = [_with_options(_spec(v, func, v), options) for v in values]
         if isinstance(self.selection, str):
             return self._aggregate(specs, series_name=self.selection)

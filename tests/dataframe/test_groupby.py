@@ -26,6 +26,13 @@ def test_string_column_aggregation(df, pdf, func):
     assert_eq(getattr(df.groupby("k").s, func)(), getattr(pdf.groupby("k").s, func)())
 
 
+@pytest.mark.parametrize("func", ["count", "min", "max", "first", "last", "nunique", "size"])
+def test_the_key_column_itself_selected_and_aggregated(df, pdf, func):
+    """df.groupby("k").k.count(): a Series named like its index."""
+    assert_eq(getattr(df.groupby("k").k, func)(), getattr(pdf.groupby("k").k, func)())
+    assert_eq(getattr(df.groupby("k")["k"], func)(), getattr(pdf.groupby("k")["k"], func)())
+
+
 @pytest.mark.parametrize("func", FUNCS)
 def test_selected_column_by_name_and_agg_string(df, pdf, func):
     assert_eq(df.groupby("k")["b"].agg(func), pdf.groupby("k")["b"].agg(func))
