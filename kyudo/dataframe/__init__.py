@@ -7,9 +7,9 @@ from kyudo.dataframe.io_functions import (
 )
 from kyudo.dataframe.series import Scalar, Series
 
-from kyudo.collector import freeze_imported
+from kyudo.planner.collector import freeze_imported
 
-freeze_imported()  # last: see kyudo/collector.py
+freeze_imported()  # last: see kyudo/planner/collector.py
 
 __all__ = ["Aggregation", "DataFrame", "Series", "Scalar", "read_parquet", "from_pandas", "from_arrow", "concat",
            "read_csv", "read_json", "read_text", "read_orc", "to_parquet", "to_csv", "to_json"]

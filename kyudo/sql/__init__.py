@@ -42,9 +42,9 @@ Anything else raises :class:`UnsupportedSQLError` naming the construct.
 from kyudo.sql.context import Context
 from kyudo.sql.errors import (SQLColumnNotFoundError, SQLError, SQLSyntaxError, SQLTypeError,
                               TableNotFoundError, UnsupportedSQLError)
-from kyudo.collector import freeze_imported
+from kyudo.planner.collector import freeze_imported
 
-freeze_imported()  # last: see kyudo/collector.py
+freeze_imported()  # last: see kyudo/planner/collector.py
 
 __all__ = ["Context", "SQLError", "SQLSyntaxError", "SQLTypeError", "SQLColumnNotFoundError",
            "TableNotFoundError", "UnsupportedSQLError"]

@@ -1,4 +1,4 @@
-"""kyudo/collector.py: importing a front end freezes what is alive (full
+"""kyudo/planner/collector.py: importing a front end freezes what is alive (full
 collections skip it), after collecting what was garbage already. Each case
 runs in a fresh interpreter: freezing is process-wide."""
 import subprocess

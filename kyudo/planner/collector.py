@@ -11,6 +11,10 @@ cost 55-95 ms: the only TPC-H plans over 50 ms (a 30 ms worst case without).
 collector's permanent generation (``gc.freeze``), which full collections skip.
 The cost: a reference cycle that was already garbage when kyudo was imported is
 never collected. Call ``gc.unfreeze()`` to undo it.
+
+It lives in the planner, whose latency it protects, because both front ends
+(``kyudo.dataframe`` and ``kyudo.sql``) may import the planner and call it as
+the last line of their ``__init__``.
 """
 from __future__ import annotations
 
