@@ -18,10 +18,21 @@ the last line of their ``__init__``.
 """
 from __future__ import annotations
 
+import atexit
 import gc
 
 
 def freeze_imported() -> None:
-    """Freeze what is alive now: called when kyudo's front ends finish importing."""
+    """Freeze what is alive now: called when kyudo's front ends finish importing.
+
+    Everything is unfrozen again at exit, so the interpreter's last collection
+    still frees it: extension types that count their instances (DuckDB's,
+    through nanobind) otherwise report them as leaked."""
     gc.collect()  # what is garbage already is collected first, not frozen
     gc.freeze()
+    if not _unfreeze_at_exit:
+        atexit.register(gc.unfreeze)
+        _unfreeze_at_exit.append(True)
+
+
+_unfreeze_at_exit: list = []
