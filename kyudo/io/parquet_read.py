@@ -75,7 +75,7 @@ def _read_then_filter(footer, row_groups, schema, names, conjuncts, encoded,
       pyarrow's reader, which knows how to read what they need; so do terms
       without a row mask when nothing runs before them.
     """
-    on_dictionary, early, late, in_reader = [], [], [], []
+    on_dictionary, early, late = [], [], []
     for c in conjuncts:
         if c.columns is not None and len(c.columns) == 1 and c.columns <= encoded:
             on_dictionary.append(c)

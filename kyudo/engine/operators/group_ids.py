@@ -223,7 +223,7 @@ def _dictionary_text_ids(column: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarra
     return gid, first[:ngroups[0]].copy()
 
 
-_NO_VALIDITY = np.ones(0, np.bool_)
+_NO_VALIDITY = np.ones(0, np.bool_)  # never read: has_nulls is False
 
 
 @numba.njit(cache=True, nogil=True)
@@ -555,7 +555,6 @@ def _sum(gid, values, valid, has_nulls, out):  # pragma: no cover - compiled
 
 
 _ONE = np.ones(1, np.int64)
-_ALL_VALID = np.ones(0, np.bool_)  # never read: has_nulls is False
 
 
 def _tally(gid: np.ndarray, valid: np.ndarray, has_nulls: bool, ngroups: int) -> np.ndarray:
@@ -638,7 +637,7 @@ def count_valid(column: pa.ChunkedArray, gid: np.ndarray, ngroups: int) -> pa.Ar
 
 def size(gid: np.ndarray, ngroups: int) -> pa.Array:
     """Rows per group (int64)."""
-    return pa.array(_tally(gid, _ALL_VALID, False, ngroups))
+    return pa.array(_tally(gid, _NO_VALIDITY, False, ngroups))
 
 
 def sum_values(column: pa.ChunkedArray, gid: np.ndarray, ngroups: int) -> pa.Array:
