@@ -186,11 +186,14 @@ def _column_verdict(expr: Call, type_: pa.DataType) -> Verdict | None:
         return _ranged(lambda lo, hi: low <= hi and lo <= high,
                        exact and (lambda lo, hi: above(low, lo) and below(hi, high)))
     if op == "is_in" and len(args) == 1:
-        values = [_literal(Lit(v), type_) for v in dict(expr.options).get("values") or ()]
-        if any(v is _UNKNOWN or v != v for v in values):
-            # a NULL among them may match NULLs, a NaN matches NaN rows, which
-            # min/max statistics leave out
-            return None
+        raw = dict(expr.options).get("values") or ()
+        if any(isinstance(v, float) and v != v for v in raw):
+            # NaN matches NaN rows, which min/max statistics leave out: every row
+            # group may match (pyarrow's pruning, asked instead, ruled them out)
+            return lambda s: None
+        values = [_literal(Lit(v), type_) for v in raw]
+        if any(v is _UNKNOWN for v in values):
+            return None  # a NULL among them may match NULLs
         return _ranged(lambda lo, hi: any(lo <= v <= hi for v in values),
                        exact and (lambda lo, hi: lo == hi and lo in values))
     return None

@@ -749,11 +749,12 @@ def test_a_scan_pruned_of_every_file_explains_and_computes_empty(tmp_path, capsy
     assert len(query.compute()) == 0
 
 
-# ---- known gaps ----------------------------------------------------------------------------
+# ---- NaN, which min/max statistics leave out -----------------------------------------------
 
-@pytest.mark.xfail(strict=True, reason="NaN IN (NaN) is true for kyudo's is_in (pc.is_in), but "
-                   "ParquetSource.prune (pyarrow's fragment.subset(filter=...)) skips the row group by its min/max")
 def test_is_in_nan_on_a_float_column_keeps_nan_rows(tmp_path):
+    """NaN IN (NaN) is true for kyudo's is_in (pc.is_in); pyarrow's pruning,
+    which the planner used to ask about it, ruled the row group out by its
+    min/max, which leave NaN out."""
     pq.write_table(pa.table({"x": [1.0, math.nan, 2.0, 3.0]}), tmp_path / "f.parquet", row_group_size=2)
     frame = read_parquet(str(tmp_path), nan_as_null=False)
     in_memory = DataFrame(L.Scan(InMemorySource.from_table(pa.table({"x": [1.0, math.nan, 2.0, 3.0]}))))
