@@ -360,7 +360,7 @@ def q16(tables):
     offers = offers[offers["complaint"].isna()]
     joined = part.merge(offers, left_on="p_partkey", right_on="ps_partkey")
     keys = ["p_brand", "p_type", "p_size"]
-    out = joined.groupby(keys).agg(supplier_cnt=("ps_suppkey", "nunique")).reset_index()
+    out = joined.groupby(keys)["ps_suppkey"].nunique().rename("supplier_cnt").reset_index()
     return out.sort_values(["supplier_cnt"] + keys, ascending=[False, True, True, True])
 
 
@@ -406,9 +406,9 @@ def q21(tables):
     distinct counts joined back, no anti-join needed.
     """
     li = tables["lineitem"][["l_orderkey", "l_suppkey", "l_receiptdate", "l_commitdate"]]
-    suppliers = li.groupby("l_orderkey").agg(n_supp=("l_suppkey", "nunique")).reset_index()
+    suppliers = li.groupby("l_orderkey")["l_suppkey"].nunique().rename("n_supp").reset_index()
     late = li[li["l_receiptdate"] > li["l_commitdate"]][["l_orderkey", "l_suppkey"]]
-    late_suppliers = late.groupby("l_orderkey").agg(n_late=("l_suppkey", "nunique")).reset_index()
+    late_suppliers = late.groupby("l_orderkey")["l_suppkey"].nunique().rename("n_late").reset_index()
     nation = tables["nation"]
     nation = nation[nation["n_name"] == "SAUDI ARABIA"][["n_nationkey"]]
     supp = tables["supplier"][["s_suppkey", "s_name", "s_nationkey"]]
