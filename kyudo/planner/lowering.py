@@ -316,7 +316,10 @@ class _Lowering:
                 shared = tuple(a[1] == b[0] for a, b in zip(ranges, ranges[1:]))
                 if any(shared) and plan.how not in _UNMATCHED_DROPPED[kept]:
                     continue
-                return {"kept": kept, "key": i, "cuts": tuple(low for low, _ in ranges[1:]), "shared": shared}
+                cuts = tuple(low for low, _ in ranges[1:])
+                moving_ranges = PP.partition_key_ranges(other, other_key)
+                moving_parts = None if moving_ranges is None else PP.overlapping_parts(cuts, moving_ranges)
+                return {"kept": kept, "key": i, "cuts": cuts, "shared": shared, "moving_parts": moving_parts}
         return None
 
     def _lower_window(self, plan: L.Window):

@@ -95,6 +95,20 @@ def _fill_empty(ranges: list):
     return tuple(filled)
 
 
+def overlapping_parts(cuts: tuple, moving_ranges: tuple) -> tuple | None:
+    """For each piece a range split at ``cuts`` makes (keys from one cut up to
+    and including the next: a shared boundary key goes to both), the indices of
+    the ``moving_ranges`` that meet it; None if the bounds do not compare."""
+    last = len(cuts)
+    try:
+        return tuple(
+            tuple(m for m, (low, high) in enumerate(moving_ranges)
+                  if (j == 0 or high >= cuts[j - 1]) and (j == last or low <= cuts[j]))
+            for j in range(last + 1))
+    except TypeError:
+        return None
+
+
 def _renamed_from(ops: tuple, column: str) -> str | None:
     """The name ``column`` had before row-wise ``ops`` (a projection may rename
     it), or None when an op computes it or may move rows between partitions."""
@@ -134,9 +148,9 @@ def partition_key_ranges(node: PhysicalNode, column: str):
 
 
 def _kept_key_for(node, column: str) -> str:
-    """In an inner range-aligned join the moving side's key equals the kept side's
-    on every output row, so it has the kept side's ranges too."""
-    if not isinstance(node, RangeAlignedJoin) or node.how != "inner":
+    """In an inner or semi range-aligned join the moving side's key equals the
+    kept side's on every output row, so it has the kept side's ranges too."""
+    if not isinstance(node, RangeAlignedJoin) or node.how not in ("inner", "semi"):
         return column
     kept_on, moving_on = (node.left_on, node.right_on) if node.kept == "left" else (node.right_on, node.left_on)
     return kept_on[node.key] if column == moving_on[node.key] else column
@@ -359,12 +373,19 @@ class RangeAlignedJoin(JoinPhysical):
     Two neighbouring kept partitions may share their boundary key (a run of equal
     keys split between row groups); ``shared[j]`` says so for ``cuts[j]``, and
     rows of the moving side with that key go to both. That is only correct when
-    the moving side's unmatched rows are not output, which the lowering checks."""
+    the moving side's unmatched rows are not output, which the lowering checks.
+
+    When the moving side's partitions hold known key ranges too (lineitem
+    against orders), ``moving_parts[i]`` lists the ones whose range meets
+    partition ``i``'s: piece ``i`` then waits for those alone, so both sides
+    stream through the join instead of every moving partition being split
+    (and held) before the first pair is joined."""
 
     kept: str = field(kw_only=True)  # "left" or "right"
     key: int = field(kw_only=True)  # which key pair the kept side's ranges are on
     cuts: tuple = field(kw_only=True)
     shared: tuple = field(kw_only=True)
+    moving_parts: tuple | None = field(kw_only=True, default=None)
 
     @property
     def npartitions(self):
@@ -377,8 +398,9 @@ class RangeAlignedJoin(JoinPhysical):
         splits = _refs([builder.add(f"{name}-split", i, Task(tf.range_split_points, Ref(k), column,
                                                               self.cuts, self.shared))
                         for i, k in enumerate(builder.keys_of(moving))])
-        pieces = [builder.add(f"{name}-take", j, Task(tf.take_split, splits, j, moving.schema))
-                  for j in range(self.npartitions)]
+        needed = self.moving_parts or [range(len(splits))] * self.npartitions
+        pieces = [builder.add(f"{name}-take", j, Task(tf.take_split, [splits[m] for m in parts], j, moving.schema))
+                  for j, parts in enumerate(needed)]
         kept = builder.keys_of(self.left if self.kept == "left" else self.right)
         pairs = zip(kept, pieces) if self.kept == "left" else zip(pieces, kept)
         return self.join_pairs(builder, name, pairs)

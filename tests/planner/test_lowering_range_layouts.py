@@ -165,3 +165,48 @@ def test_keys_of_different_widths_align_only_when_the_moving_side_can_hold_the_c
     onto_wide = L.Join(scan(small, 2), scan(wider, 2), "inner", ("k",), ("m",))
     assert isinstance(lower(onto_wide), PP.RangeAlignedJoin)
     assert rows(compute_table(onto_wide)) == rows(hash_joined(onto_wide))
+
+
+@settings(deadline=None, max_examples=80)
+@given(kept=st.lists(st.integers(0, 12), min_size=2, max_size=30).map(sorted),
+       moving=st.lists(st.integers(-2, 14), max_size=30).map(sorted),
+       kept_parts=st.integers(2, 6), moving_parts=st.integers(1, 5),
+       how=st.sampled_from(HOWS), kept_on_left=st.booleans())
+def test_sorted_moving_sides_wait_only_for_the_partitions_they_meet(kept, moving, kept_parts, moving_parts, how,
+                                                                   kept_on_left):
+    """Both sides in key order: each piece takes the moving partitions whose
+    range meets it, and nothing is lost at shared or touching boundaries."""
+    big = pa.table({"k": pa.array(kept, pa.int64()), "a": list(range(len(kept)))})
+    small = pa.table({"m": pa.array(moving, pa.int64()), "b": list(range(len(moving)))})
+    left, right = (scan(big, kept_parts), scan(small, moving_parts)) if kept_on_left else \
+        (scan(small, moving_parts), scan(big, kept_parts))
+    left_on, right_on = (("k",), ("m",)) if kept_on_left else (("m",), ("k",))
+    plan = L.Join(left, right, how, left_on, right_on)
+    node = lower(plan)
+    if isinstance(node, PP.RangeAlignedJoin) and moving:
+        assert node.moving_parts is not None
+    assert rows(compute_table(plan)) == rows(hash_joined(plan))
+
+
+def test_overlapping_parts_include_boundaries_and_skip_the_rest():
+    # pieces: (-inf, 10], [10, 20], [20, +inf)
+    assert PP.overlapping_parts((10, 20), ((0, 5), (5, 10), (10, 10), (11, 30), (31, 40))) == (
+        (0, 1, 2), (1, 2, 3), (3, 4))
+    assert PP.overlapping_parts((10,), ((0, "a"),)) is None  # bounds that do not compare
+
+
+def test_a_semi_join_keeps_the_ranges_of_the_side_that_stays():
+    """TPC-H Q21's lines semi-joined with other lines stay in order key ranges,
+    so the next range-aligned join waits only for neighbouring partitions."""
+    lines = pa.table({"order": [i // 3 for i in range(36)], "supp": [i % 4 for i in range(36)]})
+    others = pa.table({"o": [i // 6 for i in range(72)], "s": [(i + 1) % 4 for i in range(72)],
+                       "pad": [float(i) for i in range(72)]})
+    semi = L.Join(scan(lines, 3), scan(others, 4), "semi", ("order",), ("o",),
+                  condition=Call("not_equal", (Col("supp"), Col("s"))))
+    node = lower(semi)
+    assert isinstance(node, PP.RangeAlignedJoin) and node.kept == "right"  # the larger side stays
+    assert PP.partition_key_ranges(node, "order") is not None
+    plan = L.Join(semi, scan(lines.rename_columns(["o2", "s2"]), 2), "inner", ("order",), ("o2",))
+    joined = lower(plan)
+    assert isinstance(joined, PP.RangeAlignedJoin) and joined.moving_parts is not None
+    assert rows(compute_table(plan)) == rows(hash_joined(plan))
