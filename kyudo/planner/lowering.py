@@ -7,6 +7,7 @@ statistics in :mod:`kyudo.planner.statistics` unless the user overrode it.
 """
 from __future__ import annotations
 
+import dataclasses
 import functools
 import math
 
@@ -21,6 +22,7 @@ from kyudo.planner.evaluate import evaluate
 from kyudo.planner.expr import conjoin, conjuncts
 from kyudo.planner.key_dictionaries import keep_key_dictionaries
 from kyudo.planner.row_group_pruning import prune_scan_source
+from kyudo.planner.shared_scans import share_scans
 from kyudo.planner.statistics import estimate
 from kyudo.planner.to_arrow import to_arrow_expression
 from kyudo.io.row_filter import RowFilter
@@ -78,7 +80,7 @@ _RELATIONAL_MEMO: dict[int, tuple] = {}
 
 def lower(plan: L.LogicalPlan) -> P.PhysicalNode:
     """The physical plan for an (already optimized) logical plan."""
-    return keep_key_dictionaries(_Lowering().lower(plan))
+    return keep_key_dictionaries(share_scans(_Lowering().lower(plan)))
 
 
 class _Lowering:
@@ -110,8 +112,7 @@ class _Lowering:
 
     def _with_op(self, child: P.PhysicalNode, op: tuple, schema: pa.Schema) -> P.PhysicalNode:
         if isinstance(child, P.ScanPartitions):
-            return P.ScanPartitions(child.source, child.read_columns, child.arrow_predicate,
-                                    child.ops + (op,), schema, child.estimated_rows, child.estimated_bytes)
+            return dataclasses.replace(child, ops=child.ops + (op,), schema=schema)
         if isinstance(child, P.Pipeline):
             return P.Pipeline(child.input, child.ops + (op,), schema)
         return P.Pipeline(child, (op,), schema)
@@ -120,7 +121,7 @@ class _Lowering:
         source = plan.source
         out_columns = list(plan.schema.names)
         ops: tuple = ()
-        arrow_predicate = None
+        arrow_predicate = row_predicate = None
         needed = set(out_columns)
         if plan.predicate is not None:
             pushed, kept = [], []
@@ -132,6 +133,7 @@ class _Lowering:
             if pushed:
                 arrow_predicate = RowFilter(tuple((expr, frozenset(conjunct.columns())) for conjunct, expr in pushed),
                                             row_masks=tuple(functools.partial(evaluate, c) for c, _ in pushed))
+                row_predicate = conjoin([c for c, _ in pushed])
             if kept:
                 ops += (("filter", conjoin([c for c, _ in kept])),)
             # Not the columns of conjuncts every row satisfies: nothing reads them.
@@ -140,7 +142,8 @@ class _Lowering:
         if read_columns != out_columns:
             ops += (("conform", plan.schema),)
         rows, nbytes = estimate(plan)
-        return P.ScanPartitions(source, read_columns, arrow_predicate, ops, plan.schema, rows, nbytes)
+        return P.ScanPartitions(source, read_columns, arrow_predicate, ops, plan.schema, rows, nbytes,
+                                row_predicate=row_predicate)
 
     def _lower_filter(self, plan: L.Filter):
         return self._with_op(self.lower(plan.input), ("filter", plan.predicate), plan.schema)

@@ -94,6 +94,9 @@ class ScanPartitions(PhysicalNode):
     estimated_rows: float | None = None
     estimated_bytes: float | None = None
     keep_dictionaries: frozenset = frozenset()  # see task_functions.scan
+    # The planner's form of ``arrow_predicate`` (an Expr), for passes that move
+    # the filter out of the read (kyudo.planner.shared_scans).
+    row_predicate: Any = None
 
     @property
     def npartitions(self) -> int:
