@@ -50,6 +50,17 @@ def _range_splittable(kept_type: pa.DataType, moving_type: pa.DataType) -> bool:
             and moving_type.bit_width >= kept_type.bit_width)
 
 
+def _just_shuffled(node: P.PhysicalNode) -> bool:
+    """Whether ``node``'s partitions come out of a hash shuffle (through
+    row-wise ops and broadcast probes), so they have no layout a join could
+    keep: a hash join would shuffle them again, and a range-aligned join moves
+    them once while the other side stays, however few partitions it has."""
+    while isinstance(node, (P.Pipeline, P.BroadcastJoin)):
+        node = node.input if isinstance(node, P.Pipeline) else \
+            (node.left if node.broadcast == "right" else node.right)
+    return isinstance(node, (P.HashJoin, P.ShuffleAggregate))
+
+
 def _nullable_keys(plan: L.Join) -> bool:
     """Whether a key column of either side may hold NULL (pandas merges match NULL
     keys, which a range split would not bring together)."""
@@ -297,7 +308,8 @@ class _Lowering:
 
         The larger side (by estimate) is preferred as the one that stays, and a
         side stays only if it has at least half the other's partitions, so the
-        join is not squeezed into fewer tasks than a hash join would use. When two
+        join is not squeezed into fewer tasks than a hash join would use, unless
+        the other side was just shuffled (``_just_shuffled``). When two
         kept partitions share a boundary key, the moving rows with that key go to
         both, so the moving side's unmatched rows must not be output."""
         if plan.null_aware or not plan.left_on or (plan.null_equal and _nullable_keys(plan)):
@@ -307,7 +319,7 @@ class _Lowering:
         order = ("left", "right") if (left_bytes or 0) >= (right_bytes or 0) else ("right", "left")
         for kept in order:
             node, other = (left, right) if kept == "left" else (right, left)
-            if 2 * node.npartitions < other.npartitions:
+            if 2 * node.npartitions < other.npartitions and not _just_shuffled(other):
                 continue
             keys, other_keys = (plan.left_on, plan.right_on) if kept == "left" else (plan.right_on, plan.left_on)
             for i, (key, other_key) in enumerate(zip(keys, other_keys)):

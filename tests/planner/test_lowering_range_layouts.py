@@ -210,3 +210,21 @@ def test_a_semi_join_keeps_the_ranges_of_the_side_that_stays():
     joined = lower(plan)
     assert isinstance(joined, PP.RangeAlignedJoin) and joined.moving_parts is not None
     assert rows(compute_table(plan)) == rows(hash_joined(plan))
+
+
+def test_a_side_just_shuffled_moves_onto_fewer_partitions_that_stay():
+    """TPC-H Q9: lines joined with partsupp by a hash join, then with orders.
+    The hash join's output would be shuffled again by another hash join; moving
+    it onto orders' few partitions moves it once and orders not at all."""
+    lines = pa.table({"part": [(i * 7) % 10 for i in range(40)], "order": [(i * 3) % 20 for i in range(40)]})
+    offers = pa.table({"p": list(range(10)), "cost": [float(i) for i in range(10)]})
+    orders = pa.table({"o": list(range(20)), "date": list(range(20))})
+    offered = L.Join(scan(lines, 8), scan(offers.take([3, 1, 4, 0, 5, 9, 2, 6, 8, 7]), 8), "inner",
+                     ("part",), ("p",))
+    plan = L.Join(offered, scan(orders, 3), "inner", ("order",), ("o",))
+    node = lower(plan)
+    assert isinstance(node.left, P.HashJoin) and node.left.npartitions == 8
+    assert isinstance(node, PP.RangeAlignedJoin) and node.kept == "right" and node.npartitions == 3
+    assert rows(compute_table(plan)) == rows(hash_joined(plan))
+    unshuffled = L.Join(scan(lines, 8), scan(orders, 3), "inner", ("order",), ("o",))
+    assert isinstance(lower(unshuffled), P.HashJoin)  # lines would squeeze into 3 partitions
