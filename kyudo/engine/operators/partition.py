@@ -165,7 +165,8 @@ def range_split_points(table: pa.Table, column: str, cuts: list, shared: list[bo
     first of the next on the side this is split to meet, so both must see it.
 
     A binary search per row (no sort), for integer, date and timestamp keys. NULL
-    keys, which match nothing, go to output 0."""
+    keys, which match nothing, go to output 0. Rows already in key order (a
+    lineitem partition, or its aggregate) are cut into zero-copy slices instead."""
     if not cuts:
         return [table]
     data = table[column]
@@ -175,6 +176,8 @@ def range_split_points(table: pa.Table, column: str, cuts: list, shared: list[bo
         data = pc.fill_null(data, pa.scalar(cuts[0], type=data.type))
     values = _as_numpy(data)
     points = _as_numpy(pa.array(cuts, type=data.type))
+    if nulls is None and _ascending(values):
+        return _sorted_range_split(table, values, points, shared)
     index = np.searchsorted(points, values, side="right").astype(np.int64)
     if nulls is not None:
         index[nulls] = 0
@@ -189,6 +192,20 @@ def range_split_points(table: pa.Table, column: str, cuts: list, shared: list[bo
         return parts
     extra = split_by_index(table.filter(pa.array(mask)), index[mask] - 1, len(cuts) + 1)
     return [pa.concat_tables([p, e]) if e.num_rows else p for p, e in zip(parts, extra)]
+
+
+def _ascending(values: np.ndarray) -> bool:
+    return len(values) < 2 or bool((values[1:] >= values[:-1]).all())
+
+
+def _sorted_range_split(table: pa.Table, values: np.ndarray, points: np.ndarray, shared) -> list[pa.Table]:
+    """:func:`range_split_points` of rows in ascending key order: output ``i``
+    is one run of rows, which reaches past ``cuts[i]``'s first row to its last
+    when that cut is shared."""
+    starts = np.searchsorted(values, points, side="left")
+    ends = np.where(np.asarray(shared, dtype=bool), np.searchsorted(values, points, side="right"), starts)
+    bounds = zip([0, *starts.tolist()], [*ends.tolist(), len(values)])
+    return [table.slice(start, end - start) for start, end in bounds]
 
 
 def _as_numpy(data) -> np.ndarray:
