@@ -20,9 +20,8 @@ from kyudo.planner import physical_partitioning as PP
 from kyudo.planner.errors import PlanError
 from kyudo.planner.evaluate import evaluate
 from kyudo.planner.expr import conjoin, conjuncts
-from kyudo.planner.key_dictionaries import keep_key_dictionaries
+from kyudo.planner.physical_passes import run_passes
 from kyudo.planner.row_group_pruning import prune_scan_source
-from kyudo.planner.shared_scans import share_scans
 from kyudo.planner.statistics import estimate
 from kyudo.planner.to_arrow import to_arrow_expression
 from kyudo.io.row_filter import RowFilter
@@ -90,8 +89,9 @@ _RELATIONAL_MEMO: dict[int, tuple] = {}
 
 
 def lower(plan: L.LogicalPlan) -> P.PhysicalNode:
-    """The physical plan for an (already optimized) logical plan."""
-    return keep_key_dictionaries(share_scans(_Lowering().lower(plan)))
+    """The physical plan for an (already optimized) logical plan, after the
+    physical passes that are not switched off (``optimizer_disabled``)."""
+    return run_passes(_Lowering().lower(plan), config.get("optimizer_disabled", ()) or frozenset())
 
 
 class _Lowering:

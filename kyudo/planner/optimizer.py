@@ -6,7 +6,9 @@ list until the plan stops changing, at most ``MAX_PASSES`` times), checks after
 each that the output schema (names and types) did not change, and records what
 each rule changed so ``explain()`` can show it. A rule can be switched off by name
 (``optimize(plan, disabled={"predicate_pushdown"})`` or the ``optimizer_disabled``
-config option), which is how tests and users isolate a rule's effect.
+config option), which is how tests and users isolate a rule's effect. The same
+option switches off the passes over the physical plan
+(:mod:`kyudo.planner.physical_passes`).
 """
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ from typing import Callable
 
 from kyudo.planner.errors import PlanError
 from kyudo.planner.logical import LogicalPlan
+from kyudo.planner.physical_passes import PASS_NAMES
 
 # The order matters: constants are folded first so pushdown sees simple
 # predicates; filters move down before columns are pruned so the scan is asked
@@ -77,10 +80,13 @@ def optimize(plan: LogicalPlan, disabled: frozenset[str] | set[str] = frozenset(
     """Run every enabled rule in order; raise :class:`PlanError` if one changes the schema."""
     from kyudo import config
 
-    disabled = set(disabled) | set(config.get("optimizer_disabled", ()) or ())
-    unknown = disabled - set(RULE_NAMES)
+    configured = set(config.get("optimizer_disabled", ()) or ())
+    # The option also names physical passes (run after lowering), the argument rules only.
+    unknown = (set(disabled) - set(RULE_NAMES)) | (configured - set(RULE_NAMES) - set(PASS_NAMES))
+    disabled = set(disabled) | configured
     if unknown:
-        raise PlanError(f"unknown optimizer rules {sorted(unknown)}; rules are {list(RULE_NAMES)}")
+        raise PlanError(f"unknown optimizer rules {sorted(unknown)}; rules are {list(RULE_NAMES)}, "
+                        f"physical passes {list(PASS_NAMES)}")
     result = Optimized(plan)
     expected = plan.schema
     for _ in range(MAX_PASSES):

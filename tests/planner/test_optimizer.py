@@ -59,6 +59,12 @@ def test_rules_can_be_disabled_by_config():
 def test_unknown_rule_name_is_an_error():
     with pytest.raises(PlanError, match="predicate_pushdwn"):
         optimize(small_plan(), disabled={"predicate_pushdwn"})
+    from kyudo import config
+
+    with config.set(optimizer_disabled={"shared_scan"}), pytest.raises(PlanError, match="shared_scans"):
+        optimize(small_plan())  # the message lists the rules and the physical passes
+    with pytest.raises(PlanError, match="shared_scans"):
+        optimize(small_plan(), disabled={"shared_scans"})  # the argument names rules only
 
 
 def test_a_rule_that_changes_the_schema_is_caught(monkeypatch):

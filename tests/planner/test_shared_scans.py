@@ -83,6 +83,8 @@ def test_three_reads_of_one_table_become_one(tmp_path):
 
     frame = q21(lines)
     assert any(isinstance(n, PP.RangeAlignedJoin) and n.moving_parts is not None for n in _nodes(frame))
+    with kyudo.config.set(optimizer_disabled="shared_scans"):  # a physical pass, off by name
+        assert len(_reads(frame)) == 3
     reads = _reads(frame)
     assert len(reads) == 1
     assert reads[0].arrow_predicate is None  # the branches filter differently
