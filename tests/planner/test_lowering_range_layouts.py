@@ -174,6 +174,20 @@ def test_keys_of_different_widths_align_only_when_the_moving_side_can_hold_the_c
     assert rows(compute_table(onto_wide)) == rows(hash_joined(onto_wide))
 
 
+@settings(deadline=None, max_examples=200)
+@given(cuts=st.lists(st.integers(-30, 30), max_size=6, unique=True).map(sorted),
+       bounds=st.lists(st.tuples(st.integers(-35, 35), st.integers(0, 10)), max_size=6))
+def test_overlapping_parts_match_their_definition(cuts, bounds):
+    """Piece j takes moving range m when m's high reaches cuts[j-1] and its low
+    is not past cuts[j] (the pieces' ends included: shared keys go to both)."""
+    ranges = tuple((low, low + width) for low, width in bounds)
+    last = len(cuts)
+    expected = tuple(tuple(m for m, (low, high) in enumerate(ranges)
+                           if (j == 0 or high >= cuts[j - 1]) and (j == last or low <= cuts[j]))
+                     for j in range(last + 1))
+    assert PP.overlapping_parts(tuple(cuts), ranges) == expected
+
+
 def test_overlapping_parts_include_boundaries_and_skip_the_rest():
     # pieces: (-inf, 10], [10, 20], [20, +inf)
     assert PP.overlapping_parts((10, 20), ((0, 5), (5, 10), (10, 10), (11, 30), (31, 40))) == (
