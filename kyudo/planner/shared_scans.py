@@ -23,7 +23,7 @@ ask it for dictionaries.
 from __future__ import annotations
 
 import dataclasses
-from collections import defaultdict
+from collections import Counter, defaultdict
 
 import pyarrow as pa
 
@@ -137,16 +137,21 @@ def _shared(scans: list[P.ScanPartitions]) -> list[tuple[P.ScanPartitions, P.Phy
         max(scan.estimated_rows or 0 for scan in scans) or None,
         row_predicate=scans[0].row_predicate if same_filter else None,
     )
+    # A filter that several scans have (Q21's late lines, read for a join and
+    # for a count) is computed once, in a pipeline of its own they all read.
+    uses = Counter(scan.row_predicate for scan in scans if not same_filter and scan.row_predicate is not None)
+    filtered = {predicate: P.Pipeline(read, (("filter", predicate),), read.schema)
+                for predicate, count in uses.items() if count > 1}
     replaced = []
     for scan in scans:
-        ops: tuple = ()
-        if not same_filter and scan.row_predicate is not None:
+        base, ops = filtered.get(scan.row_predicate, read), ()
+        if base is read and scan.row_predicate in uses:
             ops += (("filter", scan.row_predicate),)
         selects_first = scan.ops and scan.ops[0][0] in ("conform", "project")
         if len(_columns(scan)) < len(columns) and not selects_first:
             ops += (("conform", pa.schema([source.schema.field(name) for name in _columns(scan)])),)
         ops += scan.ops
-        replaced.append((scan, P.Pipeline(read, ops, scan.schema) if ops else read))
+        replaced.append((scan, P.Pipeline(base, ops, scan.schema) if ops else base))
     return replaced
 
 

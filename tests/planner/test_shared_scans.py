@@ -85,9 +85,12 @@ def test_three_reads_of_one_table_become_one(tmp_path):
     assert any(isinstance(n, PP.RangeAlignedJoin) and n.moving_parts is not None for n in _nodes(frame))
     with kyudo.config.set(optimizer_disabled="shared_scans"):  # a physical pass, off by name
         assert len(_reads(frame)) == 3
-    reads = _reads(frame)
+    nodes = _nodes(frame)
+    reads = [node for node in nodes if isinstance(node, P.ScanPartitions)]
     assert len(reads) == 1
     assert reads[0].arrow_predicate is None  # the branches filter differently
+    filters = [n for n in nodes if isinstance(n, P.Pipeline) and n.input is reads[0] and n.ops[0][0] == "filter"]
+    assert len(filters) == 1 and len(filters[0].ops) == 1  # the late lines, filtered once for the join and the count
     assert set(reads[0].read_columns) == {"order", "supp", "commit", "receipt"}
     expected = q21(pdf)
     assert len(expected)  # the data makes the query select something
