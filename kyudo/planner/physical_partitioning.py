@@ -418,10 +418,11 @@ class RangeAlignedJoin(JoinPhysical):
 class RangeLocalAggregate(UnaryPhysical):
     """A grouped aggregation whose input partitions hold ascending ranges of the
     group key ``column``: a group can only span two neighbouring partitions, where
-    one's last key is the next one's first (``shared``). Each partition is
-    aggregated where it is; the partial states of such a boundary key move to
-    the partition where that key starts, so every output holds whole groups and
-    the partitions keep their key ranges (``ranges``, for joins above)."""
+    one's last key is the next one's first (``shared``). The rows of such a
+    boundary key move to the next partition, where its run goes on, so every
+    partition then holds whole groups and is aggregated in one task, with no
+    partial states to merge; the partitions keep their key ranges (``ranges``,
+    for joins above)."""
 
     input: PhysicalNode
     keys: tuple
@@ -437,17 +438,15 @@ class RangeLocalAggregate(UnaryPhysical):
 
     def build(self, builder):
         name = builder.new_name("local-aggregate")
-        partials = [builder.add(f"{name}-partial", i, Task(tf.partial_aggregate, Ref(k), self.keys, self.aggs, self.input_schema))
-                    for i, k in enumerate(builder.keys_of(self.input))]
-        inputs = [[Ref(k)] for k in partials]
+        inputs = [[Ref(k)] for k in builder.keys_of(self.input)]
         for i, (this, following) in enumerate(zip(self.ranges, self.ranges[1:])):
             if this[1] == following[0]:
-                # states of the key both partitions hold go to the partition it starts
-                split = builder.add(f"{name}-boundary", i, Task(tf.range_split_points, Ref(partials[i]),
+                split = builder.add(f"{name}-boundary", i, Task(tf.range_split_points, inputs[i][-1],
                                                                 self.column, (following[0],), (False,)))
-                inputs[i][0] = Ref(builder.add(f"{name}-body", i, Task(tf.piece, Ref(split), 0)))
-                inputs[i + 1].append(Ref(builder.add(f"{name}-tail", i, Task(tf.piece, Ref(split), 1))))
-        return [builder.add(name, i, Task(tf.finalize, parts, self.keys, self.aggs, self.input_schema, self.schema))
+                inputs[i][-1] = Ref(builder.add(f"{name}-body", i, Task(tf.piece, Ref(split), 0)))
+                inputs[i + 1].insert(0, Ref(builder.add(f"{name}-tail", i, Task(tf.piece, Ref(split), 1))))
+        return [builder.add(name, i, Task(tf.aggregate_whole, parts, self.keys, self.aggs, self.input_schema,
+                                          self.schema))
                 for i, parts in enumerate(inputs)]
 
     def describe(self):

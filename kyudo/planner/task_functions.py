@@ -108,15 +108,27 @@ def partial_aggregate(table: pa.Table, keys, specs, input_schema: pa.Schema | No
     ``input_schema``: a scan may hand string keys over as dictionaries, and
     decoding one row per group is all they then cost."""
     partial = agg_ops.partial_aggregate(table, list(keys), list(specs))
-    if input_schema is None:
-        return partial
+    return partial if input_schema is None else _keys_as_planned(partial, keys, input_schema)
+
+
+def _keys_as_planned(table: pa.Table, keys, input_schema: pa.Schema) -> pa.Table:
+    """Dictionary-encoded key columns decoded to the types the plan gave them."""
     for key in keys:
         planned = input_schema.field(key).type
-        index = partial.schema.get_field_index(key)
-        if partial.schema.field(index).type != planned and pa.types.is_dictionary(partial.schema.field(index).type):
-            partial = partial.set_column(index, partial.schema.field(index).with_type(planned),
-                                         partial.column(index).cast(planned))
-    return partial
+        index = table.schema.get_field_index(key)
+        if table.schema.field(index).type != planned and pa.types.is_dictionary(table.schema.field(index).type):
+            table = table.set_column(index, table.schema.field(index).with_type(planned),
+                                     table.column(index).cast(planned))
+    return table
+
+
+def aggregate_whole(tables: list, keys, specs, input_schema: pa.Schema, schema: pa.Schema) -> pa.Table:
+    """The answer for rows that hold whole groups, given as pieces in row order
+    (a partition, after the rows of a key it shares with the one before)."""
+    pieces = [t for t in tables if t.num_rows] or tables[:1]
+    table = pieces[0] if len(pieces) == 1 else part_ops.concat_tables(pieces)
+    result = agg_ops.aggregate_whole(table, list(keys), list(specs), input_schema)
+    return conform(_keys_as_planned(result, keys, input_schema), schema)
 
 
 def combine(tables: list, keys, specs) -> pa.Table:

@@ -145,6 +145,43 @@ def test_range_local_aggregation_equals_the_shuffled_one(keys, values, npartitio
     assert rows(compute_table(plan)) == rows(compute_table(unordered))
 
 
+def distinct_count(source: L.LogicalPlan) -> L.LogicalPlan:
+    """``count_distinct(v)`` per ``k`` as ``distinct_aggregates`` leaves it."""
+    pairs = L.Distinct(L.Project(source, (("k", Col("k")), ("v", Col("v")))))
+    return L.Aggregate(pairs, ("k",), (AggSpec("n", "count", "v"),))
+
+
+@settings(deadline=None, max_examples=60)
+@given(keys=st.lists(st.integers(0, 9), min_size=2, max_size=40).map(sorted),
+       values=st.lists(st.one_of(st.none(), st.integers(0, 3)), min_size=40, max_size=40),
+       npartitions=st.integers(2, 6))
+def test_distinct_counts_where_the_groups_lie_equal_the_counted_distinct_rows(keys, values, npartitions):
+    """Counting each group's distinct values in place (one task per partition,
+    the rows of a key two partitions share moved to the second) gives what
+    counting the shuffled distinct rows gives: NULL values not counted."""
+    table = pa.table({"k": pa.array(keys, pa.int64()), "v": pa.array(values[:len(keys)], pa.int64()),
+                      "pad": [0.5] * len(keys)})
+    plan = distinct_count(scan(table, npartitions))
+    node = lower(plan)
+    ranges = PP.source_ranges(plan.input.input.input.source, "k")
+    ascending = ranges is not None and all(a[0] < b[0] for a, b in zip(ranges, ranges[1:]))
+    assert isinstance(node, PP.RangeLocalAggregate) == ascending
+    assert not ascending or [a.func for a in node.aggs] == ["count_distinct"]
+    unordered = distinct_count(scan(table.take(list(range(len(keys)))[::-1]), npartitions))
+    assert not isinstance(lower(unordered), PP.RangeLocalAggregate)
+    want = table.to_pandas().groupby("k")["v"].nunique()
+    assert rows(compute_table(plan)) == rows(compute_table(unordered)) == sorted(
+        repr({"k": k, "n": n}) for k, n in want.items())
+
+
+def test_a_distinct_count_in_key_ranges_is_one_aggregation():
+    lines = pa.table({"k": [1, 1, 2, 2, 2, 3, 4, 4], "v": [5, 5, 6, 7, 6, None, 1, 2]})
+    node = lower(distinct_count(scan(lines, 3)))  # [1 1 2] [2 2 3] [4 4]: key 2 spans two
+    assert isinstance(node, PP.RangeLocalAggregate) and not isinstance(node.input, PP.RangeLocalAggregate)
+    assert sorted(compute_table(distinct_count(scan(lines, 3))).to_pylist(), key=lambda r: r["k"]) == [
+        {"k": 1, "n": 1}, {"k": 2, "n": 2}, {"k": 3, "n": 0}, {"k": 4, "n": 2}]
+
+
 def test_groups_spanning_partitions_are_finished_once_and_joins_above_stay_aligned():
     lines = pa.table({"order": [1, 1, 2, 2, 2, 3, 4, 4], "qty": [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0]})
     per_order = L.Aggregate(scan(lines, 3), ("order",), (AggSpec("total", "sum", "qty"),))

@@ -38,6 +38,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from kyudo.engine.operators import group_ids as fast
+from kyudo.engine.operators.distinct_counts import distinct_counts
 from kyudo.engine.operators.group_ids import group_ids
 from kyudo.engine.operators.values import comparable
 
@@ -626,6 +627,26 @@ def combine_partials(tables: list[pa.Table], keys: list[str], specs: list[AggSpe
         raise ValueError("combine_partials needs at least one partial table")
     table = pa.concat_tables(tables, promote_options="permissive")
     return _run(table, keys, specs, "combine")
+
+
+def aggregate_whole(table: pa.Table, keys: list[str], specs: list[AggSpec], input_schema: pa.Schema) -> pa.Table:
+    """The answer for a table that holds every row of each of its groups (one
+    task's share of a grouping that needs no merging): keys first, then outputs
+    in spec order, as :func:`finalize_aggregate` gives them.
+
+    Counts of distinct values of one column are counted from the rows
+    (:mod:`~kyudo.engine.operators.distinct_counts`) rather than through sets of
+    values; everything else is the partial states, finalized at once."""
+    columns = {spec.column for spec in specs}
+    if keys and specs and len(columns) == 1 and not columns & set(keys) and all(
+            spec.func == "count_distinct" and not spec.options for spec in specs):
+        counted = distinct_counts(table, list(keys), specs[0].column)
+        if counted is not None:
+            groups, counts = counted
+            for spec in specs:
+                groups = groups.append_column(spec.output, counts)
+            return groups
+    return finalize_aggregate(partial_aggregate(table, keys, specs), keys, specs, input_schema)
 
 
 def _identity_row(schema: pa.Schema, specs: list[AggSpec]) -> pa.Table:

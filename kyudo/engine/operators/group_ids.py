@@ -414,7 +414,7 @@ def _supported(kind: pa.DataType) -> bool:
             or pa.types.is_temporal(kind) and not pa.types.is_interval(kind))
 
 
-def _key_values(column: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray] | None:
+def key_values(column: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray] | None:
     """An integer-like key as int64 values and validity, or None."""
     if pa.types.is_interval(column.type):  # 128 bits (month, day, nanosecond)
         return None
@@ -500,7 +500,7 @@ def _exact_ids(table: pa.Table, keys: list[str]) -> tuple[np.ndarray, np.ndarray
         if _is_text(column.type):
             parts.append(_text_ids(column))
             continue
-        values = _key_values(column)
+        values = key_values(column)
         if values is None:
             return None
         ints[key] = values
