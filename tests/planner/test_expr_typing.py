@@ -348,6 +348,20 @@ def test_nan_to_null_turns_only_nan_into_null():
     assert evaluate(call("nan_to_null", col("f")), table).to_pylist() == [1.0, None, None, float("inf")]
 
 
+@settings(deadline=None)
+@given(st.lists(st.lists(st.one_of(st.none(), st.sampled_from([0.5, -0.0, float("nan"), float("inf")])),
+                         max_size=5), min_size=1, max_size=4),
+       st.sampled_from([pa.float64(), pa.float32()]), st.integers(0, 2))
+def test_nan_to_null_in_any_chunk_with_or_without_nulls(chunks, kind, offset):
+    """NaN found in a later chunk, next to NULLs or after a slice's offset."""
+    from kyudo.planner.evaluate import evaluate
+
+    column = pa.chunked_array([pa.array([0.25] * offset + c, kind).slice(offset) for c in chunks], kind)
+    want = [None if v is None or v != v else v for c in chunks for v in c]
+    got = evaluate(call("nan_to_null", col("f")), pa.table({"f": column}))
+    assert got.to_pylist() == want
+
+
 # ------------------------------------------------------------------ NaN read as missing
 
 
