@@ -88,6 +88,28 @@ def test_small_side_is_broadcast(orders, customers):
     assert node.npartitions == 4
 
 
+@pytest.mark.parametrize("how", ["inner", "right"])
+def test_a_small_left_side_broadcast_gives_the_hash_joins_rows(orders, customers, how):
+    """An inner join probes each partition of the large right side into the
+    small side's table, so a partition keeps its own row order (order ids
+    ascending here); a right join keeps the kernel's order."""
+    some = customers.append_column("tier", pa.array([i % 3 for i in range(17)])).filter(
+        pa.array([i % 4 != 1 for i in range(17)]))
+    some = pa.concat_tables([some, pa.table({"c_id": [None], "name": ["nobody"], "tier": [0]},
+                                            schema=some.schema)])
+    with kyudo.config.set(broadcast_threshold=1):
+        plan = L.Join(scan(some, 1), scan(orders, 4), how, ("c_id",), ("cust",), null_equal=True)
+        node = lower(plan)
+        assert isinstance(node, P.BroadcastJoin) and node.broadcast == "left" and node.npartitions == 4
+        got = compute_table(plan)
+    hashed = compute_table(L.Join(plan.left, plan.right, how, ("c_id",), ("cust",), null_equal=True,
+                                  strategy="hash"))
+    assert sorted(map(repr, got.to_pylist())) == sorted(map(repr, hashed.to_pylist()))
+    assert got.num_rows == (153 if how == "inner" else 200)  # 4 of the 17 customers left out
+    if how == "inner":
+        assert got["o_id"].to_pylist() == sorted(got["o_id"].to_pylist())
+
+
 def test_large_sides_are_hash_shuffled(orders, customers):
     # neither side's partitions hold ascending key ranges (no range-aligned join)
     customers = customers.take(list(range(customers.num_rows))[::-1])
