@@ -141,16 +141,14 @@ class SelectBlock:
         aliases: list[set[str]] = []
         for i, item in enumerate(items):
             how = "cross" if i == 0 else join_kind(item)
-            table = item.this if isinstance(item, exp.Join) else item
-            plan = self.t.from_item(table, self.scope)
-            alias = self.scope.sources[-1].alias.lower()
+            plan, names = self._from_item(item.this if isinstance(item, exp.Join) else item)
             if how == "cross":
                 pool.append(plan)
-                aliases.append({alias})
+                aliases.append(names)
                 continue
             left, _ = join_graph(pool, [], self.t.namer)
             pool = [self._explicit_join(left, plan, item, how)]
-            aliases = [set().union(*aliases, {alias})]
+            aliases = [set().union(*aliases, names)]
         remaining = []
         for w in later:
             target = _only_item(w, aliases) if subqueries.is_predicate_subquery(w) else None
@@ -166,6 +164,29 @@ class SelectBlock:
             (self.correlated if self.last_outer else conditions).extend(conjuncts(e))
         self.plan, rest = join_graph(pool, conditions, self.t.namer)
         return rest, remaining
+
+    def _from_item(self, node: exp.Expression) -> tuple[L.LogicalPlan, set[str]]:
+        """One FROM item's plan and the names it brings into scope. A
+        parenthesised join, ``(a JOIN b ON ...)``, which sqlglot reads as a
+        subquery without a query around a table with joins, brings all its
+        tables, joined among themselves first: ``x LEFT JOIN (a JOIN b ON ...)``
+        keeps x's rows that match no (a, b) pair."""
+        if _is_join_group(node):  # with an alias, the qualifier has made it a query
+            return self._joined(node.this, node.args.get("joins") or [])
+        if isinstance(node, exp.Table) and node.args.get("joins"):
+            first = node.copy()
+            first.set("joins", None)
+            return self._joined(first, node.args["joins"])
+        plan = self.t.from_item(node, self.scope)
+        return plan, {self.scope.sources[-1].alias.lower()}
+
+    def _joined(self, first: exp.Expression, joins: list) -> tuple[L.LogicalPlan, set[str]]:
+        plan, names = self._from_item(first)
+        for item in joins:
+            right, more = self._from_item(item.this)
+            plan = self._explicit_join(plan, right, item, join_kind(item))
+            names |= more
+        return plan, names
 
     def _explicit_join(self, left, right, item: exp.Join, how: str) -> L.LogicalPlan:
         on = item.args.get("on")  # the qualifier has turned USING and NATURAL into ON
@@ -332,6 +353,11 @@ class SelectBlock:
         if not isinstance(value, Lit):
             raise UnsupportedSQLError(f"{node.sql()} must be a constant")
         return value.value
+
+
+def _is_join_group(node: exp.Expression) -> bool:
+    """Whether a FROM item is a parenthesised join (tables, not a query, inside)."""
+    return isinstance(node, exp.Subquery) and (isinstance(node.this, exp.Table) or _is_join_group(node.this))
 
 
 def _only_item(node: exp.Expression, aliases: list[set[str]]) -> int | None:
