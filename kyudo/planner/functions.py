@@ -138,7 +138,10 @@ def cast(value, to: pa.DataType, safe: bool = True):
 def coerce_value(value, source: pa.DataType, to: pa.DataType):
     """Cast for type coercion. A string meeting a zoned timestamp is wall time in
     that zone, as pandas reads ``zoned > '2020-01-01'`` (Arrow alone would demand
-    an offset in the string)."""
+    an offset in the string). An integer meeting a float becomes the nearest
+    float, as numpy makes it: Arrow's safe cast refuses integers beyond 2**53."""
+    if pat.is_integer(source) and pat.is_floating(to):
+        return cast(value, to, safe=False)
     if is_string(source) and pat.is_timestamp(to) and to.tz is not None:
         return pc.assume_timezone(cast(value, pa.timestamp(to.unit)), to.tz)
     if pat.is_boolean(source) and pat.is_decimal(to):  # Arrow has no bool->decimal cast

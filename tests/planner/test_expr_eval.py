@@ -113,6 +113,27 @@ def test_booleans_count_as_zero_and_one_next_to_numbers_like_pandas(table):
         assert_values(evaluate(call(op, *args), table), want)
 
 
+big_ints = st.integers(-(2**63), 2**63 - 1) | st.sampled_from([2**53 + 1, -(2**53) - 1, 2**63 - 1])
+
+
+@SETTINGS
+@given(st.lists(nullable(big_ints), max_size=8), big_ints, floats.filter(math.isfinite))
+def test_integers_beyond_float_precision_meet_floats_as_in_numpy(values, big, number):
+    """An int64 beyond 2**53 next to a float becomes the nearest float, as numpy
+    makes it; Arrow's safe cast would refuse it (a filter ``i.between(3.0,
+    2**53 + 1)`` failed to run)."""
+    table = pa.table({"i": pa.array(values, pa.int64())})
+    as_float = [None if v is None else np.float64(v) for v in values]
+    cases = {
+        call("add", col("i"), lit(number)): lambda v: (v + np.float64(number)).item(),
+        call("less", col("i"), lit(number)): lambda v: bool(v < np.float64(number)),
+        call("between", col("i"), lit(number), lit(big)):
+            lambda v: bool(np.float64(number) <= v <= np.float64(big)),
+    }
+    for expr, fn in cases.items():
+        assert_values(evaluate(expr, table), [None if v is None else fn(v) for v in as_float])
+
+
 @SETTINGS
 @given(tables())
 def test_float_arithmetic_matches_numpy(table):
