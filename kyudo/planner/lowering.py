@@ -23,7 +23,7 @@ from kyudo.planner.expr import conjoin, conjuncts
 from kyudo.planner.physical_passes import run_passes
 from kyudo.planner.row_group_pruning import prune_scan_source
 from kyudo.planner.specs import AggSpec
-from kyudo.planner.statistics import estimate
+from kyudo.planner.statistics import estimate, filtered_rows
 from kyudo.planner.to_arrow import to_arrow_expression
 from kyudo.io.row_filter import RowFilter
 
@@ -87,6 +87,20 @@ def _relational(plan: L.LogicalPlan) -> bool:
 
 
 _RELATIONAL_MEMO: dict[int, tuple] = {}
+
+
+def _scan_estimate(plan: L.Scan) -> tuple[float | None, float | None]:
+    """Rows and bytes a scan is expected to return, its filter judged by the
+    predicate's selectivity (``p_brand = 'Brand#23'`` keeps a tenth) rather than
+    the flat half :func:`estimate` gives every filter. Only physical passes read
+    it (``shared_scans``): the strategies were chosen on the logical estimates."""
+    rows, nbytes = estimate(plan)
+    if plan.predicate is None or not rows:
+        return rows, nbytes
+    finer = filtered_rows(plan)
+    if finer is None:
+        return rows, nbytes
+    return finer, nbytes * (finer / rows) if nbytes is not None else None
 
 
 def lower(plan: L.LogicalPlan) -> P.PhysicalNode:
@@ -153,7 +167,7 @@ class _Lowering:
         read_columns = [n for n in source.schema.names if n in needed]
         if read_columns != out_columns:
             ops += (("conform", plan.schema),)
-        rows, nbytes = estimate(plan)
+        rows, nbytes = _scan_estimate(plan)
         return P.ScanPartitions(source, read_columns, arrow_predicate, ops, plan.schema, rows, nbytes,
                                 row_predicate=row_predicate)
 

@@ -29,6 +29,7 @@ import pyarrow as pa
 
 from kyudo.planner import physical as P
 from kyudo.planner import physical_partitioning as PP
+from kyudo.planner.sources import source_num_rows
 
 
 def share_scans(root: P.PhysicalNode) -> P.PhysicalNode:
@@ -67,13 +68,15 @@ def _reads_a_column_twice(scans: list[P.ScanPartitions]) -> bool:
 
 
 def _streams_apart(root: P.PhysicalNode, scans: list[P.ScanPartitions]) -> bool:
-    """Whether no node of ``root`` needs a partition that streams from
+    """Whether no node of ``root`` needs a large result that streams from
     ``scans`` together with a result that waits for all of their partitions.
 
     Such a node (TPC-H Q18 joins lineitem with orders filtered by lineitem's
     sums per order) would hold the streamed side of every partition of a
     shared read until the other side is done: a second read costs less than
-    holding the table."""
+    holding the table. When what it holds is estimated at most
+    :data:`HELD_BYTES` (Q17 holds the lines of a few thousand parts until
+    their average quantities are known), holding is cheaper than reading."""
     shared = {id(scan) for scan in scans}
     memo: dict[int, tuple[bool, bool]] = {}
 
@@ -85,14 +88,20 @@ def _streams_apart(root: P.PhysicalNode, scans: list[P.ScanPartitions]) -> bool:
         if known is not None:
             return known
         streams = waits = False
+        held: list[P.PhysicalNode] = []
         for child, streamed in _inputs(node):
             child_streams, child_waits = reach(child)
             if streamed:
                 streams, waits = streams or child_streams, waits or child_waits
+                if child_streams:
+                    held.append(child)
             else:
                 waits = waits or child_streams or child_waits
         if streams and waits:
-            raise _HeldWhileWaiting
+            if not all(_small(child) for child in held):
+                raise _HeldWhileWaiting
+            # Its output comes after the whole read: nothing above holds the read.
+            streams = False
         memo[id(node)] = streams, waits
         return streams, waits
 
@@ -101,6 +110,47 @@ def _streams_apart(root: P.PhysicalNode, scans: list[P.ScanPartitions]) -> bool:
     except _HeldWhileWaiting:
         return False
     return True
+
+
+# The most a node may be estimated to hold of a shared read's partitions while
+# it waits for the whole read; well under the memory the query may use, and the
+# cost of a second read of a large table (seconds) is never saved by holding
+# more than this.
+HELD_BYTES = 64 * 2**20
+
+
+def _small(node: P.PhysicalNode) -> bool:
+    """Whether all of ``node``'s partitions are estimated to fit in :data:`HELD_BYTES`."""
+    rows = _estimated_rows(node)
+    return rows is not None and rows * 8 * max(len(node.schema), 1) <= HELD_BYTES
+
+
+def _estimated_rows(node: P.PhysicalNode) -> float | None:
+    """Rows ``node`` is estimated to produce, where the plan says enough: a
+    scan's own estimate, unchanged by row-wise pipelines (at most that many),
+    and an inner or semi join against a broadcast filtered scan keeping the
+    share of the large side that the filter keeps of its table (the broadcast
+    keys taken to be a table's unique keys, as a foreign key references them).
+    None for anything else."""
+    if isinstance(node, P.ScanPartitions):
+        return node.estimated_rows
+    if isinstance(node, P.Pipeline):
+        return _estimated_rows(node.input)
+    if isinstance(node, P.BroadcastJoin) and node.how in ("inner", "semi") and node.broadcast == "right":
+        rows, share = _estimated_rows(node.left), _kept_share(node.right)
+        return rows * share if rows is not None and share is not None else None
+    return None
+
+
+def _kept_share(node: P.PhysicalNode) -> float | None:
+    """The share of its table's rows a filtered scan (under row-wise
+    pipelines) is estimated to keep; None for anything else."""
+    while isinstance(node, P.Pipeline):
+        node = node.input
+    if not isinstance(node, P.ScanPartitions) or node.arrow_predicate is None or node.estimated_rows is None:
+        return None
+    total = source_num_rows(node.source)
+    return min(1.0, node.estimated_rows / total) if total else None
 
 
 class _HeldWhileWaiting(Exception):

@@ -15,6 +15,7 @@ import kyudo
 import kyudo.dataframe as kd
 from kyudo.planner import physical as P
 from kyudo.planner import physical_partitioning as PP
+from kyudo.planner import shared_scans
 from kyudo.planner.compile import physical_plan
 
 
@@ -109,21 +110,81 @@ def test_a_filter_every_branch_has_stays_in_the_read(tmp_path):
     pd.testing.assert_frame_equal(_sorted_rows(frame.compute()), _sorted_rows(expected), check_dtype=False)
 
 
-def test_a_read_is_not_shared_when_one_side_waits_for_all_of_it(tmp_path):
-    """Q18's shape: lines joined with something computed from every line. A
-    shared read would hold every line until that is done; it is read twice."""
+def _busiest(li):
+    """Q18's shape: lines joined with something computed from every line."""
+    per_supplier = li.groupby("supp")["order"].count().rename("n").reset_index()  # needs every line
+    return li[["order", "supp", "commit"]].merge(per_supplier[per_supplier["n"] > 11], on="supp")
+
+
+def _cheap_lines(li, parts, kind="b"):
+    """Q17's shape: the lines of a few parts (of one kind, or all), against
+    those parts' average."""
+    chosen = (parts if kind is None else parts[parts["kind"] == kind])[["part"]]
+    lines = li.merge(chosen, left_on="supp", right_on="part")[["order", "supp"]]
+    average = lines.groupby("supp")["order"].mean().rename("mean").reset_index()
+    both = lines.merge(average, on="supp")
+    return both[both["order"] < both["mean"]][["order", "supp"]]
+
+
+def _parts() -> pd.DataFrame:
+    return pd.DataFrame({"part": range(10), "kind": list("abcdeabcde")})
+
+
+# Room for the lines of the chosen parts (one kind: an equality keeps a tenth
+# of the parts' rows, at least one of the eight read, so 60 / 8 lines of two
+# columns are estimated), not for the whole read (60 lines, three columns).
+_ROOM_FOR_AN_EIGHTH = 10 * 2 * 8
+
+
+def test_a_read_is_not_shared_when_a_node_would_hold_too_much_of_it(tmp_path, monkeypatch):
+    """A shared read would hold every line until the count over all lines is
+    done; past ``HELD_BYTES`` it is read twice instead."""
+    monkeypatch.setattr(shared_scans, "HELD_BYTES", _ROOM_FOR_AN_EIGHTH)
     pdf = _lines()
     lines = kd.read_parquet(_write(tmp_path / "lines", pdf))
-
-    def busiest(li):
-        per_supplier = li.groupby("supp")["order"].count().rename("n").reset_index()  # needs every line
-        return li[["order", "supp", "commit"]].merge(per_supplier[per_supplier["n"] > 11], on="supp")
-
     with kyudo.config.set(broadcast_threshold=200):  # the five suppliers' counts are broadcast
-        frame = busiest(lines)
+        frame = _busiest(lines)
         assert any(isinstance(n, P.BroadcastJoin) for n in _nodes(frame))
         assert len(_reads(frame)) == 2
-    pd.testing.assert_frame_equal(_sorted_rows(frame.compute()), _sorted_rows(busiest(pdf)), check_dtype=False)
+        monkeypatch.setattr(shared_scans, "HELD_BYTES", 60 * 3 * 8)
+        assert len(_reads(frame)) == 1
+    pd.testing.assert_frame_equal(_sorted_rows(frame.compute()), _sorted_rows(_busiest(pdf)), check_dtype=False)
+
+
+def test_a_read_is_shared_when_what_waits_is_the_few_rows_of_a_filtered_join(tmp_path, monkeypatch):
+    """The lines of the parts a filter keeps wait for their average, which
+    needs every line: the wait holds the share of the lines that the filter
+    on the parts is estimated to keep, so the two reads become one."""
+    monkeypatch.setattr(shared_scans, "HELD_BYTES", _ROOM_FOR_AN_EIGHTH)
+    pdf, parts_pd = _lines(), _parts()
+    lines = kd.read_parquet(_write(tmp_path / "lines", pdf))
+    parts = kd.read_parquet(_write(tmp_path / "parts", parts_pd, files=1))
+    with kyudo.config.set(broadcast_threshold=400):  # the chosen parts and the averages are broadcast
+        frame = _cheap_lines(lines, parts)
+        assert any(isinstance(n, P.BroadcastJoin) and n.how == "inner" for n in _nodes(frame))
+        line_reads = [read for read in _reads(frame) if "order" in read.read_columns]
+        assert len(line_reads) == 1
+        with kyudo.config.set(optimizer_disabled="shared_scans"):
+            assert len([read for read in _reads(frame) if "order" in read.read_columns]) == 2
+        result = frame.compute()
+    expected = _cheap_lines(pdf, parts_pd)
+    assert len(expected)
+    pd.testing.assert_frame_equal(_sorted_rows(result), _sorted_rows(expected), check_dtype=False)
+
+
+def test_a_wait_on_rows_of_unknown_number_keeps_two_reads(tmp_path, monkeypatch):
+    """Lines joined with every part: no filter says what share of them is
+    kept, so however much room there is, the read is not shared."""
+    monkeypatch.setattr(shared_scans, "HELD_BYTES", 2**40)
+    pdf, parts_pd = _lines(), _parts()
+    lines = kd.read_parquet(_write(tmp_path / "lines", pdf))
+    parts = kd.read_parquet(_write(tmp_path / "parts", parts_pd, files=1))
+    with kyudo.config.set(broadcast_threshold=400):
+        frame = _cheap_lines(lines, parts, kind=None)
+        assert any(isinstance(n, P.BroadcastJoin) and n.how == "inner" for n in _nodes(frame))
+        assert len([read for read in _reads(frame) if "order" in read.read_columns]) == 2
+    expected = _cheap_lines(pdf, parts_pd, kind=None)
+    pd.testing.assert_frame_equal(_sorted_rows(frame.compute()), _sorted_rows(expected), check_dtype=False)
 
 
 def test_reads_of_disjoint_columns_are_not_merged(tmp_path):
