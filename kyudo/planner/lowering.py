@@ -31,6 +31,8 @@ from kyudo.io.row_filter import RowFilter
 # and, mirrored, the left side.
 _BROADCAST_RIGHT = ("inner", "left", "semi", "anti", "cross")
 _BROADCAST_LEFT = ("inner", "right", "cross")
+# See _Lowering._lopsided_broadcast.
+LOPSIDED_BROADCAST_FACTOR = 4
 
 
 # Join types that drop the unmatched rows of the side that moves in a range-aligned
@@ -299,6 +301,9 @@ class _Lowering:
         aligned = self._range_aligned(plan, left, right) if plan.strategy is None else None
         if aligned is not None:
             return PP.RangeAlignedJoin(*args, **extra, **aligned)
+        lopsided = self._lopsided_broadcast(plan) if plan.strategy is None else None
+        if lopsided is not None:
+            return P.BroadcastJoin(*args, **extra, broadcast=lopsided)
         # Without keys every row goes to one partition anyway (a full outer join
         # on a condition alone, which no broadcast can do).
         npartitions = max(left.npartitions, right.npartitions) if plan.left_on else 1
@@ -338,6 +343,31 @@ class _Lowering:
         if nested and plan.how in _BROADCAST_LEFT:
             return "broadcast_left"
         return "hash"
+
+    def _lopsided_broadcast(self, plan: L.Join) -> str | None:
+        """The side to broadcast when it is up to :data:`LOPSIDED_BROADCAST_FACTOR`
+        times the broadcast threshold and the other side is that many times
+        larger still, or None.
+
+        Broadcasting costs one table built for all the tasks that share it
+        (``kyudo.engine.operators.shared_work``); hashing costs splitting both
+        sides. When one side dwarfs the other, splitting it is the larger cost:
+        TPC-H Q14 joins a month of lineitem (estimated at half of it, 960 MB)
+        with two columns of part (33 MB), and took 1.3 s hashed, 1.15 s
+        broadcast. A range-aligned join, which moves neither side, is chosen
+        before this."""
+        if not plan.left_on:
+            return None
+        _, left_bytes = estimate(plan.left)
+        _, right_bytes = estimate(plan.right)
+        if left_bytes is None or right_bytes is None:
+            return None
+        bound = self.broadcast_threshold * LOPSIDED_BROADCAST_FACTOR
+        if plan.how in _BROADCAST_RIGHT and right_bytes <= bound and left_bytes >= right_bytes * LOPSIDED_BROADCAST_FACTOR:
+            return "right"
+        if plan.how in _BROADCAST_LEFT and left_bytes <= bound and right_bytes >= left_bytes * LOPSIDED_BROADCAST_FACTOR:
+            return "left"
+        return None
 
     def _range_aligned(self, plan: L.Join, left: P.PhysicalNode, right: P.PhysicalNode) -> dict | None:
         """How to join without shuffling one side, or None: when a side's partitions

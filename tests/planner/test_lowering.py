@@ -121,6 +121,32 @@ def test_large_sides_are_hash_shuffled(orders, customers):
     assert rows.num_rows == orders.num_rows
 
 
+def test_a_side_the_other_dwarfs_is_broadcast_past_the_threshold(orders, customers):
+    """Up to LOPSIDED_BROADCAST_FACTOR times the threshold, a side is still
+    broadcast when the other is that many times larger; otherwise both hash."""
+    from kyudo.planner.lowering import LOPSIDED_BROADCAST_FACTOR
+    from kyudo.planner.statistics import estimate
+
+    customers = customers.take(list(range(customers.num_rows))[::-1])  # no range-aligned join
+    small = scan(customers, 2)
+    _, small_bytes = estimate(small)
+    threshold = int(small_bytes / 2)  # past the threshold, within the factor
+    for rows, expected in ((200, P.BroadcastJoin), (12, P.HashJoin)):
+        mixed = [i for start in range(4) for i in range(start, rows, 4)]  # every partition spans the keys
+        large = scan(orders.take(mixed), 4)
+        assert (estimate(large)[1] >= small_bytes * LOPSIDED_BROADCAST_FACTOR) == (expected is P.BroadcastJoin)
+        plan = L.Join(large, small, "inner", ("cust",), ("c_id",))
+        with kyudo.config.set(broadcast_threshold=threshold):
+            node = lower(plan)
+            assert isinstance(node, expected)
+            got = compute_table(plan)
+        hashed = compute_table(L.Join(large, small, "inner", ("cust",), ("c_id",), strategy="hash"))
+        assert sorted(map(repr, got.to_pylist())) == sorted(map(repr, hashed.to_pylist()))
+        assert got.num_rows == rows
+    with kyudo.config.set(broadcast_threshold=int(small_bytes / (LOPSIDED_BROADCAST_FACTOR + 1))):
+        assert isinstance(lower(L.Join(scan(orders, 4), small, "inner", ("cust",), ("c_id",))), P.HashJoin)
+
+
 def test_outer_join_is_never_broadcast(orders, customers):
     plan = L.Join(scan(orders, 4), scan(customers, 2), "outer", ("cust",), ("c_id",))
     # customers' ids are in order, so orders move to them (no broadcast, no hash shuffle)
