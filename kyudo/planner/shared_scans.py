@@ -27,6 +27,7 @@ from collections import Counter, defaultdict
 
 import pyarrow as pa
 
+from kyudo import config
 from kyudo.planner import physical as P
 from kyudo.planner import physical_partitioning as PP
 from kyudo.planner.sources import source_num_rows
@@ -113,16 +114,19 @@ def _streams_apart(root: P.PhysicalNode, scans: list[P.ScanPartitions]) -> bool:
 
 
 # The most a node may be estimated to hold of a shared read's partitions while
-# it waits for the whole read; well under the memory the query may use, and the
-# cost of a second read of a large table (seconds) is never saved by holding
-# more than this.
+# it waits for the whole read (and at most an eighth of a ``memory_limit``);
+# the cost of a second read of a large table (seconds) is never saved by
+# holding more than this.
 HELD_BYTES = 64 * 2**20
 
 
 def _small(node: P.PhysicalNode) -> bool:
-    """Whether all of ``node``'s partitions are estimated to fit in :data:`HELD_BYTES`."""
+    """Whether all of ``node``'s partitions are estimated to fit in what a
+    node may hold (:data:`HELD_BYTES`)."""
     rows = _estimated_rows(node)
-    return rows is not None and rows * 8 * max(len(node.schema), 1) <= HELD_BYTES
+    limit = config.get("memory_limit")
+    room = HELD_BYTES if limit is None else min(HELD_BYTES, limit // 8)
+    return rows is not None and rows * 8 * max(len(node.schema), 1) <= room
 
 
 def _estimated_rows(node: P.PhysicalNode) -> float | None:

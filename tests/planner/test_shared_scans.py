@@ -148,6 +148,8 @@ def test_a_read_is_not_shared_when_a_node_would_hold_too_much_of_it(tmp_path, mo
         assert len(_reads(frame)) == 2
         monkeypatch.setattr(shared_scans, "HELD_BYTES", 60 * 3 * 8)
         assert len(_reads(frame)) == 1
+        with kyudo.config.set(memory_limit=60 * 3 * 8 * 8 - 1):  # an eighth of the limit is too little
+            assert len(_reads(frame)) == 2
     pd.testing.assert_frame_equal(_sorted_rows(frame.compute()), _sorted_rows(_busiest(pdf)), check_dtype=False)
 
 
