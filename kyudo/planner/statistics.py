@@ -1,8 +1,9 @@
 """Size estimates from metadata, used to choose physical strategies.
 
 The estimates are deliberately simple: sources report bytes and rows from their
-footers; a projection scales bytes by the share of columns kept; a filter keeps a
-fixed fraction. They only need to tell a small table from a large one.
+footers; the columns a scan keeps count their width per row, or a share of the
+rest for strings; a filter keeps a fixed fraction. They only need to tell a
+small table from a large one.
 """
 from __future__ import annotations
 
