@@ -107,7 +107,7 @@ def _names(value: Any) -> frozenset:
 # name -> (default, normaliser applied on every set and to the default)
 _OPTIONS: dict[str, tuple[Any, Callable[[Any], Any]]] = {
     "scheduler": ("threads", _scheduler),
-    "num_workers": (None, _positive_int_or_none),  # None: one per CPU
+    "num_workers": (None, _positive_int_or_none),  # None: one per CPU plus one (threads.default_workers)
     "split_every": (8, _split_every),
     "partition_size": ("128MB", parse_bytes),
     "broadcast_threshold": ("32MB", parse_bytes),

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import operator
+import os
 import threading
 
 import pytest
@@ -54,6 +55,7 @@ def test_scheduler_comes_from_config_by_default():
         executor = get_executor("threads")
     assert isinstance(executor, ThreadExecutor) and executor.num_workers == 3
     assert isinstance(get_executor(), ThreadExecutor)  # the default
+    assert get_executor().num_workers == (os.cpu_count() or 1) + 1
     with pytest.raises(ValueError, match="unknown scheduler"):
         get_executor("nope")
     assert issubclass(ThreadExecutor, Executor)

@@ -258,8 +258,20 @@ def _pool(size: int) -> _Pool:
         return pool
 
 
+def default_workers() -> int:
+    """One worker per CPU, plus one.
+
+    A task spends part of its time waiting rather than computing: on the GIL,
+    or on Arrow's own threads while a Parquet read decodes. With exactly one
+    worker per CPU such a wait leaves a core idle. The extra worker fills it:
+    at TPC-H scale 10 on 2 CPUs, 3 workers ran the 22 queries 4-6% faster
+    than 2, for 2-15% more peak memory (``benchmarks/README.md``).
+    """
+    return (os.cpu_count() or 1) + 1
+
+
 class ThreadExecutor(Executor):
-    """Run tasks on ``num_workers`` threads (default: one per CPU).
+    """Run tasks on ``num_workers`` threads (default: :func:`default_workers`).
 
     Pools are shared by all executors of the same size. A graph computed from inside
     a worker (a task that itself calls ``compute``) runs synchronously in that worker
@@ -269,7 +281,7 @@ class ThreadExecutor(Executor):
     name = "threads"
 
     def __init__(self, num_workers: int | None = None):
-        self.num_workers = num_workers or os.cpu_count() or 1
+        self.num_workers = num_workers or default_workers()
 
     def execute(self, graph: Mapping[Key, Any], keys: Sequence[Key]) -> dict[Key, Any]:
         if getattr(_worker_state, "active", False):
