@@ -22,9 +22,11 @@ import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 import pytest
 from hypothesis import HealthCheck, given, settings
+from fsspec.implementations.memory import MemoryFileSystem
 from hypothesis import strategies as st
 
 from kyudo.io import discover_parquet, parquet_dictionary, parquet_read
+from kyudo.io.filesystem import to_arrow_filesystem
 from kyudo.io.footers import read_footer
 from kyudo.io.parquet_read import read_row_groups
 from kyudo.io.row_filter import Conjunct, RowFilter, as_expression
@@ -37,16 +39,20 @@ S, T, I = pc.field("s"), pc.field("t"), pc.field("i")
 
 
 class Spy:
-    """Counts the dictionary reads and the dictionary masks computed."""
+    """Records the reads that filter after reading (the dictionary columns and
+    the paged ones of each) and the dictionary masks computed."""
 
     def __init__(self, monkeypatch):
         self.reads: list[frozenset] = []
+        self.paged: list[frozenset] = []
         self.masks: list[list[str]] = []
         read, mask = parquet_read._read_then_filter, parquet_read.dictionary_mask
 
-        def spied_read(footer, row_groups, schema, names, conjuncts, encoded, *rest):
+        def spied_read(footer, row_groups, schema, names, conjuncts, encoded, keep=frozenset(),
+                       paged=frozenset()):
             self.reads.append(encoded)
-            return read(footer, row_groups, schema, names, conjuncts, encoded, *rest)
+            self.paged.append(paged)
+            return read(footer, row_groups, schema, names, conjuncts, encoded, keep, paged)
 
         def spied_mask(table, terms):
             self.masks.append([name for _, name in terms])
@@ -57,6 +63,7 @@ class Spy:
 
     def reset(self):
         self.reads.clear()
+        self.paged.clear()
         self.masks.clear()
 
 
@@ -150,7 +157,7 @@ def test_columns_written_plainly_take_the_plain_path(tmp_path, spy):
     _write(tmp_path / "f.parquet", _frame(1000), use_dictionary=False)
     src = discover_parquet(str(tmp_path))
     _check_source(src, ["s", "t", "id"], [(S == "AIR", frozenset({"s"})), (T != "MAIL", frozenset({"t"}))])
-    assert spy.reads == [] and spy.masks == []
+    assert all(encoded == frozenset() for encoded in spy.reads) and spy.masks == []
 
 
 def test_high_cardinality_strings_take_the_plain_path(tmp_path, spy):
@@ -161,10 +168,30 @@ def test_high_cardinality_strings_take_the_plain_path(tmp_path, spy):
     assert spy.reads == []
 
 
-def test_numeric_columns_take_the_plain_path(tmp_path, spy):
+def test_numeric_columns_are_paged_and_filtered_after(tmp_path, spy):
     _write(tmp_path / "f.parquet", _frame(1000))
     src = discover_parquet(str(tmp_path))
     _check_source(src, ["id", "i"], [(I == 3, frozenset({"i"})), (pc.field("id") < 700, frozenset({"id"}))])
+    assert spy.reads and set(spy.reads) == {frozenset()} and spy.masks == []
+    assert set(spy.paged) == {frozenset({"id", "i"})}
+
+
+def test_a_term_on_unknown_columns_leaves_every_column_to_pyarrow(tmp_path, spy):
+    _write(tmp_path / "f.parquet", _frame(1000))
+    src = discover_parquet(str(tmp_path))
+    _check_source(src, ["id", "i"], [(I == 3, None)])
+    assert spy.reads == []
+
+
+def test_numeric_columns_of_another_filesystem_are_not_paged(tmp_path, spy):
+    """Each paged chunk is one read; pyarrow coalesces the reads of object stores."""
+    path = _write(tmp_path / "f.parquet", _frame(1000))
+    memory = MemoryFileSystem()
+    memory.pipe("/paged/f.parquet", Path(path).read_bytes())
+    footer = read_footer("/paged/f.parquet", to_arrow_filesystem(memory), ds.scalar(True))
+    ours = read_row_groups(footer, [0, 1], footer.schema, ["id", "i"], [Conjunct(I > 3, frozenset({"i"}))])
+    expected = pq.read_table(path).slice(0, 400).filter(I > 3).select(["id", "i"])
+    assert ours.equals(expected)
     assert spy.reads == []
 
 
@@ -182,7 +209,7 @@ def test_column_typed_differently_in_the_dataset_takes_the_plain_path(tmp_path, 
     for i, part in enumerate(src.partitions):
         before = len(spy.reads)
         src.read_partition(i, ["s", "id"], RowFilter(((S == "SHIP", frozenset({"s"})),)))
-        by_file.setdefault(Path(part.path).name, set()).update(spy.reads[before:])
+        by_file.setdefault(Path(part.path).name, set()).update(e for e in spy.reads[before:] if e)
     assert by_file == {"a.parquet": set(), "b.parquet": {frozenset({"s"})}}
 
 
@@ -307,7 +334,10 @@ def test_reads_match_pyarrow_on_random_tables_and_filters(spy):
         involved = set(names).union(*(cols or () for _, cols in conjuncts))
         encoded = {n for n in ("s", "t") if n in involved and _worth_a_dictionary(footer.metadata, ids, n)}
         masks = masked and any(cols is not None for _, cols in conjuncts)
-        assert spy.reads == ([frozenset(encoded)] if encoded or masks else [])
+        unknown = any(cols is None for _, cols in conjuncts)
+        paged = set() if unknown else involved & {"id", "i"}
+        assert spy.reads == ([frozenset(encoded)] if encoded or masks or paged else [])
+        assert spy.paged == ([frozenset(paged)] if spy.reads else [])
         if encoded:
             seen["dictionary reads"] += 1
             seen["dictionary masks"] += bool(spy.masks)
