@@ -24,6 +24,7 @@ kernel that releases the GIL.
 from __future__ import annotations
 
 import json
+import sys
 from typing import Sequence
 
 import cramjam
@@ -40,6 +41,7 @@ class Unsupported(Exception):
     """The chunk uses something this decoder does not read; use pyarrow."""
 
 
+_LITTLE_ENDIAN = sys.byteorder == "little"
 _NUMPY_TYPES = {"INT32": np.int32, "INT64": np.int64, "FLOAT": np.float32, "DOUBLE": np.float64}
 _CODECS = ("SNAPPY", "UNCOMPRESSED")
 # Parquet's Encoding enum: the values the pages of a qualifying chunk may use.
@@ -410,8 +412,9 @@ def decodable_columns(footer: Footer, row_groups: Sequence[int], names: Sequence
     Only for local files: here each column chunk is one read, where pyarrow
     coalesces the reads of a row group, which matters on object stores.  A
     column qualifies when it has the same type in the file as in the
-    dataset's ``schema`` and every one of its chunks is :func:`decodable`."""
-    if not isinstance(footer.fragment.filesystem, pafs.LocalFileSystem):
+    dataset's ``schema`` and every one of its chunks is :func:`decodable`.
+    Parquet's values are little-endian, which numpy views of them assume."""
+    if not (_LITTLE_ENDIAN and isinstance(footer.fragment.filesystem, pafs.LocalFileSystem)):
         return []
     metadata, file_schema = footer.metadata, footer.schema
     chosen = []

@@ -153,6 +153,15 @@ def test_timestamps_in_seconds_read_as_pyarrow_reads_them(tmp_path):
     assert _check_file(path, ["c"]) == ["c"]
 
 
+def test_a_big_endian_machine_leaves_every_column_to_pyarrow(tmp_path, monkeypatch):
+    path = str(tmp_path / "f.parquet")
+    pq.write_table(pa.table({"c": pa.array([1, 2], pa.int64())}), path)
+    footer = _footer(path)
+    assert parquet_pages.decodable_columns(footer, [0], ["c"], footer.schema) == ["c"]
+    monkeypatch.setattr(parquet_pages, "_LITTLE_ENDIAN", False)
+    assert parquet_pages.decodable_columns(footer, [0], ["c"], footer.schema) == []
+
+
 def test_a_dataset_type_other_than_the_files_is_left_to_pyarrow(tmp_path):
     path = str(tmp_path / "f.parquet")
     pq.write_table(pa.table({"c": pa.array([1, 2], pa.int32())}), path)
