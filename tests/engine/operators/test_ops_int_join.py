@@ -2,6 +2,7 @@
 documented order, for every join type, NULL rule and packed multi-column key."""
 from __future__ import annotations
 
+import numpy as np
 import pyarrow as pa
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -9,7 +10,7 @@ from hypothesis import strategies as st
 import pytest
 
 from kyudo.engine.operators import int_join
-from kyudo.engine.operators.int_join import int_join_pairs, int_keys, pack_keys
+from kyudo.engine.operators.int_join import _gallop, int_join_pairs, int_keys, pack_keys
 
 KEYS = st.lists(st.one_of(st.none(), st.integers(-3, 3)), max_size=12)
 # Keys at both ends of int64 and next to them: spans that fit a direct-addressed
@@ -177,6 +178,30 @@ def test_a_small_left_side_is_built_on_and_gives_the_same_pairs_in_order():
        how=st.sampled_from(["inner", "left", "right", "outer", "semi", "anti"]))
 def test_sorted_keys_take_the_merge_path_and_give_the_same_pairs(left, right, how):
     left, right = sorted(left), sorted(right)
+    lrows, rrows = int_join_pairs(_side(left), _side(right), how, False)
+    expected_l, expected_r = _nested_loop(left, right, how, False)
+    assert lrows.tolist() == expected_l
+    assert (rrows.tolist() if rrows is not None else None) == expected_r
+
+
+@settings(max_examples=200, deadline=None)
+@given(values=st.lists(st.integers(-50, 50), max_size=200).map(sorted), key=st.integers(-60, 60),
+       bounds=st.tuples(st.integers(0, 200), st.integers(0, 200)))
+def test_a_gallop_finds_where_searchsorted_does(values, key, bounds):
+    array = np.array(values, np.int64)
+    low, high = min(bounds[0], len(values)), min(max(bounds), len(values))
+    expected = low + int(np.searchsorted(array[low:high], key, side="left"))
+    assert _gallop(array, low, high, key) == expected
+
+
+@settings(max_examples=200, deadline=None)
+@given(left=st.lists(st.integers(0, 60), min_size=40, max_size=300), right=st.lists(st.integers(0, 60), max_size=4),
+       spread=st.sampled_from([1, 40]), how=st.sampled_from(["inner", "left", "semi", "anti"]), swap=st.booleans())
+def test_a_sparse_side_skips_ahead_and_gives_the_same_pairs(left, right, spread, how, swap):
+    """A long side against a few keys, either way round: the skips are long
+    (spread out keys) or none (neighbouring keys, runs that touch)."""
+    left, right = [v * spread for v in left], [v * spread for v in right]
+    left, right = (sorted(right), sorted(left)) if swap else (sorted(left), sorted(right))
     lrows, rrows = int_join_pairs(_side(left), _side(right), how, False)
     expected_l, expected_r = _nested_loop(left, right, how, False)
     assert lrows.tolist() == expected_l
