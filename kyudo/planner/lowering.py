@@ -22,6 +22,7 @@ from kyudo.planner.evaluate import evaluate
 from kyudo.planner.expr import conjoin, conjuncts
 from kyudo.planner.physical_passes import run_passes
 from kyudo.planner.row_group_pruning import prune_scan_source
+from kyudo.planner.rules.semi_join_reduction import reduce_join
 from kyudo.planner.specs import AggSpec
 from kyudo.planner.statistics import estimate, filtered_rows
 from kyudo.planner.to_arrow import to_arrow_expression
@@ -119,6 +120,7 @@ class _Lowering:
         # maximum) is two equal trees, and its tasks are then shared.
         self.by_value: dict[L.LogicalPlan, P.PhysicalNode] = {}
         self.split_every = int(config.get("split_every", 8))
+        self.disabled = frozenset(config.get("optimizer_disabled", ()) or ())
         self.broadcast_threshold = config.parse_bytes(config.get("broadcast_threshold", "32MB"))
         self.partition_size = config.parse_bytes(config.get("partition_size", "128MB"))
 
@@ -290,6 +292,10 @@ class _Lowering:
 
     def _lower_join(self, plan: L.Join):
         _check_condition_names(plan)
+        if "semi_join_reduction" not in self.disabled:
+            # The grouped side's input semi-joined to the other side's keys: the
+            # other side is lowered once (``memo``), so nothing is read again.
+            plan = reduce_join(plan, by_other_side=True)
         left, right = self.lower(plan.left), self.lower(plan.right)
         args = (left, right, plan.how, plan.left_on, plan.right_on, plan.null_equal, plan.schema)
         extra = {"condition": plan.condition, "null_aware": plan.null_aware}

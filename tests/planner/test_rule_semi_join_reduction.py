@@ -7,9 +7,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import kyudo
 from kyudo.planner.compile import compute_table
 from kyudo.planner.expr import Col, call, lit
-from kyudo.planner.logical import Aggregate, Join, Project
+from kyudo.planner.logical import Aggregate, Distinct, Join, Project
+from kyudo.planner.lowering import lower
 from kyudo.planner.rules import semi_join_reduction
 from kyudo.planner.rules.semi_join_reduction import apply
 from kyudo.planner.specs import AggSpec
@@ -133,3 +135,63 @@ def test_a_key_traced_through_the_matched_side_keeps_every_row(keys, wanted, out
     assert after != plan
     # kyudo's own engine: the reference interpreter never matches NULL keys
     assert sorted(compute_table(after).to_pylist(), key=repr) == sorted(compute_table(plan).to_pylist(), key=repr)
+
+
+def supplier_counts(source):
+    """Distinct values per key as ``distinct_aggregates`` leaves nunique: a
+    count over the distinct (key, value) rows."""
+    pairs = Distinct(Project(source, (("k2", Col("k")), ("q2", Col("q")))))
+    return Aggregate(pairs, ("k2",), (AggSpec("n", "count", "q2"),))
+
+
+def test_a_distinct_count_is_reduced_under_its_distinct_rows():
+    """Fewer rows are then deduplicated, not only fewer groups counted."""
+    plan = Join(Join(lines(), parts(), "inner", ("k",), ("p",)), supplier_counts(lines()), "inner", ("p",), ("k2",))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(semi_join_reduction, "MIN_REDUCTION", 0)
+        after = apply(plan)
+    distinct = after.right.input
+    assert isinstance(distinct, Distinct)
+    assert isinstance(distinct.input, Join) and distinct.input.how == "semi"
+    assert rows(after) == rows(plan)
+
+
+def _physical_nodes(node, seen=None):
+    seen = {} if seen is None else seen
+    if id(node) not in seen:
+        seen[id(node)] = node
+        for child in node.children:
+            _physical_nodes(child, seen)
+    return list(seen.values())
+
+
+def test_lowering_reduces_by_the_other_side_itself_and_computes_it_once():
+    """Between SHARED_MIN_REDUCTION and MIN_REDUCTION, no rule reads the provider
+    again, but lowering semi-joins the grouped input to the join's other side:
+    that side's node is the one the join reads, so its tasks are shared."""
+    plan = Join(Join(lines(), parts(), "inner", ("k",), ("p",)), supplier_counts(lines()), "inner", ("p",), ("k2",))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(semi_join_reduction, "MIN_REDUCTION", 10 ** 9)  # the logical rule never pays
+        patch.setattr(semi_join_reduction, "SHARED_MIN_REDUCTION", 0)
+        assert apply(plan) == plan
+        physical = lower(plan)
+        expected = compute_table(plan)
+        with kyudo.config.set(optimizer_disabled={"semi_join_reduction"}):
+            unreduced = lower(plan)
+            assert sorted(compute_table(plan).to_pylist(), key=repr) == sorted(expected.to_pylist(), key=repr)
+    semis = [n for n in _physical_nodes(physical) if getattr(n, "how", None) == "semi"]
+    assert len(semis) == 1
+    assert not [n for n in _physical_nodes(unreduced) if getattr(n, "how", None) == "semi"]
+    other_side = physical.left
+    assert any(node is other_side for node in _physical_nodes(semis[0].right))
+    assert sorted(expected.to_pylist(), key=repr) == sorted(
+        (dict(zip(plan.schema.names, r)) for r in rows(plan)), key=repr)
+
+
+def test_lowering_leaves_a_side_already_reduced_by_the_rule():
+    plan = Join(Join(lines(), parts(), "inner", ("k",), ("p",)), supplier_counts(lines()), "inner", ("p",), ("k2",))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(semi_join_reduction, "MIN_REDUCTION", 0)
+        patch.setattr(semi_join_reduction, "SHARED_MIN_REDUCTION", 0)
+        physical = lower(apply(plan))
+    assert len([n for n in _physical_nodes(physical) if getattr(n, "how", None) == "semi"]) == 1

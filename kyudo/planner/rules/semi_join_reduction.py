@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from kyudo.planner.expr import Col
-from kyudo.planner.logical import Aggregate, Filter, Join, LogicalPlan, Project, Scan, transform_up
+from kyudo.planner.logical import Aggregate, Distinct, Filter, Join, LogicalPlan, Project, Scan, transform_up
 from kyudo.planner.statistics import estimate, filtered_rows
 
 # The provider of the keys must be this many times smaller than the grouped input
@@ -16,6 +16,13 @@ from kyudo.planner.statistics import estimate, filtered_rows
 # reductions that pay (Q17: 2 thousand parts, Q20: the 'forest%' parts) are
 # estimated over a hundred times smaller.
 MIN_REDUCTION = 50
+
+# Reducing by the other side of the join itself reads nothing again: it costs
+# one probe per grouped row, which pays once the provider bounding that side's
+# keys is estimated this many times smaller than the grouped input. TPC-H
+# DataFrame Q21 counts suppliers per order over all of lineitem, joined to the
+# late lines of one nation's suppliers on open orders (a twentieth of them).
+SHARED_MIN_REDUCTION = 8
 
 # Join types where dropping rows of one side whose key no row of the other side
 # has changes nothing: those rows are never output or looked at.
@@ -66,33 +73,45 @@ def apply(plan: LogicalPlan) -> LogicalPlan:
     Applying the rule again changes nothing: an aggregation already reduced by the
     same provider is recognised.
     """
-    return transform_up(plan, _rewrite)
+    return transform_up(plan, reduce_join)
 
 
-def _rewrite(node: LogicalPlan) -> LogicalPlan:
+def reduce_join(node: LogicalPlan, by_other_side: bool = False) -> LogicalPlan:
+    """``node`` with a grouped side reduced, if one can be (else ``node``).
+
+    By default the keys come from the other side's provider, a filtered scan
+    read once more. With ``by_other_side`` (lowering, see
+    :data:`SHARED_MIN_REDUCTION`) they come from the other side itself, whose
+    tasks the join computes anyway: the provider's estimate then only bounds
+    how many keys that side can hold."""
     if not isinstance(node, Join) or not node.left_on or node.null_aware:
         return node
     if node.how in _REDUCIBLE_RIGHT:
-        reduced = _reduce_side(node.right, node.right_on, node.left, node.left_on, node.null_equal)
+        reduced = _reduce_side(node.right, node.right_on, node.left, node.left_on, node.null_equal, by_other_side)
         if reduced is not None:
             return replace(node, right=reduced)
     if node.how in _REDUCIBLE_LEFT:
-        reduced = _reduce_side(node.left, node.left_on, node.right, node.right_on, node.null_equal)
+        reduced = _reduce_side(node.left, node.left_on, node.right, node.right_on, node.null_equal, by_other_side)
         if reduced is not None:
             return replace(node, left=reduced)
     return node
 
 
-def _reduce_side(side: LogicalPlan, side_keys: tuple, other: LogicalPlan, other_keys: tuple, null_equal: bool):
-    """``side`` with its aggregation's input semi-joined to the provider of one of
-    ``other``'s keys, or None when no key pair qualifies."""
+def _reduce_side(side: LogicalPlan, side_keys: tuple, other: LogicalPlan, other_keys: tuple,
+                 null_equal: bool, by_other_side: bool):
+    """``side`` with its aggregation's input semi-joined to the keys of one of
+    ``other``'s key columns, or None when no key pair qualifies."""
     for side_key, other_key in zip(side_keys, other_keys):
         found = _provider(other, other_key)
         if found is None:
             continue
         provider, name = found
-        keys = Project(provider, (("__semi_key", Col(name)),))
-        reduced = _reduce_aggregate(side, side_key, keys, null_equal)
+        if by_other_side:
+            keys, min_reduction = Project(other, (("__semi_key", Col(other_key)),)), SHARED_MIN_REDUCTION
+        else:
+            keys, min_reduction = Project(provider, (("__semi_key", Col(name)),)), MIN_REDUCTION
+        reduced = reduce_grouped(side, side_key, keys, null_equal, filtered_rows(provider), min_reduction,
+                                 once=by_other_side)
         if reduced is not None:
             return reduced
     return None
@@ -155,31 +174,37 @@ def _provider_rows(found) -> float:
     return float("inf") if rows is None else rows
 
 
-def _reduce_aggregate(plan: LogicalPlan, key: str, keys: Project, null_equal: bool):
+def reduce_grouped(plan: LogicalPlan, key: str, keys: Project, null_equal: bool,
+                   key_rows: float | None, min_reduction: float, once: bool = False):
     """``plan`` (projections and filters over a grouped aggregation on ``key``)
-    with the aggregation's input semi-joined to ``keys``; None when ``plan`` is
-    not that shape, is already reduced, or the reduction would not pay."""
+    with the aggregation's input semi-joined to ``keys``, which hold at most
+    ``key_rows`` rows (by estimate); None when ``plan`` is not that shape, is
+    already reduced by ``keys`` (with ``once``: by any keys), or the input is
+    not ``min_reduction`` times ``key_rows``."""
     if isinstance(plan, Project):
         expr = dict(plan.exprs).get(key)
         if not isinstance(expr, Col):
             return None
-        inner = _reduce_aggregate(plan.input, expr.name, keys, null_equal)
+        inner = reduce_grouped(plan.input, expr.name, keys, null_equal, key_rows, min_reduction, once)
         return None if inner is None else plan.with_children((inner,))
     if isinstance(plan, Filter):
-        inner = _reduce_aggregate(plan.input, key, keys, null_equal)
+        inner = reduce_grouped(plan.input, key, keys, null_equal, key_rows, min_reduction, once)
         return None if inner is None else plan.with_children((inner,))
     if not isinstance(plan, Aggregate) or key not in plan.keys:
         return None
-    source = plan.input
+    # The distinct rows a distinct count counts (``distinct_aggregates``) hold
+    # the key too: the semi join goes under them, so fewer rows are deduplicated.
+    distinct = isinstance(plan.input, Distinct)
+    source = plan.input.input if distinct else plan.input
     while isinstance(source, Join) and source.how == "semi":
-        if source.right == keys:
+        if source.right == keys or once:
             return None
         source = source.left
-    source = plan.input
-    provider_rows = filtered_rows(keys.input)
+    source = plan.input.input if distinct else plan.input
     input_rows, _ = estimate(source)
-    if provider_rows is None or input_rows is None or provider_rows * MIN_REDUCTION > input_rows:
+    if key_rows is None or input_rows is None or key_rows * min_reduction > input_rows:
         return None
     # Under pandas' NULL-matches-NULL the provider holds NULL when the other side
     # does, and the semi join keeps the NULL group for it.
-    return plan.with_children((Join(source, keys, "semi", (key,), ("__semi_key",), null_equal=null_equal),))
+    reduced = Join(source, keys, "semi", (key,), ("__semi_key",), null_equal=null_equal)
+    return plan.with_children((Distinct(reduced) if distinct else reduced,))
