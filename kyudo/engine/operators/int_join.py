@@ -324,6 +324,19 @@ def _gallop(values, low, high, key):  # pragma: no cover - compiled
     return first
 
 
+@numba.njit(cache=True, nogil=True, inline="always")
+def _write_matches(row, first, end, fill, lrows, rrows, right_matched, total):  # pragma: no cover
+    """Pair left ``row`` with right rows ``first`` to ``end`` (written when
+    ``fill``, else only counted); the new number of pairs."""
+    for other in range(first, end):
+        if fill:
+            lrows[total] = row
+            rrows[total] = other
+            right_matched[other] = True
+        total += 1
+    return total
+
+
 @numba.njit(cache=True, nogil=True)
 def _merge_walk(left, right, how_code, fill, lrows, rrows, right_matched):  # pragma: no cover
     """One merge pass over two ascending key arrays; writes the pairs when
@@ -346,12 +359,7 @@ def _merge_walk(left, right, how_code, fill, lrows, rrows, right_matched):  # pr
             if end > j and how_code == 3:
                 continue
             if end > j and how_code != 2:
-                for other in range(j, end):
-                    if fill:
-                        lrows[total] = row
-                        rrows[total] = other
-                        right_matched[other] = True
-                    total += 1
+                total = _write_matches(row, j, end, fill, lrows, rrows, right_matched, total)
                 continue
             matched_semi = end > j and how_code == 2
             unmatched_kept = end == j and (how_code == 1 or how_code == 3)
@@ -371,9 +379,7 @@ def _walk_by_right(left, right, semi, fill, lrows, rrows, right_matched):  # pra
     :func:`_gallop`, so the left rows between are never looked at (a lineitem
     partition semi-joined to the few orders of a selective other side)."""
     n, m = left.shape[0], right.shape[0]
-    total = 0
-    i = 0
-    j = 0
+    total, i, j = 0, 0, 0
     while j < m:
         key = right[j]
         end = j + 1
@@ -390,12 +396,7 @@ def _walk_by_right(left, right, semi, fill, lrows, rrows, right_matched):  # pra
                     rrows[total] = _EMPTY
                 total += 1
                 continue
-            for other in range(j, end):
-                if fill:
-                    lrows[total] = row
-                    rrows[total] = other
-                    right_matched[other] = True
-                total += 1
+            total = _write_matches(row, j, end, fill, lrows, rrows, right_matched, total)
         i = run_end
         j = end
     return total
