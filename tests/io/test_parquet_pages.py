@@ -211,3 +211,25 @@ def test_row_groups_come_in_file_order(tmp_path):
     footer = _footer(path)
     result = parquet_pages.read_columns(footer, [2, 0], ["c"])  # in file order, as pyarrow reads
     assert result["c"].to_pylist() == list(range(300)) + list(range(600, 900))
+
+
+def _varint(value: int) -> list[int]:
+    out = []
+    while value >= 0x80:
+        out.append((value & 0x7F) | 0x80)
+        value >>= 7
+    return [*out, value]
+
+
+@pytest.mark.parametrize("runs, count, expected", [
+    ([(20000, 1)], 20000, None),                    # one run of ones: every slot holds a value
+    ([(20001, 1)], 20000, None),                    # a run longer than the page is read as the page
+    ([(3, 1), (2, 0)], 5, [1, 1, 1, 0, 0]),         # a short run of ones, then NULLs
+    ([(4, 0)], 4, [0, 0, 0, 0]),                    # every slot NULL
+])
+def test_definition_levels_of_a_page_without_nulls_are_not_decoded(runs, count, expected):
+    page = np.array([b for length, value in runs for b in [*_varint(length << 1), value]], np.uint8)
+    levels = parquet_pages._levels(page, 0, len(page), count)
+    assert (levels is None) == (expected is None)
+    if expected is not None:
+        assert levels.astype(int).tolist() == expected
