@@ -110,8 +110,8 @@ def _reduce_side(side: LogicalPlan, side_keys: tuple, other: LogicalPlan, other_
             keys, min_reduction = Project(other, (("__semi_key", Col(other_key)),)), SHARED_MIN_REDUCTION
         else:
             keys, min_reduction = Project(provider, (("__semi_key", Col(name)),)), MIN_REDUCTION
-        reduced = reduce_grouped(side, side_key, keys, null_equal, filtered_rows(provider), min_reduction,
-                                 once=by_other_side)
+        reduced = _reduce_grouped(side, side_key, keys, null_equal, filtered_rows(provider), min_reduction,
+                                  once=by_other_side)
         if reduced is not None:
             return reduced
     return None
@@ -174,8 +174,8 @@ def _provider_rows(found) -> float:
     return float("inf") if rows is None else rows
 
 
-def reduce_grouped(plan: LogicalPlan, key: str, keys: Project, null_equal: bool,
-                   key_rows: float | None, min_reduction: float, once: bool = False):
+def _reduce_grouped(plan: LogicalPlan, key: str, keys: Project, null_equal: bool,
+                    key_rows: float | None, min_reduction: float, once: bool = False):
     """``plan`` (projections and filters over a grouped aggregation on ``key``)
     with the aggregation's input semi-joined to ``keys``, which hold at most
     ``key_rows`` rows (by estimate); None when ``plan`` is not that shape, is
@@ -185,10 +185,10 @@ def reduce_grouped(plan: LogicalPlan, key: str, keys: Project, null_equal: bool,
         expr = dict(plan.exprs).get(key)
         if not isinstance(expr, Col):
             return None
-        inner = reduce_grouped(plan.input, expr.name, keys, null_equal, key_rows, min_reduction, once)
+        inner = _reduce_grouped(plan.input, expr.name, keys, null_equal, key_rows, min_reduction, once)
         return None if inner is None else plan.with_children((inner,))
     if isinstance(plan, Filter):
-        inner = reduce_grouped(plan.input, key, keys, null_equal, key_rows, min_reduction, once)
+        inner = _reduce_grouped(plan.input, key, keys, null_equal, key_rows, min_reduction, once)
         return None if inner is None else plan.with_children((inner,))
     if not isinstance(plan, Aggregate) or key not in plan.keys:
         return None
