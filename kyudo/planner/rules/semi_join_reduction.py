@@ -196,11 +196,11 @@ def _reduce_grouped(plan: LogicalPlan, key: str, keys: Project, null_equal: bool
     # the key too: the semi join goes under them, so fewer rows are deduplicated.
     distinct = isinstance(plan.input, Distinct)
     source = plan.input.input if distinct else plan.input
-    while isinstance(source, Join) and source.how == "semi":
-        if source.right == keys or once:
+    earlier = source
+    while isinstance(earlier, Join) and earlier.how == "semi":
+        if earlier.right == keys or once:
             return None
-        source = source.left
-    source = plan.input.input if distinct else plan.input
+        earlier = earlier.left
     input_rows, _ = estimate(source)
     if key_rows is None or input_rows is None or key_rows * min_reduction > input_rows:
         return None
