@@ -5,11 +5,11 @@ from typing import Sequence
 
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from kyudo import config
 from kyudo.dataframe.convert import pandas_to_table
 from kyudo.dataframe.frame import DataFrame
+from kyudo.io.parquet_read import nan_to_null_columns
 from kyudo.planner import logical as L
 from kyudo.planner.errors import PlanError
 from kyudo.planner.expr import Call, Col, Lit
@@ -60,17 +60,7 @@ def from_arrow(table: pa.Table, npartitions: int = 1) -> DataFrame:
     """A frame over an in-memory Arrow table, split into ``npartitions`` slices
     (zero-copy unless a float column holds NaN, which becomes NULL: pandas has
     one missing value, and ``from_pandas`` gets NULLs from pyarrow the same way)."""
-    return DataFrame(L.Scan(InMemorySource.from_table(_nan_to_null(table), npartitions)))
-
-
-def _nan_to_null(table: pa.Table) -> pa.Table:
-    for i, field in enumerate(table.schema):
-        if pa.types.is_floating(field.type):
-            column = table.column(i)
-            nan = pc.is_nan(column)
-            if pc.any(nan).as_py():
-                table = table.set_column(i, field, pc.if_else(nan, pa.scalar(None, field.type), column))
-    return table
+    return DataFrame(L.Scan(InMemorySource.from_table(nan_to_null_columns(table, table.schema.names), npartitions)))
 
 
 def from_pandas(df: pd.DataFrame | pd.Series, npartitions: int = 1) -> DataFrame:

@@ -24,7 +24,7 @@ from .filesystem import FileEntry, FileSource, resolve_files, to_arrow_filesyste
 from .footers import Footer, read_footer, read_footers
 from .hive import parse_hive_values, partition_expression
 from .parquet_dictionary import kept_dictionary
-from .parquet_read import read_row_groups
+from .parquet_read import nan_to_null_columns, read_row_groups
 from .row_filter import Predicate, RowFilter, as_conjuncts, as_expression
 from .schemas import add_partition_columns, unify_file_schemas
 
@@ -128,6 +128,8 @@ class ParquetSource(FileSource):
 
     # read_partition can leave dictionary-encoded string columns encoded
     keeps_dictionaries = True
+    # read_partition can read NaN as NULL (nan_as_null), cheaper than a pass after
+    reads_nan_as_null = True
 
     def __init__(
         self,
@@ -283,6 +285,7 @@ class ParquetSource(FileSource):
         columns: Sequence[str] | None = None,
         predicate: Predicate = None,
         keep_dictionaries: frozenset = frozenset(),
+        nan_as_null: frozenset = frozenset(),
     ) -> pa.Table:
         """Read partition ``i``: only ``columns`` (in that order), rows matching.
 
@@ -294,6 +297,11 @@ class ParquetSource(FileSource):
         ``schema``, even when no row matches, except that a string column of
         ``keep_dictionaries`` may come back as a dictionary of strings (a
         group-by key that needs no decoded rows: see ``keeps_dictionaries``).
+
+        Float columns of ``nan_as_null`` come back with NULL where the file
+        has NaN.  ``predicate`` may see them either way, so the caller asks
+        only where that keeps the same rows (``kyudo.planner.reader_nan_to_null``);
+        the source's own ``filter`` (pyarrow's semantics) sees the NaN.
         """
         part = self.partitions[i]
         names = list(self.schema.names if columns is None else columns)
@@ -301,8 +309,14 @@ class ParquetSource(FileSource):
         if unknown:
             raise KeyError(f"columns not in the Parquet schema: {unknown}; have {self.schema.names}")
         footer = self._footer(part.path)
-        conjuncts = as_conjuncts(self.filter) + as_conjuncts(predicate)
-        table = read_row_groups(footer, part.row_groups, self.schema, names, conjuncts, keep_dictionaries)
+        own = as_conjuncts(self.filter)
+        conjuncts = own + as_conjuncts(predicate)
+        # columns the source's own filter reads are turned to NULL after it, not while decoded
+        after_filter = nan_as_null.intersection(self.schema.names if any(c.columns is None for c in own)
+                                                else set().union(*(c.columns for c in own)))
+        table = read_row_groups(footer, part.row_groups, self.schema, names, conjuncts, keep_dictionaries,
+                                nan_as_null - after_filter)
+        table = nan_to_null_columns(table, after_filter)
         target = pa.schema([kept_dictionary(table.schema.field(c), self.schema.field(c))
                             if c in keep_dictionaries else self.schema.field(c) for c in names])
         return table if table.schema.equals(target) else table.select(names).cast(target)

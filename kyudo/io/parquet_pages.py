@@ -86,13 +86,21 @@ _UNITS = {"milliseconds": "ms", "microseconds": "us", "nanoseconds": "ns"}
 
 
 def read_chunk(data: np.ndarray, column: pq.ColumnChunkMetaData, optional: bool,
-               arrow_type: pa.DataType) -> pa.Array:
-    """The values of one column chunk, given its bytes (``data``) from the file."""
+               arrow_type: pa.DataType, nan_as_null: bool = False) -> pa.Array:
+    """The values of one column chunk, given its bytes (``data``) from the file.
+
+    ``nan_as_null`` (floats): a NaN comes back as NULL, as the DataFrame API
+    reads floats (pandas has one missing value).  Checked here, where it is
+    cheap: once on a chunk's dictionary, so its dictionary-encoded pages need
+    no look at their values, and on a PLAIN page's values while they are in
+    the cache.  Checking the column after the read cost one more pass over
+    memory per float column."""
     dtype = np.dtype(_NUMPY_TYPES[column.physical_type])
     rows = column.num_values
     values = np.empty(rows, dtype)
     valid = np.ones(rows, np.bool_) if optional else None
-    dictionary = None
+    nan_as_null = nan_as_null and dtype.kind == "f"
+    dictionary, dictionary_holds_nan = None, False
     snappy = column.compression == "SNAPPY"
     header = np.empty(_HEADER_SLOTS, np.int64)
     position, done = 0, 0
@@ -107,10 +115,16 @@ def read_chunk(data: np.ndarray, column: pq.ColumnChunkMetaData, optional: bool,
         if kind == _DICTIONARY_PAGE:
             page = _page_bytes(body, header[_UNCOMPRESSED], snappy)
             dictionary = _plain(page, 0, dtype, max(int(header[_DICTIONARY_COUNT]), 0))
-        elif kind == _DATA_PAGE:
-            done = _data_page_v1(body, header, snappy, optional, dtype, dictionary, values, valid, done)
-        elif kind == _DATA_PAGE_V2:
-            done = _data_page_v2(body, header, snappy, optional, dtype, dictionary, values, valid, done)
+            dictionary_holds_nan = nan_as_null and _holds_nan(dictionary)
+        elif kind == _DATA_PAGE or kind == _DATA_PAGE_V2:
+            first = done
+            if kind == _DATA_PAGE:
+                done = _data_page_v1(body, header, snappy, optional, dtype, dictionary, values, valid, done)
+            else:
+                done = _data_page_v2(body, header, snappy, optional, dtype, dictionary, values, valid, done)
+            encoding = header[_V1_ENCODING if kind == _DATA_PAGE else _V2_ENCODING]
+            if nan_as_null and (encoding == _PLAIN or dictionary_holds_nan):
+                valid = _nan_as_null(values, valid, first, done)
         elif kind < 0:
             raise Unsupported("a page without a type")
         # other pages (an index page) carry no values
@@ -169,6 +183,25 @@ def _place(page, position, encoding, count, levels, dtype, dictionary, values, v
         window[~levels] = 0
         valid[done:end] = levels
     return end
+
+
+def _holds_nan(values: np.ndarray) -> bool:
+    # the minimum is NaN exactly when a value is: one vectorised pass, no mask
+    return len(values) > 0 and bool(np.isnan(values.min()))
+
+
+def _nan_as_null(values: np.ndarray, valid: np.ndarray | None, start: int, stop: int) -> np.ndarray | None:
+    """``valid`` with the NaN slots of ``values[start:stop]`` made NULL (a
+    validity array made for a column without NULLs if it needs one)."""
+    window = values[start:stop]
+    if not _holds_nan(window):
+        return valid
+    if valid is None:
+        valid = np.ones(len(values), np.bool_)
+    nan = np.isnan(window)
+    valid[start:stop] &= ~nan
+    window[nan] = 0
+    return valid
 
 
 _LEVELS = np.array([False, True])
@@ -447,8 +480,10 @@ def decodable_columns(footer: Footer, row_groups: Sequence[int], names: Sequence
     return chosen
 
 
-def read_columns(footer: Footer, row_groups: Sequence[int], names: Sequence[str]) -> dict[str, pa.ChunkedArray]:
-    """``names`` (of :func:`decodable_columns`) of ``row_groups``, in file order.
+def read_columns(footer: Footer, row_groups: Sequence[int], names: Sequence[str],
+                 nan_as_null: frozenset = frozenset()) -> dict[str, pa.ChunkedArray]:
+    """``names`` (of :func:`decodable_columns`) of ``row_groups``, in file order;
+    float columns of ``nan_as_null`` with NaN read as NULL (see :func:`read_chunk`).
 
     A column that meets something this module does not read is left out of
     the result, for the caller to read with pyarrow."""
@@ -458,7 +493,8 @@ def read_columns(footer: Footer, row_groups: Sequence[int], names: Sequence[str]
             index, arrow_type = footer.leaf(name), footer.schema.field(name).type
             optional = metadata.schema.column(index).max_definition_level == 1
             try:
-                chunks = [_read_chunk_of(source, metadata.row_group(g).column(index), optional, arrow_type)
+                chunks = [_read_chunk_of(source, metadata.row_group(g).column(index), optional, arrow_type,
+                                         name in nan_as_null)
                           for g in sorted(row_groups)]
             except Unsupported:
                 continue
@@ -466,9 +502,10 @@ def read_columns(footer: Footer, row_groups: Sequence[int], names: Sequence[str]
     return result
 
 
-def _read_chunk_of(source, column: pq.ColumnChunkMetaData, optional: bool, arrow_type: pa.DataType) -> pa.Array:
+def _read_chunk_of(source, column: pq.ColumnChunkMetaData, optional: bool, arrow_type: pa.DataType,
+                   nan_as_null: bool) -> pa.Array:
     start = column.data_page_offset
     if column.has_dictionary_page and 0 < column.dictionary_page_offset < start:
         start = column.dictionary_page_offset
     data = np.frombuffer(source.read_at(column.total_compressed_size, start), np.uint8)
-    return read_chunk(data, column, optional, arrow_type)
+    return read_chunk(data, column, optional, arrow_type, nan_as_null)

@@ -41,13 +41,17 @@ def read_row_groups(
     names: Sequence[str],
     conjuncts: Sequence[Conjunct],
     keep_dictionaries: frozenset = frozenset(),
+    nan_as_null: frozenset = frozenset(),
 ) -> pa.Table:
     """``names`` of ``row_groups`` of ``footer``'s file where every conjunct holds.
 
     ``schema`` is the dataset's.  Conjuncts come with the columns they read
     (``None`` when unknown) and maybe a row mask.  Columns come back with the
     file's types (the caller casts), except that string columns of
-    ``keep_dictionaries`` read as dictionaries stay dictionaries.
+    ``keep_dictionaries`` read as dictionaries stay dictionaries, and float
+    columns of ``nan_as_null`` have NULL where the file has NaN.  The
+    conjuncts may see those columns either way (NaN or NULL): the caller only
+    asks for it where both keep the same rows.
     """
     fragment = footer.fragment
     filter_columns = _columns_of(conjuncts)
@@ -60,17 +64,34 @@ def read_row_groups(
         footer, row_groups, wanted, schema)
     if encoded or paged or any(c.row_mask is not None for c in conjuncts):
         return _read_then_filter(footer, row_groups, schema, names, conjuncts, frozenset(encoded),
-                                 keep_dictionaries, frozenset(paged))
+                                 keep_dictionaries, frozenset(paged), nan_as_null)
     unknown = any(c.columns is None for c in conjuncts)
     read = fragment.subset(row_group_ids=list(row_groups))
-    return read.to_table(
+    table = read.to_table(
         columns=list(names), filter=_conjoin([c.expression for c in conjuncts]),
         **_schema_if_needed(fragment.physical_schema, schema, [*names, *filter_columns], unknown),
     )
+    return nan_to_null_columns(table, nan_as_null)
+
+
+def nan_to_null_columns(table: pa.Table, columns) -> pa.Table:
+    """``table`` with NULL in place of NaN in its float ``columns`` (a column
+    without NaN is kept as it is, not copied)."""
+    for name in columns:
+        index = table.schema.get_field_index(name)
+        if index < 0 or not pa.types.is_floating(table.schema.field(index).type):
+            continue
+        column = table.column(index)
+        nan = pc.is_nan(column)
+        if pc.any(nan).as_py():
+            table = table.set_column(index, table.schema.field(index),
+                                     pc.if_else(nan, pa.scalar(None, column.type), column))
+    return table
 
 
 def _read_then_filter(footer, row_groups, schema, names, conjuncts, encoded,
-                      keep_dictionaries: frozenset = frozenset(), paged: frozenset = frozenset()) -> pa.Table:
+                      keep_dictionaries: frozenset = frozenset(), paged: frozenset = frozenset(),
+                      nan_as_null: frozenset = frozenset()) -> pa.Table:
     """Read the columns, compute the terms as masks on them, and filter once.
 
     * A term on one dictionary column is answered per distinct value.
@@ -105,7 +126,7 @@ def _read_then_filter(footer, row_groups, schema, names, conjuncts, encoded,
         late = [c for c in late if c.columns is not None]
     wanted = set(names).union(*(c.columns for c in [*on_dictionary, *early, *late]))
     read_columns = [n for n in schema.names if n in wanted]
-    table = _read(footer, row_groups, schema, read_columns, encoded, paged, in_reader)
+    table = _read(footer, row_groups, schema, read_columns, encoded, paged, in_reader, nan_as_null)
     decode = encoded.intersection(names) - keep_dictionaries
     if not table.num_rows:
         return decode_dictionaries(table.select(list(names)), decode)
@@ -134,11 +155,12 @@ def _read_then_filter(footer, row_groups, schema, names, conjuncts, encoded,
     return decode_dictionaries(table, decode)
 
 
-def _read(footer, row_groups, schema, columns, encoded, paged, in_reader) -> pa.Table:
+def _read(footer, row_groups, schema, columns, encoded, paged, in_reader, nan_as_null) -> pa.Table:
     """``columns`` of the row groups: the ``paged`` ones by ``parquet_pages``,
     the others (and any it could not read) by pyarrow, with ``encoded`` as
-    dictionaries and the ``in_reader`` terms applied (only when none is paged)."""
-    pages = read_columns(footer, row_groups, sorted(paged & set(columns))) if paged else {}
+    dictionaries and the ``in_reader`` terms applied (only when none is paged),
+    and NaN read as NULL in the float columns of ``nan_as_null``."""
+    pages = read_columns(footer, row_groups, sorted(paged & set(columns)), nan_as_null) if paged else {}
     rest = [n for n in columns if n not in pages]
     if pages and not rest:
         return pa.table(pages)
@@ -149,6 +171,7 @@ def _read(footer, row_groups, schema, columns, encoded, paged, in_reader) -> pa.
                             [*rest, *_columns_of(in_reader)],
                             any(c.columns is None for c in in_reader), encoded),
     )
+    table = nan_to_null_columns(table, nan_as_null.intersection(rest))
     if not pages:
         return table
     return pa.table({n: pages[n] if n in pages else table[n] for n in columns})

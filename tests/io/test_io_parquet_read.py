@@ -10,6 +10,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from kyudo.io import discover_parquet
+from kyudo.io.row_filter import RowFilter
 
 
 def _read_all(src, columns=None, predicate=None):
@@ -113,3 +114,40 @@ def test_no_columns_keeps_the_row_count(hive_dir):
     assert src.read_partition(0, []).num_rows == 20
     filtered = src.read_partition(0, [], pc.field("a") >= 15)
     assert filtered.num_rows == 5 and filtered.num_columns == 0
+
+
+_WITH_NAN = pa.table({
+    "x": pa.array([1.0, float("nan"), None, 4.0, float("nan"), 6.0]),
+    "y": pa.array([float("nan"), 2.0, 3.0, float("nan"), 5.0, None], pa.float32()),
+    "k": pa.array(["a", "b", "a", "b", "a", "b"]),
+})
+
+
+@pytest.mark.parametrize("compression", ["snappy", "zstd"])  # decoded by parquet_pages, by pyarrow
+@pytest.mark.parametrize("predicate", [
+    None,
+    RowFilter(((pc.field("x") > 0.5, frozenset(["x"])),)),            # a term on a converted column
+    RowFilter(((pc.field("k") == "a", frozenset(["k"])),)),           # on a dictionary column
+    pc.field("k") == "b",                                              # columns unknown: pyarrow's reader
+])
+def test_nan_as_null_columns_have_null_where_the_file_has_nan(tmp_path, compression, predicate):
+    pq.write_table(_WITH_NAN, tmp_path / "f.parquet", compression=compression, row_group_size=4)
+    src = discover_parquet(str(tmp_path))
+    got = pa.concat_tables(src.read_partition(i, ["x", "y", "k"], predicate, nan_as_null=frozenset(["x", "y"]))
+                           for i in range(src.npartitions))
+    as_is = _read_all(src, ["x", "y", "k"], predicate)
+    for name in ("x", "y"):
+        column = as_is[name]
+        assert got[name].equals(pc.if_else(pc.is_nan(column), pa.scalar(None, column.type), column)), name
+    assert got["k"].equals(as_is["k"])
+
+
+@pytest.mark.parametrize("compression", ["snappy", "zstd"])
+def test_the_sources_own_filter_sees_nan_before_it_becomes_null(tmp_path, compression):
+    """``filters=`` has pyarrow's semantics, where NaN != 1 holds: those rows
+    are kept, and only then read as NULL."""
+    pq.write_table(_WITH_NAN, tmp_path / "f.parquet", compression=compression)
+    src = discover_parquet(str(tmp_path), filters=[("x", "!=", 1.0)])
+    got = src.read_partition(0, ["x", "y"], nan_as_null=frozenset(["x", "y"]))
+    assert got["x"].to_pylist() == [None, 4.0, None, 6.0]  # NULL != 1 is NULL: that row goes
+    assert got["y"].to_pylist() == [2.0, None, 5.0, None]

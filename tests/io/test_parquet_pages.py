@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.dataset as ds
 import pyarrow.fs as pafs
 import pyarrow.parquet as pq
@@ -233,3 +234,63 @@ def test_definition_levels_of_a_page_without_nulls_are_not_decoded(runs, count, 
     assert (levels is None) == (expected is None)
     if expected is not None:
         assert levels.astype(int).tolist() == expected
+
+
+@st.composite
+def _float_layouts(draw):
+    """A table of float columns holding NaN (in a dictionary, in PLAIN pages,
+    in both after a dictionary overflows), NULLs, or neither, and write options."""
+    n = draw(st.integers(0, 3000))
+    rng = np.random.default_rng(draw(st.integers(0, 2 ** 32 - 1)))
+    columns = {}
+    for name, dtype in (("f64", np.float64), ("f32", np.float32)):
+        pool = rng.normal(size=draw(st.sampled_from([1, 3, 40, 5000]))).astype(dtype)
+        pool[rng.random(len(pool)) < draw(st.sampled_from([0.0, 0.0, 0.1, 1.0]))] = np.nan
+        values = pool[rng.integers(0, len(pool), n)]
+        columns[name] = pa.array(values, mask=rng.random(n) < draw(st.sampled_from([0.0, 0.2, 1.0])),
+                                 from_pandas=False)
+    options = {
+        "compression": draw(st.sampled_from(["snappy", "none"])),
+        "use_dictionary": draw(st.booleans()),
+        "data_page_version": draw(st.sampled_from(["1.0", "2.0"])),
+        "data_page_size": draw(st.sampled_from([64, 1024, 1 << 20])),
+        "dictionary_pagesize_limit": draw(st.sampled_from([256, 1 << 20])),
+        "row_group_size": draw(st.sampled_from([100, 1000, 5000])),
+    }
+    return pa.table(columns), options
+
+
+def _nan_as_null(column: pa.ChunkedArray) -> pa.ChunkedArray:
+    return pc.if_else(pc.is_nan(column), pa.scalar(None, column.type), column)
+
+
+@settings(deadline=None, max_examples=120, database=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(_float_layouts())
+def test_nan_reads_as_null_for_any_page_layout(layout):
+    """Asked to, the decoder gives NULL where the file has NaN (what the
+    DataFrame API reads); not asked, NaN stays a value."""
+    table, options = layout
+    with tempfile.TemporaryDirectory() as directory:
+        path = str(Path(directory) / "f.parquet")
+        pq.write_table(table, path, **options)
+        footer = _footer(path)
+        groups = list(range(footer.metadata.num_row_groups))
+        as_null = parquet_pages.read_columns(footer, groups, ["f64", "f32"], frozenset(["f64", "f32"]))
+        as_is = parquet_pages.read_columns(footer, groups, ["f64", "f32"])
+        expected = pq.read_table(path)
+    for name in ("f64", "f32"):
+        assert as_null[name].equals(_nan_as_null(expected[name])), name
+        assert as_is[name].is_null().equals(expected[name].is_null())
+        np.testing.assert_array_equal(as_is[name].to_numpy(), expected[name].to_numpy())  # NaN equals NaN
+
+
+def test_nan_as_null_leaves_a_column_without_nan_as_decoded(tmp_path):
+    """No NaN: no validity buffer is made for a column without NULLs, nor
+    are the values looked at in a dictionary-encoded page."""
+    path = str(tmp_path / "f.parquet")
+    pq.write_table(pa.table({"x": pa.array([1.5, 2.5] * 500)}), path)
+    footer = _footer(path)
+    column = parquet_pages.read_columns(footer, [0], ["x"], frozenset(["x"]))["x"]
+    assert column.null_count == 0 and column.chunk(0).buffers()[0] is None
+    assert column.equals(pq.read_table(path)["x"])

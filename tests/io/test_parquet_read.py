@@ -49,10 +49,10 @@ class Spy:
         read, mask = parquet_read._read_then_filter, parquet_read.dictionary_mask
 
         def spied_read(footer, row_groups, schema, names, conjuncts, encoded, keep=frozenset(),
-                       paged=frozenset()):
+                       paged=frozenset(), nan_as_null=frozenset()):
             self.reads.append(encoded)
             self.paged.append(paged)
-            return read(footer, row_groups, schema, names, conjuncts, encoded, keep, paged)
+            return read(footer, row_groups, schema, names, conjuncts, encoded, keep, paged, nan_as_null)
 
         def spied_mask(table, terms):
             self.masks.append([name for _, name in terms])
