@@ -94,6 +94,7 @@ class ScanPartitions(PhysicalNode):
     estimated_rows: float | None = None
     estimated_bytes: float | None = None
     keep_dictionaries: frozenset = frozenset()  # see task_functions.scan
+    nan_as_null: frozenset = frozenset()  # see task_functions.scan
     # The planner's form of ``arrow_predicate`` (an Expr), for passes that move
     # the filter out of the read (kyudo.planner.shared_scans).
     row_predicate: Any = None
@@ -108,7 +109,8 @@ class ScanPartitions(PhysicalNode):
             # An empty source still produces one (empty) partition of the right schema.
             return [builder.add(name, 0, Task(tf.concat, [], self.schema))]
         return [builder.add(name, i, Task(tf.scan, self.source, i, self.read_columns,
-                                          self.arrow_predicate, self.ops, self.keep_dictionaries))
+                                          self.arrow_predicate, self.ops, self.keep_dictionaries,
+                                          self.nan_as_null))
                 for i in range(self.source.npartitions)]
 
     def describe(self):
@@ -117,7 +119,8 @@ class ScanPartitions(PhysicalNode):
         ops = f", then {_describe_ops(self.ops)}" if self.ops else ""
         est = f" ~{int(self.estimated_rows)} rows" if self.estimated_rows is not None else ""
         kept = f", dictionaries=[{','.join(sorted(self.keep_dictionaries))}]" if self.keep_dictionaries else ""
-        return f"ScanPartitions[{self.npartitions}]({self.source!r}, columns=[{cols}]{kept}{pred}{ops}){est}"
+        nan = f", nan_as_null=[{','.join(sorted(self.nan_as_null))}]" if self.nan_as_null else ""
+        return f"ScanPartitions[{self.npartitions}]({self.source!r}, columns=[{cols}]{kept}{nan}{pred}{ops}){est}"
 
 
 def _describe_ops(ops) -> str:

@@ -77,11 +77,15 @@ def conform(table: pa.Table, schema: pa.Schema, keep_dictionaries: frozenset = f
 
 
 def scan(source, index: int, read_columns, arrow_predicate, ops: tuple,
-         keep_dictionaries: frozenset = frozenset()) -> pa.Table:
+         keep_dictionaries: frozenset = frozenset(), nan_as_null: frozenset = frozenset()) -> pa.Table:
     """Read one partition of a source, then run the fused pipeline over it.
     ``keep_dictionaries``: columns the source may return dictionary-encoded,
-    because the pipeline only passes them on to be grouped by."""
+    because the pipeline only passes them on to be grouped by.
+    ``nan_as_null``: float columns the source reads with NaN as NULL, because
+    the pipeline would turn them so first (``reader_nan_to_null``)."""
     options = {"keep_dictionaries": keep_dictionaries} if keep_dictionaries else {}
+    if nan_as_null:
+        options["nan_as_null"] = nan_as_null
     table = source.read_partition(index, read_columns, arrow_predicate, **options)
     return apply_ops(table, ops)
 

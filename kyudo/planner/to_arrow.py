@@ -15,6 +15,7 @@ import pyarrow.compute as pc
 from kyudo.planner.evaluate import literal_scalar
 from kyudo.planner.expr import Call, Col, Expr, Lit
 from kyudo.planner.functions import FUNCTIONS, exactly_castable
+from kyudo.planner.nan_filters import rewrite_nan_false_comparisons
 from kyudo.planner.types import infer_type, unknown_column
 
 
@@ -75,31 +76,18 @@ def _narrow_literals(expr: Call, schema: pa.Schema) -> Call:
     return Call(expr.op, tuple(args), expr.options)
 
 
+def _filter_nan_as_is(expr: Expr) -> Expr:
+    """A filter comparing ``nan_to_null(x)`` (how the DataFrame API reads floats
+    that may store NaN), rewritten to compare ``x`` itself, which Parquet
+    statistics can prune row groups with, where that keeps the same rows
+    (:mod:`kyudo.planner.nan_filters`).
+
+    Only there: Parquet's min/max leave NaN out, so a predicate true for NaN
+    (``x != 3``, anything under ``not``) must keep its nan_to_null, which no
+    statistics can see through, or pruning would lose the NaN rows."""
+    return rewrite_nan_false_comparisons(expr, _without_nan_to_null)
+
+
 def _without_nan_to_null(expr: Call) -> Call:
     args = tuple(a.args[0] if isinstance(a, Call) and a.op == "nan_to_null" else a for a in expr.args)
     return Call(expr.op, args, expr.options)
-
-
-def _filter_nan_as_is(expr: Expr) -> Expr:
-    """A filter conjunct comparing ``nan_to_null(x)`` (how the DataFrame API reads
-    floats that may store NaN), rewritten to compare ``x`` itself, which Parquet
-    statistics can prune row groups with. In a filter NULL and false both drop
-    the row, and a comparison with NaN is false, so the rows are the same;
-    ``fill_null(cmp, False)`` likewise. ``and``/``or`` keep that (Kleene logic
-    is monotone: false in place of NULL only turns a NULL result false).
-
-    Only where NaN rows are dropped: Parquet's min/max leave NaN out, so a
-    predicate true for NaN (``x != 3``, anything under ``not``) must keep its
-    nan_to_null, which no statistics can see through, or pruning would lose
-    the NaN rows."""
-    if not isinstance(expr, Call):
-        return expr
-    if expr.op in ("and", "or"):
-        return Call(expr.op, tuple(_filter_nan_as_is(a) for a in expr.args), expr.options)
-    if expr.op in _COMPARISONS and expr.op != "not_equal":
-        return _without_nan_to_null(expr)
-    if expr.op == "fill_null" and len(expr.args) == 2 and isinstance(expr.args[1], Lit) \
-            and expr.args[1].value is False and isinstance(expr.args[0], Call) \
-            and expr.args[0].op in _COMPARISONS and expr.args[0].op != "not_equal":
-        return Call(expr.op, (_without_nan_to_null(expr.args[0]), expr.args[1]), expr.options)
-    return expr

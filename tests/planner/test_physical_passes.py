@@ -36,4 +36,4 @@ def test_lowering_runs_the_listed_passes_and_honours_the_option(monkeypatch):
     with kyudo.config.set(optimizer_disabled={"shared_scans", "key_dictionaries"}):
         lower(plan)
     assert len(seen) == 2  # "look" is not among the disabled names
-    assert physical_passes.PASS_NAMES == ("shared_scans", "key_dictionaries")
+    assert physical_passes.PASS_NAMES == ("shared_scans", "key_dictionaries", "reader_nan_to_null")
