@@ -65,6 +65,7 @@ def assert_eq(actual, expected, check_index: bool | None = None, check_dtype: bo
         assert actual is not None and pd.isna(actual), f"{actual!r} != {expected!r}"
         return
     if isinstance(expected, float) or isinstance(actual, float):
-        assert abs(actual - expected) <= rtol * max(abs(expected), 1.0), f"{actual!r} != {expected!r}"
+        close = actual == expected or abs(actual - expected) <= rtol * max(abs(expected), 1.0)  # inf == inf
+        assert close, f"{actual!r} != {expected!r}"
         return
     assert actual == expected, f"{actual!r} != {expected!r}"

@@ -80,11 +80,24 @@ def _pandas_options(op: str, right: Expr) -> tuple:
 def _nan_as_null(expr: Expr, schema: pa.Schema) -> Expr:
     """pandas has one missing value for floats, where Arrow has NULL and NaN:
     a NaN made by arithmetic (``0 / 0``, ``inf - inf``) becomes NULL, so that
-    ``isna``, ``count``, ``mean``, groupby keys and sorts treat it as missing."""
+    ``isna``, ``count``, ``mean``, groupby keys and sorts treat it as missing.
+
+    NaN and NULL both carry through ``+ - * /``, so the check of their result
+    covers their operands too: ``(a - b) * c`` is checked once, not three
+    times (each check is a pass over the column)."""
     dtype = infer_type(expr, schema)
     if not pa.types.is_floating(dtype):
         return expr
+    if isinstance(expr, Call) and expr.op in _NAN_PROPAGATING:
+        expr = Call(expr.op, tuple(_unchecked(a) for a in expr.args), expr.options)
     return Call("nan_to_null", (expr,))
+
+
+_NAN_PROPAGATING = ("add", "subtract", "multiply", "divide")
+
+
+def _unchecked(expr: Expr) -> Expr:
+    return expr.args[0] if isinstance(expr, Call) and expr.op == "nan_to_null" else expr
 
 
 def _empty_like(value: Any) -> Any:

@@ -257,3 +257,21 @@ def test_astype_float_to_int_truncates_like_pandas(npartitions):
     assert_eq(df.f.astype("int64"), pdf.f.astype("int64"))
     assert_eq(df.astype({"f": "int32"}), pdf.astype({"f": "int32"}))
     assert_eq(df.astype(int), pdf.astype(int))
+
+
+def test_a_chain_of_arithmetic_checks_for_nan_once(npartitions):
+    """NaN and NULL both carry through + - * /, so a NaN made inside a chain
+    (inf - inf, 0 * inf, 0 / 0) is missing at its end, as in pandas, with one
+    check of the result rather than one per step."""
+    pdf = pd.DataFrame({"a": [np.inf, 0.0, 1.0, np.nan, 2.0, -np.inf, 0.0],
+                        "b": [np.inf, np.inf, np.nan, 1.0, 2.0, np.inf, 0.0],
+                        "c": [1.0, 2.0, 3.0, 4.0, None, 0.0, 5.0]})
+    df = kd.from_pandas(pdf, npartitions=npartitions)
+    for chain in (lambda f: (f.a - f.b) * f.c, lambda f: f.a * f.b + 1, lambda f: (f.a / f.b - f.c) / (1 - f.c),
+                  lambda f: f.c * (f.a + f.b)):
+        ours, theirs = chain(df), chain(pdf)
+        assert repr(ours.expr).count("nan_to_null") == 1
+        assert_eq(ours, theirs)
+        assert_eq(ours.isna(), theirs.isna())
+        with np.errstate(invalid="ignore"):  # pandas' own sum of inf and -inf
+            assert_eq(ours.sum(), theirs.sum())
