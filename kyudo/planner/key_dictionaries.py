@@ -29,20 +29,10 @@ _STRING_TYPES = (pa.string(), pa.large_string())
 def keep_key_dictionaries(root: P.PhysicalNode) -> P.PhysicalNode:
     """Give each aggregate whose input is a scan read by nothing else a scan
     that keeps its key columns as dictionaries (in place; returns ``root``)."""
-    readers: dict[int, int] = defaultdict(int)
-    nodes, stack, seen = [], [root], set()
-    while stack:
-        node = stack.pop()
-        if id(node) in seen:
-            continue
-        seen.add(id(node))
-        nodes.append(node)
-        for child in node.children:
-            readers[id(child)] += 1
-            stack.append(child)
+    nodes, parents = P.nodes_and_parents(root)
     for node in nodes:
         scan = getattr(node, "input", None)
-        if isinstance(node, _AGGREGATES) and isinstance(scan, P.ScanPartitions) and readers[id(scan)] == 1:
+        if isinstance(node, _AGGREGATES) and isinstance(scan, P.ScanPartitions) and len(parents[id(scan)]) == 1:
             node.input = _with_key_dictionaries(scan, node.keys, {a.column for a in node.aggs})
     return root
 

@@ -10,6 +10,7 @@ over a scan runs inside the scan's task: a partition is read and reduced in one 
 from __future__ import annotations
 
 import itertools
+from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -451,6 +452,24 @@ class Concatenate(PhysicalNode):
         for child in self.inputs:
             keys.extend(builder.keys_of(child))
         return keys
+
+
+def nodes_and_parents(root: PhysicalNode) -> tuple[list[PhysicalNode], dict[int, list[PhysicalNode]]]:
+    """Every node of the plan once (a shared subplan is one node), and the
+    nodes reading each one, by ``id``: what the physical passes need to know
+    who else reads a node before they change it."""
+    parents: dict[int, list[PhysicalNode]] = defaultdict(list)
+    nodes, stack, seen = [], [root], set()
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        nodes.append(node)
+        for child in node.children:
+            parents[id(child)].append(node)
+            stack.append(child)
+    return nodes, parents
 
 
 def format_physical(node: PhysicalNode, indent: int = 0) -> str:

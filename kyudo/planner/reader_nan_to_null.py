@@ -19,8 +19,6 @@ on statistics of the raw values, which is sound for both.
 """
 from __future__ import annotations
 
-from collections import defaultdict
-
 import pyarrow as pa
 
 from kyudo.planner import physical as P
@@ -31,20 +29,10 @@ from kyudo.planner.nan_filters import rewrite_nan_false_comparisons
 def read_nan_as_null(root: P.PhysicalNode) -> P.PhysicalNode:
     """Move the NaN checks of the columns each scan of ``root`` reads into its
     reader where the source can (in place; returns ``root``)."""
-    parents: dict[int, list[P.PhysicalNode]] = defaultdict(list)
-    scans, stack, seen = [], [root], set()
-    while stack:
-        node = stack.pop()
-        if id(node) in seen:
-            continue
-        seen.add(id(node))
+    nodes, parents = P.nodes_and_parents(root)
+    for node in nodes:
         if isinstance(node, P.ScanPartitions):
-            scans.append(node)
-        for child in node.children:
-            parents[id(child)].append(node)
-            stack.append(child)
-    for scan in scans:
-        _move_into_reader(scan, parents)
+            _move_into_reader(node, parents)
     return root
 
 

@@ -36,19 +36,11 @@ from kyudo.planner.sources import source_num_rows
 def share_scans(root: P.PhysicalNode) -> P.PhysicalNode:
     """Merge the scans of ``root`` that read the same partitions and a column
     in common (in place; returns ``root``, or its replacement if it was one)."""
-    parents: dict[int, list[P.PhysicalNode]] = defaultdict(list)
+    nodes, parents = P.nodes_and_parents(root)
     by_partitions: dict[str, list[P.ScanPartitions]] = defaultdict(list)
-    stack, seen = [root], set()
-    while stack:
-        node = stack.pop()
-        if id(node) in seen:
-            continue
-        seen.add(id(node))
+    for node in nodes:
         if isinstance(node, P.ScanPartitions) and node.source.npartitions and hasattr(node.source, "token"):
             by_partitions[node.source.token()].append(node)
-        for child in node.children:
-            parents[id(child)].append(node)
-            stack.append(child)
     for scans in by_partitions.values():
         if len(scans) > 1 and _reads_a_column_twice(scans) and _streams_apart(root, scans):
             for scan, replacement in _shared(scans):

@@ -85,7 +85,13 @@ def _layouts(draw):
     schema = pa.schema([pa.field(k, _TYPES[k], nullable=draw(st.booleans()) or bool(columns[k].null_count))
                         for k in kinds])
     table = pa.table(columns).cast(schema)
-    options = {
+    return table, _write_options(draw)
+
+
+def _write_options(draw) -> dict:
+    """pyarrow's write options that shape the pages: compression, encoding, a
+    dictionary that overflows into PLAIN pages, page versions and sizes."""
+    return {
         "compression": draw(st.sampled_from(["snappy", "none"])),
         "use_dictionary": draw(st.booleans()),
         "data_page_version": draw(st.sampled_from(["1.0", "2.0"])),
@@ -94,7 +100,6 @@ def _layouts(draw):
         "row_group_size": draw(st.sampled_from([100, 1000, 5000])),
         "write_batch_size": draw(st.sampled_from([16, 1024])),
     }
-    return table, options
 
 
 @settings(deadline=None, max_examples=120, database=None,
@@ -249,15 +254,7 @@ def _float_layouts(draw):
         values = pool[rng.integers(0, len(pool), n)]
         columns[name] = pa.array(values, mask=rng.random(n) < draw(st.sampled_from([0.0, 0.2, 1.0])),
                                  from_pandas=False)
-    options = {
-        "compression": draw(st.sampled_from(["snappy", "none"])),
-        "use_dictionary": draw(st.booleans()),
-        "data_page_version": draw(st.sampled_from(["1.0", "2.0"])),
-        "data_page_size": draw(st.sampled_from([64, 1024, 1 << 20])),
-        "dictionary_pagesize_limit": draw(st.sampled_from([256, 1 << 20])),
-        "row_group_size": draw(st.sampled_from([100, 1000, 5000])),
-    }
-    return pa.table(columns), options
+    return pa.table(columns), _write_options(draw)
 
 
 def _nan_as_null(column: pa.ChunkedArray) -> pa.ChunkedArray:
