@@ -204,16 +204,20 @@ def run_benchmark(data_dir: Path, queries: list[int], engines: list[str], repeat
     """engine -> query -> record: ``best``, ``times`` and ``matches_duckdb``;
     or ``error``; or ``timeout``; or ``skipped`` when the engine has no definition
     of the query. Isolated runs (``isolate``, or any ``timeout``) add ``peak_rss``
-    and print a line per engine-query on stderr as they go (they can be long)."""
-    results: dict[str, dict[int, dict]] = {}
-    for name in engines:
-        if not (isolate or timeout is not None):
+    and print a line per engine-query on stderr as they go (they can be long).
+
+    Isolated runs take the engines in turn for each query, not each engine
+    through every query: this machine has slow phases minutes long, and one
+    that falls on one engine's whole run skews every ratio against it."""
+    results: dict[str, dict[int, dict]] = {name: {} for name in engines}
+    if not (isolate or timeout is not None):
+        for name in engines:
             results[name] = _run_in_process(name, data_dir, queries, repeat)
-            continue
-        results[name] = {}
+    else:
         for q in queries:
-            record = results[name][q] = run_isolated(name, data_dir, q, repeat, timeout)
-            print(f"{name:>10} q{q:<2} {cell(record)}", file=sys.stderr, flush=True)
+            for name in engines:
+                record = results[name][q] = run_isolated(name, data_dir, q, repeat, timeout)
+                print(f"{name:>10} q{q:<2} {cell(record)}", file=sys.stderr, flush=True)
     check_answers(results)
     return results
 
