@@ -282,12 +282,23 @@ def test_nan_reads_as_null_for_any_page_layout(layout):
         np.testing.assert_array_equal(as_is[name].to_numpy(), expected[name].to_numpy())  # NaN equals NaN
 
 
-def test_nan_as_null_leaves_a_column_without_nan_as_decoded(tmp_path):
-    """No NaN: no validity buffer is made for a column without NULLs, nor
-    are the values looked at in a dictionary-encoded page."""
+@pytest.mark.parametrize("dictionary", [True, False])
+def test_nan_as_null_leaves_a_column_without_nan_as_decoded(tmp_path, monkeypatch, dictionary):
+    """No NaN: no validity buffer is made for a column without NULLs, and
+    the values of dictionary-encoded pages are not looked at (the dictionary
+    was); those of PLAIN pages are."""
+    checked = []
+    check = parquet_pages._nan_as_null
+
+    def spied(values, valid, start, stop):
+        checked.append(stop - start)
+        return check(values, valid, start, stop)
+
+    monkeypatch.setattr(parquet_pages, "_nan_as_null", spied)
     path = str(tmp_path / "f.parquet")
-    pq.write_table(pa.table({"x": pa.array([1.5, 2.5] * 500)}), path)
+    pq.write_table(pa.table({"x": pa.array([1.5, 2.5] * 500)}), path, use_dictionary=dictionary)
     footer = _footer(path)
     column = parquet_pages.read_columns(footer, [0], ["x"], frozenset(["x"]))["x"]
     assert column.null_count == 0 and column.chunk(0).buffers()[0] is None
     assert column.equals(pq.read_table(path)["x"])
+    assert sum(checked) == (0 if dictionary else 1000)
