@@ -9,7 +9,7 @@ import pyarrow as pa
 from kyudo import config
 from kyudo.dataframe.convert import pandas_to_table
 from kyudo.dataframe.frame import DataFrame
-from kyudo.io.parquet_read import nan_to_null_columns
+from kyudo.io.floats import nan_to_null_columns
 from kyudo.planner import logical as L
 from kyudo.planner.errors import PlanError
 from kyudo.planner.expr import Call, Col, Lit

@@ -21,10 +21,11 @@ import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
 from .filesystem import FileEntry, FileSource, resolve_files, to_arrow_filesystem
+from .floats import nan_to_null_columns
 from .footers import Footer, read_footer, read_footers
 from .hive import parse_hive_values, partition_expression
 from .parquet_dictionary import kept_dictionary
-from .parquet_read import nan_to_null_columns, read_row_groups
+from .parquet_read import read_row_groups
 from .row_filter import Predicate, RowFilter, as_conjuncts, as_expression
 from .schemas import add_partition_columns, unify_file_schemas
 

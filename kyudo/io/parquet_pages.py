@@ -34,6 +34,7 @@ import pyarrow as pa
 import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
+from .floats import holds_nan_values
 from .footers import Footer
 
 
@@ -115,7 +116,7 @@ def read_chunk(data: np.ndarray, column: pq.ColumnChunkMetaData, optional: bool,
         if kind == _DICTIONARY_PAGE:
             page = _page_bytes(body, header[_UNCOMPRESSED], snappy)
             dictionary = _plain(page, 0, dtype, max(int(header[_DICTIONARY_COUNT]), 0))
-            dictionary_holds_nan = nan_as_null and _holds_nan(dictionary)
+            dictionary_holds_nan = nan_as_null and holds_nan_values(dictionary)
         elif kind == _DATA_PAGE or kind == _DATA_PAGE_V2:
             first = done
             if kind == _DATA_PAGE:
@@ -185,16 +186,11 @@ def _place(page, position, encoding, count, levels, dtype, dictionary, values, v
     return end
 
 
-def _holds_nan(values: np.ndarray) -> bool:
-    # the minimum is NaN exactly when a value is: one vectorised pass, no mask
-    return len(values) > 0 and bool(np.isnan(values.min()))
-
-
 def _nan_as_null(values: np.ndarray, valid: np.ndarray | None, start: int, stop: int) -> np.ndarray | None:
     """``valid`` with the NaN slots of ``values[start:stop]`` made NULL (a
     validity array made for a column without NULLs if it needs one)."""
     window = values[start:stop]
-    if not _holds_nan(window):
+    if not holds_nan_values(window):
         return valid
     if valid is None:
         valid = np.ones(len(values), np.bool_)

@@ -28,6 +28,7 @@ from typing import Sequence
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from .floats import nan_to_null_columns
 from .footers import Footer
 from .parquet_dictionary import decode_dictionaries, dictionary_mask, dictionary_string_columns
 from .parquet_pages import decodable_columns, read_columns
@@ -72,21 +73,6 @@ def read_row_groups(
         **_schema_if_needed(fragment.physical_schema, schema, [*names, *filter_columns], unknown),
     )
     return nan_to_null_columns(table, nan_as_null)
-
-
-def nan_to_null_columns(table: pa.Table, columns) -> pa.Table:
-    """``table`` with NULL in place of NaN in its float ``columns`` (a column
-    without NaN is kept as it is, not copied)."""
-    for name in columns:
-        index = table.schema.get_field_index(name)
-        if index < 0 or not pa.types.is_floating(table.schema.field(index).type):
-            continue
-        column = table.column(index)
-        nan = pc.is_nan(column)
-        if pc.any(nan).as_py():
-            table = table.set_column(index, table.schema.field(index),
-                                     pc.if_else(nan, pa.scalar(None, column.type), column))
-    return table
 
 
 def _read_then_filter(footer, row_groups, schema, names, conjuncts, encoded,

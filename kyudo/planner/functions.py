@@ -52,6 +52,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.types as pat
 
+from kyudo.io.floats import nan_to_null
 from kyudo.planner.expr import Call
 from kyudo.planner.types import (
     ExpressionError,
@@ -460,28 +461,14 @@ def _is_nan(args, types, call):
 
 def _nan_to_null(args, types, call):
     """NaN becomes NULL: pandas has one missing value for floats where Arrow has
-    two. One kernel, so the argument is evaluated once."""
+    two. One kernel, so the argument is evaluated once; a column without NaN
+    comes back untouched (:mod:`kyudo.io.floats`)."""
     x = args[0]
     if not pat.is_floating(types[0]):
         return x
-    if not isinstance(x, pa.Scalar) and not _holds_nan(x):
-        return x  # the usual case: the column comes back untouched, no copy
-    return pc.if_else(pc.is_nan(x), _null_of(types[0]), x)
-
-
-def _holds_nan(values: pa.Array | pa.ChunkedArray) -> bool:
-    """Whether a float array holds NaN. The DataFrame API reads every float
-    column through this check, so chunks without NULLs are looked at as numpy
-    arrays (no copy), by their minimum, which is NaN exactly when a value is:
-    0.11 ms for 1.25M values, against 0.2 ms for numpy's ``isnan`` and
-    ``any`` and 0.6 ms for Arrow's."""
-    for chunk in values.chunks if isinstance(values, pa.ChunkedArray) else [values]:
-        if chunk.null_count:
-            if pc.any(pc.is_nan(chunk)).as_py():
-                return True
-        elif len(chunk) and np.isnan(chunk.to_numpy(zero_copy_only=True).min()):
-            return True
-    return False
+    if isinstance(x, pa.Scalar):
+        return pc.if_else(pc.is_nan(x), _null_of(types[0]), x)
+    return nan_to_null(x)
 
 
 def _kleene(name: str) -> Kernel:
