@@ -1,6 +1,6 @@
-"""Run one measurement in a fresh Python process: its peak RSS, a timeout, a crash.
+"""Run measurements in a separate Python process: its peak RSS, a timeout, a crash.
 
-Why a process per measurement:
+Why a process of its own:
 
 * **peak memory** -- the peak resident set of a process that ran one query is
   that query's peak (plus the interpreter and libraries, which the measuring code
@@ -11,11 +11,12 @@ Why a process per measurement:
 * **out of memory** -- when the kernel's OOM killer (or a ``MemoryError``) ends a
   query, only that query's process dies and the benchmark goes on.
 
-The parent runs ``python -m benchmarks._subprocess REQUEST RESPONSE FD``: the child
-imports ``module:function``, calls it with the pickled keyword arguments and
-pickles what it returns (or the error) into RESPONSE. The child calls
-:func:`heartbeat` when a timed run starts: the timeout applies to each run (and to
-the set-up before the first one), not to all repeats together.
+A :class:`Worker` is one such process, kept for several calls: the parent sends
+``(module:function, keyword arguments)`` down a pipe, the child calls it and sends
+back what it returned (or the error), pickled, with its peak RSS so far. Module
+globals survive between calls, which lets a benchmark set an engine up once and
+time it several times, taking turns with other engines' workers. The timeout
+applies to each call. :func:`run_in_child` is the one-call case.
 
 The peak is the child's own ``VmHWM`` (its ``ru_maxrss`` since ``exec``), or its
 waited-for children's ``ru_maxrss`` if larger (kyudo's process executor). The
@@ -34,6 +35,7 @@ import pickle
 import resource
 import select
 import signal
+import struct
 import subprocess
 import sys
 import tempfile
@@ -43,28 +45,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-# Set in the child: the write end of the heartbeat pipe.
-_HEARTBEAT_FD: int | None = None
-_POLL_SECONDS = 0.05
+_HEADER = struct.Struct("<Q")  # the byte length of the pickle that follows
+_CLOSE_SECONDS = 10  # how long a worker told to stop may take before it is killed
 
 
 @dataclass
 class ChildResult:
-    """What became of one child: ``status`` is ``"ok"`` (``value`` holds what the
+    """What became of one call: ``status`` is ``"ok"`` (``value`` holds what the
     function returned), ``"error"`` (``error`` says why), or ``"timeout"``."""
 
     status: str
     value: Any = None
     error: str | None = None
-    peak_rss: int | None = None  # bytes, the child's ru_maxrss
-    seconds: float = 0.0  # wall time of the whole child, start-up included
-
-
-def heartbeat() -> None:
-    """Tell the parent a timed run starts now (restarting its timeout); a no-op
-    when not running in a child, so measuring code can call it unconditionally."""
-    if _HEARTBEAT_FD is not None:
-        os.write(_HEARTBEAT_FD, b".")
+    peak_rss: int | None = None  # bytes, the child's ru_maxrss so far
+    seconds: float = 0.0  # wall time of the call (of the whole child, for run_in_child)
 
 
 def current_rss() -> int:
@@ -76,86 +70,179 @@ def current_rss() -> int:
 
 def run_in_child(target: str, kwargs: dict, timeout: float | None = None) -> ChildResult:
     """Call ``target`` (``"package.module:function"``) with ``kwargs`` in a fresh
-    interpreter; ``timeout`` seconds per heartbeat interval, ``None`` for no limit.
+    interpreter, killed after ``timeout`` seconds (``None``: no limit)."""
+    start = time.monotonic()
+    with Worker() as worker:
+        result = worker.call(target, kwargs, timeout)
+    result.seconds = time.monotonic() - start
+    return result
+
+
+class Worker:
+    """A Python process that runs the calls it is sent, one at a time.
 
     The child's stdout is discarded; the last line of its stderr explains a crash.
+    Once a call times out or the child dies, the worker is finished: later calls
+    return the same result without running. Use it as a context manager (or call
+    :meth:`close`) so that the child never outlives its use.
     """
-    with tempfile.TemporaryDirectory(prefix="kyudo-bench-") as tmp:
-        request, response, stderr_path = (Path(tmp) / n for n in ("request", "response", "stderr"))
-        request.write_bytes(pickle.dumps((target, kwargs)))
-        read_fd, write_fd = os.pipe()
-        start = time.monotonic()
-        with open(stderr_path, "wb") as stderr:
-            proc = subprocess.Popen(
-                [sys.executable, "-m", "benchmarks._subprocess", str(request), str(response),
-                 str(write_fd)],
-                pass_fds=(write_fd,), stdout=subprocess.DEVNULL, stderr=stderr,
+
+    def __init__(self):
+        self._tmp = tempfile.TemporaryDirectory(prefix="kyudo-bench-")
+        self._stderr_path = Path(self._tmp.name) / "stderr"
+        request_read, self._requests = os.pipe()
+        self._responses, response_write = os.pipe()
+        with open(self._stderr_path, "wb") as stderr:
+            self._proc = subprocess.Popen(
+                [sys.executable, "-m", "benchmarks._subprocess", str(request_read),
+                 str(response_write)],
+                pass_fds=(request_read, response_write), stdout=subprocess.DEVNULL,
+                stderr=stderr,
                 start_new_session=True,  # its own process group: a kill takes its workers too
                 cwd=Path(__file__).resolve().parents[1],
             )
-        os.close(write_fd)
+        os.close(request_read)
+        os.close(response_write)
+        self._ended: ChildResult | None = None  # why the worker stopped, once it has
+        self._peak_rss: int | None = None
+
+    def __enter__(self) -> Worker:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+    @property
+    def peak_rss(self) -> int | None:
+        """The child's peak resident size as of its last answer, bytes."""
+        return self._peak_rss
+
+    def call(self, target: str, kwargs: dict, timeout: float | None = None) -> ChildResult:
+        """Run ``target(**kwargs)`` in the child; ``timeout`` seconds, or no limit."""
+        if self._ended is not None:
+            return self._ended
+        start = time.monotonic()
         try:
-            status, usage, timed_out = _wait(proc, read_fd, timeout)
+            _write_message(self._requests, (target, kwargs))
+            outcome = self._read_response(None if timeout is None else start + timeout)
+        except BrokenPipeError:
+            outcome = None
         except BaseException:  # Ctrl-C or a crash here: the child must not outlive us
-            os.killpg(proc.pid, signal.SIGKILL)
-            os.waitpid(proc.pid, 0)
-            proc.returncode = -signal.SIGKILL
+            self._kill()
             raise
-        finally:
-            os.close(read_fd)
         seconds = time.monotonic() - start
-        # Upper bound for a child that died before reporting its own peak (see
-        # the module docstring): wait4's figure includes this process's size.
-        peak = usage.ru_maxrss * 1024  # Linux reports KiB
-        if timed_out:
-            return ChildResult("timeout", error=f"timeout after {timeout:g} s", peak_rss=peak,
+        if outcome == "timeout":
+            usage = self._kill()
+            self._ended = ChildResult("timeout", error=f"timeout after {timeout:g} s",
+                                      peak_rss=self._upper_bound(usage), seconds=seconds)
+            return self._ended
+        if outcome is None:  # the child died before it answered
+            status, usage = self._reap(block=True)
+            self._ended = ChildResult("error", error=self._death(status),
+                                      peak_rss=self._upper_bound(usage), seconds=seconds)
+            return self._ended
+        self._peak_rss = outcome["peak_rss"]
+        if "error" in outcome:
+            return ChildResult("error", error=outcome["error"], peak_rss=self._peak_rss,
                                seconds=seconds)
-        if response.exists():
-            outcome = pickle.loads(response.read_bytes())
-            if "error" in outcome:
-                return ChildResult("error", error=outcome["error"], peak_rss=outcome["peak_rss"],
-                                   seconds=seconds)
-            return ChildResult("ok", value=outcome["value"], peak_rss=outcome["peak_rss"],
-                               seconds=seconds)
-        return ChildResult("error", error=_death(status, stderr_path), peak_rss=peak,
+        return ChildResult("ok", value=outcome["value"], peak_rss=self._peak_rss,
                            seconds=seconds)
 
+    def close(self) -> None:
+        """Tell the child to stop (it exits when its request pipe closes) and reap it,
+        killing it if it does not stop in time."""
+        if self._requests is not None:
+            os.close(self._requests)
+            self._requests = None
+            deadline = time.monotonic() + _CLOSE_SECONDS
+            while self._reap(block=False) is None and time.monotonic() < deadline:
+                time.sleep(0.01)
+            if self._proc.returncode is None:
+                self._kill()
+            os.close(self._responses)
+            self._tmp.cleanup()
 
-def _wait(proc: subprocess.Popen, read_fd: int, timeout: float | None):
-    """Reap ``proc`` with ``wait4``, killing its process group when a heartbeat
-    interval passes ``timeout``. Returns (wait status, rusage, timed out)."""
-    deadline = None if timeout is None else time.monotonic() + timeout
-    pipe_open = True
-    while True:
-        pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
-        if pid:
-            break
-        if pipe_open:
-            ready, _, _ = select.select([read_fd], [], [], _POLL_SECONDS)
-            if ready:
-                if os.read(read_fd, 4096):
-                    deadline = None if timeout is None else time.monotonic() + timeout
-                else:
-                    pipe_open = False  # the child closed it: it is exiting
-        else:
-            time.sleep(_POLL_SECONDS)
-        if deadline is not None and time.monotonic() > deadline:
-            os.killpg(proc.pid, signal.SIGKILL)
-            _, status, usage = os.wait4(proc.pid, 0)
-            proc.returncode = os.waitstatus_to_exitcode(status)
-            return status, usage, True
-    proc.returncode = os.waitstatus_to_exitcode(status)  # reaped here, not by Popen
-    return status, usage, False
+    def _read_response(self, deadline: float | None):
+        """The child's pickled answer; ``None`` if its pipe closed first (it died),
+        ``"timeout"`` if ``deadline`` passed."""
+        buffer = bytearray()
+        needed = _HEADER.size
+        header_read = False
+        while len(buffer) < needed:
+            wait = None if deadline is None else max(0.0, deadline - time.monotonic())
+            ready, _, _ = select.select([self._responses], [], [], wait)
+            if not ready:
+                return "timeout"
+            chunk = os.read(self._responses, needed - len(buffer))
+            if not chunk:
+                return None
+            buffer += chunk
+            if not header_read and len(buffer) >= _HEADER.size:
+                needed = _HEADER.size + _HEADER.unpack_from(buffer)[0]
+                header_read = True
+        return pickle.loads(bytes(buffer[_HEADER.size:]))
+
+    def _kill(self):
+        """Kill the child's process group and reap it; its ``rusage``."""
+        if self._proc.returncode is None:
+            try:
+                os.killpg(self._proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            return self._reap(block=True)[1]
+        return None
+
+    def _reap(self, block: bool):
+        """``(wait status, rusage)`` once the child has exited, else ``None``."""
+        if self._proc.returncode is not None:
+            return self._status, self._usage
+        pid, status, usage = os.wait4(self._proc.pid, 0 if block else os.WNOHANG)
+        if not pid:
+            return None
+        self._proc.returncode = os.waitstatus_to_exitcode(status)  # reaped here, not by Popen
+        self._status, self._usage = status, usage
+        return status, usage
+
+    def _upper_bound(self, usage) -> int | None:
+        """For a child that could not report its peak: ``wait4``'s figure (see the
+        module docstring), or what it last reported if that is larger."""
+        waited = None if usage is None else usage.ru_maxrss * 1024  # Linux reports KiB
+        known = [p for p in (waited, self._peak_rss) if p is not None]
+        return max(known) if known else None
+
+    def _death(self, status: int) -> str:
+        """Why a child ended without answering."""
+        if os.WIFSIGNALED(status):
+            sig = os.WTERMSIG(status)
+            hint = " (out of memory?)" if sig == signal.SIGKILL else ""
+            return f"killed by {signal.Signals(sig).name}{hint}"
+        lines = self._stderr_path.read_text(errors="replace").strip().splitlines()
+        return lines[-1] if lines else f"exited with status {os.waitstatus_to_exitcode(status)}"
 
 
-def _death(status: int, stderr_path: Path) -> str:
-    """Why a child ended without writing its answer."""
-    if os.WIFSIGNALED(status):
-        sig = os.WTERMSIG(status)
-        hint = " (out of memory?)" if sig == signal.SIGKILL else ""
-        return f"killed by {signal.Signals(sig).name}{hint}"
-    lines = stderr_path.read_text(errors="replace").strip().splitlines()
-    return lines[-1] if lines else f"exited with status {os.waitstatus_to_exitcode(status)}"
+def _write_message(fd: int, message) -> None:
+    data = pickle.dumps(message)
+    view = memoryview(_HEADER.pack(len(data)) + data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+def _read_message(fd: int):
+    """The next pickled message on ``fd``; ``None`` when the other end closed it."""
+    header = _read_exactly(fd, _HEADER.size)
+    if header is None:
+        return None
+    return pickle.loads(_read_exactly(fd, _HEADER.unpack(header)[0]))
+
+
+def _read_exactly(fd: int, size: int) -> bytes | None:
+    buffer = bytearray()
+    while len(buffer) < size:
+        chunk = os.read(fd, size - len(buffer))
+        if not chunk:
+            return None
+        buffer += chunk
+    return bytes(buffer)
 
 
 def own_peak_rss() -> int:
@@ -182,22 +269,21 @@ def _die_with_parent() -> None:
         os._exit(1)
 
 
-def _child_main(request: str, response: str, fd: str) -> None:
+def _serve(requests: int, responses: int) -> None:
+    """The child's loop: run each request until the parent closes the pipe."""
     _die_with_parent()
-    # This file runs as __main__; the measured code imports it under its real
-    # name, and that module is the one whose heartbeat() must find the pipe.
-    importlib.import_module("benchmarks._subprocess")._HEARTBEAT_FD = int(fd)
-    target, kwargs = pickle.loads(Path(request).read_bytes())
-    module, _, name = target.partition(":")
-    try:
-        value = getattr(importlib.import_module(module), name)(**kwargs)
-        data = pickle.dumps({"value": value, "peak_rss": own_peak_rss()})
-    except BaseException as exc:  # reported to the parent, which decides what it means
-        traceback.print_exc()
-        first = (str(exc).strip().splitlines() or [""])[0]
-        data = pickle.dumps({"error": first or type(exc).__name__, "peak_rss": own_peak_rss()})
-    Path(response).write_bytes(data)
+    while (request := _read_message(requests)) is not None:
+        target, kwargs = request
+        module, _, name = target.partition(":")
+        try:
+            value = getattr(importlib.import_module(module), name)(**kwargs)
+            outcome = {"value": value}
+        except BaseException as exc:  # reported to the parent, which decides what it means
+            traceback.print_exc()
+            first = (str(exc).strip().splitlines() or [""])[0]
+            outcome = {"error": first or type(exc).__name__}
+        _write_message(responses, {**outcome, "peak_rss": own_peak_rss()})
 
 
 if __name__ == "__main__":
-    _child_main(*sys.argv[1:4])
+    _serve(int(sys.argv[1]), int(sys.argv[2]))

@@ -47,7 +47,8 @@ def chart_data(document: dict) -> dict:
     scale = (document.get("dataset") or {}).get("scale", "?")
     machine = document.get("machine", {})
     title = (f"TPC-H scale {scale:g}" if isinstance(scale, (int, float)) else f"TPC-H scale {scale}")
-    title += (f", best of {document.get('repeat', '?')}, {machine.get('cpus', '?')} CPUs"
+    warmup = f" after {document['warmup']} warm-up" if document.get("warmup") else ""
+    title += (f", best of {document.get('repeat', '?')}{warmup}, {machine.get('cpus', '?')} CPUs"
               f" ({document.get('when', '')[:16].replace('T', ' ')} UTC)")
     return {"queries": queries, "engines": engines, "seconds": seconds, "marks": marks,
             "totals": totals, "title": title}

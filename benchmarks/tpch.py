@@ -3,8 +3,8 @@
 Usage::
 
     python -m benchmarks.tpch --data data/tpch-sf0.1 [--queries 1,3,6 | all]
-        [--engines kyudo,kyudo-sql,duckdb,polars,dask] [--repeat 3] [--output result.json]
-        [--markdown] [--isolate] [--timeout SECONDS]
+        [--engines kyudo,kyudo-sql,duckdb,polars,dask] [--repeat 3] [--warmup 1]
+        [--output result.json] [--markdown] [--isolate] [--timeout SECONDS]
 
 Engines and what they run:
 
@@ -17,7 +17,8 @@ Engines and what they run:
 * ``duckdb`` -- the SQL text over views of the Parquet directories;
 * ``polars`` -- the same SQL through ``polars.SQLContext`` over ``scan_parquet``.
 
-Each query runs ``--repeat`` times per engine; the table shows the best time in
+Each query runs ``--warmup`` times per engine untimed (lazy imports, compiled
+kernels, allocators warming up), then ``--repeat`` times; the table shows the best time in
 seconds and, for every other engine, the ratio kyudo / that engine. Every answer
 is checked against DuckDB's (when DuckDB is in the run); a wrong one is flagged.
 An engine that is missing or fails a query gets ``error: ...`` in its cell instead
@@ -26,7 +27,8 @@ of stopping the run. Results, with the machine and versions, go to a JSON file i
 
 By default everything runs in this process, which suits small scales. With
 ``--isolate`` (implied by ``--timeout``) each engine-query pair runs in a fresh
-process (:mod:`benchmarks._subprocess`): a run of a query that passes
+process (:mod:`benchmarks._subprocess`), the engines taking turns run by run
+(:func:`measure_in_turn`): a run of a query that passes
 ``--timeout`` seconds is killed and its cell says ``timeout``; one that runs out
 of memory says ``error: killed ...``; either way the engine's other queries still
 run. An isolated run also records each pair's peak RSS and prints a second table.
@@ -47,7 +49,7 @@ from pathlib import Path
 from typing import Callable
 
 from benchmarks._report import add_common_arguments, finish, megabytes, payload, render_table
-from benchmarks._subprocess import current_rss, heartbeat, run_in_child
+from benchmarks._subprocess import ChildResult, Worker, current_rss
 from benchmarks.tpch_queries import DATAFRAME_QUERIES, SQL_QUERIES, sql_text, table_dirs
 from benchmarks.tpch_queries.answers import materialize, mismatches, to_pandas
 
@@ -122,24 +124,32 @@ ENGINES = {
 }
 
 
+def engine_factory(name: str) -> Callable:
+    """The engine called ``name``: one of :data:`ENGINES`, or ``"module:attribute"``
+    for one defined elsewhere (a class or function taking the data directory and
+    returning an object with ``queries`` and ``run(number)``)."""
+    if ":" in name:
+        module, _, attribute = name.partition(":")
+        return getattr(importlib.import_module(module), attribute)
+    return ENGINES[name]
+
+
 def error_text(exc: BaseException) -> str:
     """``error: <first line of the message>``, what a failed query's cell holds."""
     first_line = (str(exc).strip().splitlines() or [""])[0]
     return f"error: {first_line or type(exc).__name__}"
 
 
-def time_query(engine, number: int, repeat: int, before_run: Callable[[], None] | None = None) -> dict:
-    """Run one query ``repeat`` times; the record holds the times and the first answer.
-
-    ``before_run`` is called before each timed run (an isolated child's heartbeat)."""
+def time_query(engine, number: int, repeat: int, warmup: int = 0) -> dict:
+    """Run one query ``warmup`` times untimed, then ``repeat`` times timed; the
+    record holds the times and the first answer."""
     times, answer = [], None
     try:
-        for _ in range(repeat):
-            if before_run is not None:
-                before_run()
+        for run in range(warmup + repeat):
             start = time.perf_counter()
             result = engine.run(number)
-            times.append(time.perf_counter() - start)
+            if run >= warmup:
+                times.append(time.perf_counter() - start)
             answer = answer if answer is not None else result
     except Exception as exc:  # an engine failing a query is a result, not a crash
         return {"error": error_text(exc)}
@@ -156,71 +166,143 @@ def apply_kyudo_options(options: dict | None) -> None:
         kyudo.config.set(**options)
 
 
-def measure_in_child(engine: str, data_dir: str, query: int, repeat: int,
-                     options: dict | None = None) -> dict:
-    """What :func:`run_isolated` runs in a fresh process: set up one engine, time
-    one query. The answer comes back as pandas (small, and picklable whatever the
-    engine); ``rss_before`` is the resident size after set-up, before the query."""
+# What a worker process set up for itself (prepare_in_worker), for the runs
+# (run_in_worker) that follow in the same process.
+_prepared: dict = {}
+
+
+def prepare_in_worker(engine: str, data_dir: str, query: int, options: dict | None = None) -> dict:
+    """Set up one engine for one query in a worker process: ``rss_before`` (the
+    resident size after set-up), or why it cannot run the query."""
     try:
         apply_kyudo_options(options)
-        runner = ENGINES[engine](Path(data_dir))
+        runner = engine_factory(engine)(Path(data_dir))
     except Exception as exc:
         return {"error": error_text(exc)}
     if query not in runner.queries:
         return {"skipped": "not defined"}
-    rss_before = current_rss()
-    record = time_query(runner, query, repeat, before_run=heartbeat)
-    if "answer" in record:
-        record["answer"] = to_pandas(record["answer"])
-    return {**record, "rss_before": rss_before}
+    _prepared.update(runner=runner, query=query)
+    return {"rss_before": current_rss()}
+
+
+def run_in_worker(keep_answer: bool) -> dict:
+    """One run of the prepared query: its seconds and, when asked, its answer as
+    pandas (small, and picklable whatever the engine)."""
+    start = time.perf_counter()
+    result = _prepared["runner"].run(_prepared["query"])
+    seconds = time.perf_counter() - start
+    return {"seconds": seconds, "answer": to_pandas(result) if keep_answer else None}
+
+
+def measure_in_turn(engines: list[str], data_dir: Path, query: int, repeat: int, warmup: int = 0,
+                    timeout: float | None = None, options: dict | None = None,
+                    before_round: Callable[[], None] | None = None) -> dict[str, dict]:
+    """engine -> record for one query, each engine in its own worker process.
+
+    Every engine is set up first; then come ``warmup`` untimed rounds and
+    ``repeat`` timed ones, a round running the query once on every engine still
+    going, each round starting from the next engine. So a slow phase of the
+    machine falls on all engines alike, and each engine's timed runs come after
+    its process's one-time costs (lazy imports, compiled kernels, a warm
+    allocator). ``before_round`` is called before each round.
+
+    A record is as :func:`time_query`'s plus ``rss_before`` and ``peak_rss``;
+    an engine whose set-up or a run fails, or passes ``timeout`` seconds (each
+    call, set-up or run, has its own), gets ``error`` or ``timeout`` instead and
+    its worker is stopped at once, freeing its memory.
+    """
+    records: dict[str, dict] = {}
+    workers: dict[str, Worker] = {}
+    try:
+        for name in engines:
+            worker = workers[name] = Worker()
+            prepared = worker.call("benchmarks.tpch:prepare_in_worker",
+                                   dict(engine=name, data_dir=str(data_dir), query=query,
+                                        options=options), timeout)
+            value = prepared.value if prepared.status == "ok" else {}
+            records[name] = {"times": [], **value}
+            if prepared.status != "ok" or "rss_before" not in value:
+                _stop(workers, records, name, prepared, timeout)
+        for round_number in range(warmup + repeat):
+            if before_round is not None and workers:
+                before_round()
+            going = list(workers)
+            start = round_number % len(going) if going else 0
+            for name in going[start:] + going[:start]:
+                record = records[name]
+                run = workers[name].call("benchmarks.tpch:run_in_worker",
+                                         dict(keep_answer="answer" not in record), timeout)
+                if run.status != "ok":
+                    _stop(workers, records, name, run, timeout)
+                    continue
+                if round_number >= warmup:
+                    record["times"].append(run.value["seconds"])
+                record.setdefault("answer", run.value["answer"])
+        for name, worker in workers.items():
+            records[name].update(best=min(records[name]["times"]), peak_rss=worker.peak_rss)
+    finally:
+        for worker in workers.values():
+            worker.close()
+    return records
+
+
+def _stop(workers: dict[str, Worker], records: dict[str, dict], name: str,
+          outcome: ChildResult, timeout: float | None) -> None:
+    """End engine ``name``'s part in :func:`measure_in_turn`; its record says why
+    (unless its set-up already did: an error or ``skipped``)."""
+    workers.pop(name).close()
+    if outcome.status == "timeout":
+        records[name] = {"timeout": timeout, "peak_rss": outcome.peak_rss}
+    elif outcome.status == "error":
+        records[name] = {"error": f"error: {outcome.error}", "peak_rss": outcome.peak_rss}
+    else:
+        records[name].pop("times")
 
 
 def run_isolated(engine: str, data_dir: Path, query: int, repeat: int,
                  timeout: float | None = None, options: dict | None = None) -> dict:
-    """One engine-query pair in a fresh process: its record plus ``peak_rss`` (the
-    child's ru_maxrss, bytes), or ``{"timeout": seconds}`` when a run took too long.
-    ``options`` are kyudo config options set in the child before anything runs."""
-    child = run_in_child("benchmarks.tpch:measure_in_child",
-                         dict(engine=engine, data_dir=str(data_dir), query=query,
-                              repeat=repeat, options=options), timeout)
-    if child.status == "ok":
-        return {**child.value, "peak_rss": child.peak_rss}
-    if child.status == "timeout":
-        return {"timeout": timeout, "peak_rss": child.peak_rss}
-    return {"error": f"error: {child.error}", "peak_rss": child.peak_rss}
+    """One engine-query pair in a fresh process, no warm-up: its record plus
+    ``peak_rss`` (the child's ru_maxrss, bytes), or ``{"timeout": seconds}`` when
+    a run took too long. ``options`` are kyudo config options set in the child
+    before anything runs."""
+    return measure_in_turn([engine], data_dir, query, repeat, 0, timeout, options)[engine]
 
 
-def _run_in_process(name: str, data_dir: Path, queries: list[int], repeat: int) -> dict:
+def _run_in_process(name: str, data_dir: Path, queries: list[int], repeat: int,
+                    warmup: int) -> dict:
     try:
-        engine = ENGINES[name](data_dir)
+        engine = engine_factory(name)(data_dir)
     except Exception as exc:
         return {q: {"error": error_text(exc)} for q in queries}
-    return {q: time_query(engine, q, repeat) if q in engine.queries else {"skipped": "not defined"}
-            for q in queries}
+    return {q: time_query(engine, q, repeat, warmup) if q in engine.queries
+            else {"skipped": "not defined"} for q in queries}
 
 
 def run_benchmark(data_dir: Path, queries: list[int], engines: list[str], repeat: int,
-                  isolate: bool = False, timeout: float | None = None) -> dict:
+                  isolate: bool = False, timeout: float | None = None,
+                  warmup: int = 0) -> dict:
     """engine -> query -> record: ``best``, ``times`` and ``matches_duckdb``;
     or ``error``; or ``timeout``; or ``skipped`` when the engine has no definition
-    of the query. Isolated runs (``isolate``, or any ``timeout``) add ``peak_rss``
-    and print a line per engine-query on stderr as they go (they can be long).
+    of the query. Each query runs ``warmup`` times untimed, then ``repeat`` times.
 
-    Isolated runs take the engines in turn for each query, not each engine
-    through every query: this machine has slow phases minutes long, and one
-    that falls on one engine's whole run skews every ratio against it. Each
-    pair starts with the dataset's files in the page cache (read untimed):
-    the machine pages out what was not used for 30 s, which otherwise falls
-    on whichever engine comes first."""
+    Isolated runs (``isolate``, or any ``timeout``) give each engine-query pair
+    its own process, add ``peak_rss``, and print a line per engine-query on
+    stderr as they go (they can be long). They take the engines in turn for
+    each query (:func:`measure_in_turn`): this machine has slow phases minutes
+    long, and one that falls on one engine's runs skews every ratio against it.
+    Each round starts with the dataset's files in the page cache (read untimed):
+    the machine pages out what was not used for 30 s, which otherwise falls on
+    whichever engine comes first."""
     results: dict[str, dict[int, dict]] = {name: {} for name in engines}
     if not (isolate or timeout is not None):
         for name in engines:
-            results[name] = _run_in_process(name, data_dir, queries, repeat)
+            results[name] = _run_in_process(name, data_dir, queries, repeat, warmup)
     else:
         for q in queries:
+            records = measure_in_turn(engines, data_dir, q, repeat, warmup, timeout,
+                                      before_round=lambda: warm_page_cache(data_dir))
             for name in engines:
-                warm_page_cache(data_dir)
-                record = results[name][q] = run_isolated(name, data_dir, q, repeat, timeout)
+                record = results[name][q] = records[name]
                 print(f"{name:>10} q{q:<2} {cell(record)}", file=sys.stderr, flush=True)
     check_answers(results)
     return results
@@ -323,8 +405,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--queries", help="comma-separated numbers or 'all' "
                         "(default: those written with the DataFrame API)")
     parser.add_argument("--engines", default=",".join(DEFAULT_ENGINES),
-                        help=f"comma-separated, from {sorted(ENGINES)}")
-    parser.add_argument("--repeat", type=int, default=3, help="runs per query; best is kept")
+                        help=f"comma-separated, from {sorted(ENGINES)}, or module:factory")
+    parser.add_argument("--repeat", type=int, default=3, help="timed runs per query; best is kept")
+    parser.add_argument("--warmup", type=int, default=1,
+                        help="untimed runs per query before the timed ones")
     parser.add_argument("--isolate", action="store_true",
                         help="run each engine-query pair in its own process; record peak RSS")
     parser.add_argument("--timeout", type=float, metavar="SECONDS",
@@ -332,7 +416,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
 
     engines = [e.strip() for e in args.engines.split(",") if e.strip()]
-    unknown = sorted(set(engines) - set(ENGINES))
+    unknown = sorted(e for e in set(engines) - set(ENGINES) if ":" not in e)
     if unknown:
         parser.error(f"unknown engines {unknown}; choose from {sorted(ENGINES)}")
     queries = parse_queries(args.queries)
@@ -342,14 +426,17 @@ def main(argv: list[str] | None = None) -> None:
         parser.error(str(exc))
 
     isolate = args.isolate or args.timeout is not None
-    results = run_benchmark(args.data, queries, engines, args.repeat, isolate, args.timeout)
+    if args.repeat < 1 or args.warmup < 0:
+        parser.error("--repeat must be at least 1 and --warmup at least 0")
+    results = run_benchmark(args.data, queries, engines, args.repeat, isolate, args.timeout,
+                            args.warmup)
     print(format_table(results, queries, args.markdown))
     if isolate:
         print()
         print(format_memory_table(results, queries, args.markdown))
 
     finish(args, "tpch", payload(
-        "tpch", args.data, engines, repeat=args.repeat, isolate=isolate, timeout=args.timeout,
+        "tpch", args.data, engines, repeat=args.repeat, warmup=args.warmup, isolate=isolate, timeout=args.timeout,
         results={e: {f"q{q}": r for q, r in records.items()} for e, records in results.items()},
     ))
 

@@ -7,7 +7,9 @@ import os
 import signal
 import time
 
-from benchmarks._subprocess import current_rss, heartbeat
+from benchmarks._subprocess import current_rss
+
+_remembered = []
 
 
 def answer(value):
@@ -28,12 +30,18 @@ def die():
     os.kill(os.getpid(), signal.SIGKILL)
 
 
-def runs(seconds: list[float]) -> int:
-    """One heartbeat per run, each run sleeping its time."""
-    for s in seconds:
-        heartbeat()
-        time.sleep(s)
-    return len(seconds)
+def sleep(seconds: float) -> float:
+    time.sleep(seconds)
+    return seconds
+
+
+def remember(value) -> None:
+    """Keep ``value`` in this process, for a later call of :func:`recall`."""
+    _remembered.append(value)
+
+
+def recall() -> list:
+    return _remembered
 
 
 def write_pid_and_sleep(path: str) -> None:
