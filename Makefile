@@ -41,7 +41,7 @@ bench: $(VENV)/.installed-bench $(DATA)/.done
 SF10 := data/tpch-sf10
 SF10_RESULTS := benchmarks/results/sf10
 SF10_ENGINES ?= kyudo,kyudo-sql,duckdb,polars,dask
-SF10_REPEAT ?= 3
+SF10_REPEAT ?= 5
 SF10_TIMEOUT ?= 600
 SF10_MEMORY_LIMIT ?= 1GB
 
