@@ -163,24 +163,12 @@ class Worker:
             self._tmp.cleanup()
 
     def _read_response(self, deadline: float | None):
-        """The child's pickled answer; ``None`` if its pipe closed first (it died),
+        """The child's answer; ``None`` if its pipe closed first (it died),
         ``"timeout"`` if ``deadline`` passed."""
-        buffer = bytearray()
-        needed = _HEADER.size
-        header_read = False
-        while len(buffer) < needed:
-            wait = None if deadline is None else max(0.0, deadline - time.monotonic())
-            ready, _, _ = select.select([self._responses], [], [], wait)
-            if not ready:
-                return "timeout"
-            chunk = os.read(self._responses, needed - len(buffer))
-            if not chunk:
-                return None
-            buffer += chunk
-            if not header_read and len(buffer) >= _HEADER.size:
-                needed = _HEADER.size + _HEADER.unpack_from(buffer)[0]
-                header_read = True
-        return pickle.loads(bytes(buffer[_HEADER.size:]))
+        try:
+            return _read_message(self._responses, deadline)
+        except TimeoutError:
+            return "timeout"
 
     def _kill(self):
         """Kill the child's process group and reap it; its ``rusage``."""
@@ -227,17 +215,23 @@ def _write_message(fd: int, message) -> None:
         view = view[os.write(fd, view):]
 
 
-def _read_message(fd: int):
-    """The next pickled message on ``fd``; ``None`` when the other end closed it."""
-    header = _read_exactly(fd, _HEADER.size)
+def _read_message(fd: int, deadline: float | None = None):
+    """The next pickled message on ``fd``; ``None`` when the other end closed it.
+    Raises ``TimeoutError`` once ``deadline`` (``time.monotonic()``) passes."""
+    header = _read_exactly(fd, _HEADER.size, deadline)
     if header is None:
         return None
-    return pickle.loads(_read_exactly(fd, _HEADER.unpack(header)[0]))
+    body = _read_exactly(fd, _HEADER.unpack(header)[0], deadline)
+    return None if body is None else pickle.loads(body)
 
 
-def _read_exactly(fd: int, size: int) -> bytes | None:
+def _read_exactly(fd: int, size: int, deadline: float | None) -> bytes | None:
     buffer = bytearray()
     while len(buffer) < size:
+        if deadline is not None:
+            ready, _, _ = select.select([fd], [], [], max(0.0, deadline - time.monotonic()))
+            if not ready:
+                raise TimeoutError
         chunk = os.read(fd, size - len(buffer))
         if not chunk:
             return None
