@@ -318,9 +318,17 @@ class ParquetSource(FileSource):
         table = read_row_groups(footer, part.row_groups, self.schema, names, conjuncts, keep_dictionaries,
                                 nan_as_null - after_filter)
         table = nan_to_null_columns(table, after_filter)
-        target = pa.schema([kept_dictionary(table.schema.field(c), self.schema.field(c))
-                            if c in keep_dictionaries else self.schema.field(c) for c in names])
+        target = pa.schema([self._output_field(table, c, keep_dictionaries, nan_as_null) for c in names])
         return table if table.schema.equals(target) else table.select(names).cast(target)
+
+    def _output_field(self, table: pa.Table, name: str, keep_dictionaries, nan_as_null) -> pa.Field:
+        """The field ``name`` is read as: the source's, or the dictionary the
+        reader kept; nullable where NaN is read as NULL (a REQUIRED float
+        column may store NaN)."""
+        field = self.schema.field(name)
+        if name in keep_dictionaries:
+            field = kept_dictionary(table.schema.field(name), field)
+        return field.with_nullable(True) if name in nan_as_null else field
 
     def token(self) -> str:
         """A deterministic name for exactly this dataset and its partitions."""

@@ -24,10 +24,15 @@ def unify_file_schemas(named_schemas: Iterable[tuple[str, pa.Schema]]) -> pa.Sch
 
     Column order is first-seen order; schema-level metadata (e.g. the pandas
     block) is dropped because it describes one file's columns, not the union.
+    A column is non-nullable only when every file stores it as required: a file
+    without the column reads it as NULLs (``pa.unify_schemas`` would keep the
+    first file's "not null", and the planner trusts nullability).
     """
     unified: pa.Schema | None = None
     origin: dict[str, str] = {}
+    all_names: list[frozenset] = []
     for path, schema in named_schemas:
+        all_names.append(frozenset(schema.names))
         schema = schema.remove_metadata()
         if unified is None:
             unified = schema
@@ -40,6 +45,9 @@ def unify_file_schemas(named_schemas: Iterable[tuple[str, pa.Schema]]) -> pa.Sch
             origin.setdefault(name, path)
     if unified is None:
         raise ValueError("no files to take a schema from")
+    for i, field in enumerate(unified):
+        if not field.nullable and not all(field.name in names for names in all_names):
+            unified = unified.set(i, field.with_nullable(True))
     return unified
 
 

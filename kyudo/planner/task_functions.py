@@ -33,8 +33,7 @@ def apply_ops(table: pa.Table, ops: tuple) -> pa.Table:
     for op in ops:
         kind = op[0]
         if kind == "filter":
-            mask = evaluate(op[1], table)
-            table = table.filter(mask, null_selection_behavior="drop")
+            table = part_ops.filter_table(table, evaluate(op[1], table))
         elif kind == "project":
             table = project(table, op[1])
         elif kind == "map":

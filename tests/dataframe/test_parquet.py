@@ -114,6 +114,28 @@ def test_nan_stored_in_parquet_is_missing_in_aggregates(tmp_path):
     assert_eq(df.groupby("g").x.count(), pdf.groupby("g").x.count())
 
 
+def test_required_columns_and_a_file_without_the_key_in_groupby_and_merge(tmp_path):
+    """Group-by keys and merge keys declared REQUIRED in one file and absent
+    from another: the dropna filters on the required columns fold away at
+    planning, the missing ones are NULL (NaN to pandas) and are left out of the
+    groups, and merges still match them as pandas does."""
+    required = pa.schema([pa.field("k", pa.int64(), nullable=False), pa.field("s", pa.string(), nullable=False),
+                          pa.field("x", pa.float64(), nullable=False)])
+    pq.write_table(pa.table({"k": [1, 2, 1], "s": ["é", "b", "é"], "x": [1.0, float("nan"), 3.0]}, schema=required),
+                   tmp_path / "a.parquet")
+    pq.write_table(pa.table({"s": ["b", "z"], "x": [5.0, 6.0]}, schema=pa.schema(list(required)[1:])),
+                   tmp_path / "b.parquet")
+    df, pdf = kd.read_parquet(tmp_path), pd.read_parquet(tmp_path)
+    assert pdf.k.isna().sum() == 2
+    assert_eq(df.groupby("s").x.sum(), pdf.groupby("s").x.sum())
+    # pandas reads the int key with NULLs as float: the groups' keys are 1.0, 2.0
+    assert_eq(df.groupby(["k", "s"]).x.sum(), pdf.groupby(["k", "s"]).x.sum(), check_index_type=False)
+    assert_eq(df.groupby("k").x.count(), pdf.groupby("k").x.count(), check_index_type=False)
+    other = pd.DataFrame({"k": [1.0, None], "y": ["one", "missing"]})
+    assert_eq(df.merge(kd.from_pandas(other, npartitions=1), on="k"), pdf.merge(other, on="k"), check_index=False,
+              check_dtype=False)
+
+
 @pytest.fixture
 def nan_dataset(tmp_path):
     """Float columns storing NaN beside NULL (Arrow keeps both; pandas has one

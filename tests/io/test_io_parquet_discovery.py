@@ -111,6 +111,19 @@ def test_missing_columns_are_unified_and_types_widened(tmp_path):
     assert first.to_pylist() == [{"a": 1, "new": None}]
 
 
+def test_a_required_column_is_nullable_unless_every_file_has_it(tmp_path):
+    """The planner folds NULL tests of non-nullable columns, so a column one file
+    lacks (read as NULLs there) must not keep another file's REQUIRED."""
+    required = pa.schema([pa.field("k", pa.int64(), nullable=False), pa.field("v", pa.int64(), nullable=False)])
+    pq.write_table(pa.table({"k": [1], "v": [1]}, schema=required), tmp_path / "1.parquet")
+    pq.write_table(pa.table({"v": [2]}, schema=pa.schema([required.field("v")])), tmp_path / "2.parquet")
+    src = discover_parquet(str(tmp_path))
+    assert src.schema == pa.schema([pa.field("k", pa.int64()), required.field("v")])
+    assert not src.schema.field("v").nullable
+    (tmp_path / "2.parquet").unlink()
+    assert discover_parquet(str(tmp_path)).schema == required
+
+
 def test_incompatible_schemas_name_both_files_and_the_column(tmp_path):
     pq.write_table(pa.table({"a": [1], "k": [1]}), tmp_path / "1.parquet")
     pq.write_table(pa.table({"a": [2], "k": ["text"]}), tmp_path / "2.parquet")

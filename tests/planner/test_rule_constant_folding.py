@@ -2,8 +2,9 @@ from dataclasses import replace
 
 import pyarrow as pa
 
-from kyudo.planner.expr import call, col, lit
-from kyudo.planner.logical import Filter, Join, Project
+from kyudo.planner.expr import Call, call, col, lit
+from kyudo.planner.logical import Filter, Join, Project, Scan
+from kyudo.planner.sources import InMemorySource
 from kyudo.planner.rules.constant_folding import apply
 from reference import rows, table_scan
 
@@ -72,3 +73,40 @@ def test_join_condition_is_folded_and_dropped_when_true():
     always = call("or", call("is_null", col("v")), call("less", lit(0), lit(1)))
     plan = Join(t, u, "left", ("a",), ("k",), condition=always)
     assert apply(plan) == Join(t, u, "left", ("a",), ("k",))
+
+
+def required_scan():
+    """A scan whose "a" is declared non-nullable (a Parquet REQUIRED column) and
+    whose "b" may hold NULLs."""
+    table = pa.table({"a": [1, 2, 3], "b": [4, None, 6]},
+                     schema=pa.schema([pa.field("a", pa.int64(), nullable=False),
+                                       pa.field("b", pa.int64())]))
+    return Scan(InMemorySource.from_table(table, 1))
+
+
+def test_null_tests_of_a_non_nullable_column_are_constants():
+    t = required_scan()
+    assert apply(Filter(t, call("is_not_null", col("a")))) == t
+    kept_b = call("is_not_null", col("b"))
+    assert apply(Filter(t, call("and", call("is_not_null", col("a")), kept_b))) == Filter(t, kept_b)
+    folded = apply(Filter(t, call("is_null", col("a"))))
+    assert folded == Filter(t, lit(False, pa.bool_()))
+    assert rows(folded) == []
+    assert rows(apply(Filter(t, kept_b))) == [(1, 4), (3, 6)]
+
+
+def test_null_tests_fold_in_scan_predicates_on_columns_the_scan_does_not_output():
+    t = replace(required_scan(), columns=("b",))
+    assert apply(replace(t, predicate=call("is_not_null", col("a")))) == t
+    kept = replace(t, predicate=call("is_not_null", col("b")))
+    assert apply(kept) is kept
+
+
+def test_null_tests_with_options_or_of_expressions_are_not_folded():
+    t = Scan(InMemorySource.from_table(
+        pa.table({"x": [1.0, float("nan")]}, schema=pa.schema([pa.field("x", pa.float64(), nullable=False)])), 1))
+    nan_is_null = Filter(t, Call("is_null", (col("x"),), (("nan_is_null", True),)))
+    assert apply(nan_is_null) is nan_is_null
+    of_expression = Filter(t, call("is_not_null", call("nan_to_null", col("x"))))
+    assert apply(of_expression) is of_expression
+    assert rows(of_expression) == [(1.0,)]

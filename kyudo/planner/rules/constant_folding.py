@@ -3,7 +3,10 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import pyarrow as pa
+
 from kyudo.planner.evaluate import constant_fold
+from kyudo.planner.expr import Call, Col, Expr, Lit, transform
 from kyudo.planner.logical import Filter, Join, LogicalPlan, Project, Scan, transform_up
 from kyudo.planner.rules._util import is_true
 
@@ -16,6 +19,12 @@ def apply(plan: LogicalPlan) -> LogicalPlan:
     and a Scan predicate or Join condition that folds to TRUE becomes None. A
     predicate that folds to FALSE or NULL is kept: it is a correct (empty) result
     and needs no special case.
+
+    A NULL test of a column its input declares non-nullable is a constant too:
+    ``is_not_null(c)`` is TRUE and ``is_null(c)`` FALSE. Such tests come from
+    the DataFrame front end (a group-by drops rows with a missing key, pandas'
+    ``dropna``) over Parquet columns written as required, as TPC-H's all are; a
+    Filter of only these costs a pass over every row and a copy of the table.
 
     Before::
 
@@ -35,23 +44,40 @@ def _fold_node(node: LogicalPlan) -> LogicalPlan:
         exprs = tuple((name, constant_fold(expr)) for name, expr in node.exprs)
         return node if exprs == node.exprs else replace(node, exprs=exprs)
     if isinstance(node, Filter):
-        predicate = constant_fold(node.predicate)
+        predicate = constant_fold(_fold_null_tests(node.predicate, node.input.schema))
         if is_true(predicate):
             return node.input
         return node if predicate == node.predicate else replace(node, predicate=predicate)
     if isinstance(node, Scan):
-        return _fold_optional(node, "predicate")
+        # The predicate may read columns the scan does not output.
+        return _fold_optional(node, "predicate", node.source.schema)
     if isinstance(node, Join):
         return _fold_optional(node, "condition")
     return node
 
 
-def _fold_optional(node: LogicalPlan, field: str) -> LogicalPlan:
-    """Fold the optional predicate ``field`` of ``node``; TRUE means no predicate."""
+def _fold_optional(node: LogicalPlan, field: str, schema: pa.Schema | None = None) -> LogicalPlan:
+    """Fold the optional predicate ``field`` of ``node`` (its NULL tests too, given
+    the ``schema`` it reads); TRUE means no predicate."""
     before = getattr(node, field)
     if before is None:
         return node
-    after = constant_fold(before)
+    after = constant_fold(before if schema is None else _fold_null_tests(before, schema))
     if is_true(after):
         after = None
     return node if after == before else replace(node, **{field: after})
+
+
+def _fold_null_tests(expr: Expr, schema: pa.Schema) -> Expr:
+    """``expr`` with ``is_not_null(c)``/``is_null(c)`` of a non-nullable column of
+    ``schema`` replaced by TRUE/FALSE (not when an option such as ``nan_is_null``
+    makes a NaN count as NULL)."""
+    def fold(node: Expr) -> Expr:
+        if (isinstance(node, Call) and node.op in ("is_null", "is_not_null") and not node.options
+                and isinstance(node.args[0], Col)):
+            index = schema.get_field_index(node.args[0].name)
+            if index >= 0 and not schema.field(index).nullable:
+                return Lit(node.op == "is_not_null", pa.bool_())
+        return node
+
+    return transform(expr, fold)

@@ -98,6 +98,25 @@ def test_filter_table_drops_null_mask_entries():
     assert filter_table(table, np.array([False, True, False]))["v"].to_pylist() == [2]
 
 
+def test_filter_table_keeping_all_or_no_rows_does_not_copy():
+    table = pa.chunked_array([[1, 2], [3]])
+    table = pa.table({"v": table, "s": pa.chunked_array([["a", "é"], [None]])})
+    assert filter_table(table, pa.array([True, True, True])) is table
+    assert filter_table(table, pa.chunked_array([[True], [True, True]])) is table
+    none = filter_table(table, pa.array([False, None, False]))
+    assert none.num_rows == 0 and none.schema == table.schema
+    assert filter_table(table, pa.array([True, None, True]))["v"].to_pylist() == [1, 3]
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.data())
+def test_filter_table_matches_arrow_filter(data):
+    table = data.draw(tables({"v": "int", "s": "str"}))
+    mask = pa.array(data.draw(st.lists(st.sampled_from([True, False, None]),
+                                       min_size=table.num_rows, max_size=table.num_rows)), pa.bool_())
+    assert filter_table(table, mask).equals(table.filter(mask, null_selection_behavior="drop"))
+
+
 def test_concat_tables_promotes_and_accepts_an_empty_list_with_a_schema():
     a = pa.table({"x": pa.array([1], pa.int32()), "s": pa.array([None], pa.null())})
     b = pa.table({"x": pa.array([2], pa.int64()), "s": ["é"]})
