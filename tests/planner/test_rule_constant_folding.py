@@ -110,3 +110,23 @@ def test_null_tests_with_options_or_of_expressions_are_not_folded():
     of_expression = Filter(t, call("is_not_null", call("nan_to_null", col("x"))))
     assert apply(of_expression) is of_expression
     assert rows(of_expression) == [(1.0,)]
+
+
+def test_null_tests_of_expressions_that_cannot_be_null_are_constants():
+    table = pa.table({"d": pa.array([0, 400], pa.date32()), "n": pa.array([1, None], pa.int64()),
+                      "f": [1.0, 0.0]},
+                     schema=pa.schema([pa.field("d", pa.date32(), nullable=False), pa.field("n", pa.int64()),
+                                       pa.field("f", pa.float64(), nullable=False)]))
+    t = Scan(InMemorySource.from_table(table, 1))
+    year_plus_one = call("add", call("year", col("d")), lit(1))
+    assert apply(Filter(t, call("is_not_null", year_plus_one))) == t
+    assert apply(Filter(t, call("is_null", call("less", col("f"), lit(2.0))))) == Filter(t, lit(False, pa.bool_()))
+    # NULL from a nullable column, a NULL literal, or NaN made NULL; and a
+    # division, which gives NULL for a decimal zero divisor: kept
+    for kept, survivors in ((call("add", call("year", col("d")), col("n")), 1),
+                            (call("add", col("f"), lit(None, pa.float64())), 0),
+                            (call("nan_to_null", call("divide", col("f"), col("f"))), 1),
+                            (call("divide", col("f"), col("f")), 2)):
+        plan = Filter(t, call("is_not_null", kept))
+        assert apply(plan) is plan
+        assert len(rows(plan)) == survivors
