@@ -52,6 +52,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.types as pat
 
+from kyudo.engine.operators.substrings import like_parts, match_in_order, regex_parts
 from kyudo.io.floats import nan_to_null
 from kyudo.planner.expr import Call
 from kyudo.planner.types import (
@@ -545,10 +546,11 @@ def _strip(side: str) -> Kernel:
 
 
 def _contains(args, types, call):
-    pattern = call.option("pattern")
+    pattern, regex = call.option("pattern"), call.option("regex", True)
     ignore_case = not call.option("case", True)
-    match = pc.match_substring_regex if call.option("regex", True) else pc.match_substring
-    return match(args[0], pattern=pattern, ignore_case=ignore_case)
+    match = pc.match_substring_regex if regex else pc.match_substring
+    parts = None if ignore_case or not pattern else regex_parts(pattern) if regex else (pattern,)
+    return match_in_order(args[0], parts, lambda values: match(values, pattern=pattern, ignore_case=ignore_case))
 
 
 def like_to_arrow(pattern: str, escape: str | None) -> str:
@@ -571,7 +573,9 @@ def like_to_arrow(pattern: str, escape: str | None) -> str:
 def _like(ignore_case: bool) -> Kernel:
     def kernel(args, types, call):
         pattern = like_to_arrow(call.option("pattern"), call.option("escape"))
-        return pc.match_like(args[0], pattern=pattern, ignore_case=ignore_case)
+        parts = None if ignore_case else like_parts(pattern)
+        return match_in_order(args[0], parts,
+                              lambda values: pc.match_like(values, pattern=pattern, ignore_case=ignore_case))
     return kernel
 
 
