@@ -131,6 +131,8 @@ def test_required_columns_and_a_file_without_the_key_in_groupby_and_merge(tmp_pa
     # pandas reads the int key with NULLs as float: the groups' keys are 1.0, 2.0
     assert_eq(df.groupby(["k", "s"]).x.sum(), pdf.groupby(["k", "s"]).x.sum(), check_index_type=False)
     assert_eq(df.groupby("k").x.count(), pdf.groupby("k").x.count(), check_index_type=False)
+    # a REQUIRED float key holding NaN: pandas leaves the NaN group out
+    assert_eq(df.groupby("x").s.count(), pdf.groupby("x").s.count())
     other = pd.DataFrame({"k": [1.0, None], "y": ["one", "missing"]})
     assert_eq(df.merge(kd.from_pandas(other, npartitions=1), on="k"), pdf.merge(other, on="k"), check_index=False,
               check_dtype=False)

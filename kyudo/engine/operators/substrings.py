@@ -62,9 +62,9 @@ def match_in_order(values, parts: Optional[tuple[str, ...]], match: Match):
         return match(values)
     if isinstance(values, pa.ChunkedArray):
         return pa.chunked_array([match_in_order(c, parts, match) for c in values.chunks], pa.bool_())
-    if not (isinstance(values, pa.Array) and (pa.types.is_string(values.type)
-                                              or pa.types.is_large_string(values.type))):
-        return match(values)
+    if not (isinstance(values, pa.Array) and len(values) and (pa.types.is_string(values.type)
+                                                              or pa.types.is_large_string(values.type))):
+        return match(values)  # an empty array too: typing a call runs its kernel on one, when planning
     rows = np.flatnonzero(contains_in_order(values, parts))
     result = np.zeros(len(values), np.bool_)
     if rows.size:
