@@ -20,8 +20,10 @@ def apply(plan: LogicalPlan) -> LogicalPlan:
     predicate that folds to FALSE or NULL is kept: it is a correct (empty) result
     and needs no special case.
 
-    A NULL test of a column its input declares non-nullable is a constant too:
-    ``is_not_null(c)`` is TRUE and ``is_null(c)`` FALSE. Such tests come from
+    A NULL test of an expression that cannot be NULL is a constant too:
+    ``is_not_null(e)`` is TRUE and ``is_null(e)`` FALSE when ``e`` is a column
+    its input declares non-nullable, or a date part, arithmetic (not division),
+    comparison or Boolean of such (:func:`_never_null`). Such tests come from
     the DataFrame front end (a group-by drops rows with a missing key, pandas'
     ``dropna``) over Parquet columns written as required, as TPC-H's all are; a
     Filter of only these costs a pass over every row and a copy of the table.
